@@ -1,0 +1,106 @@
+"""Tremplin: the intranet of a network of job-coaching associations."""
+
+from flask import Flask, g, request
+from flask_babel import get_locale
+from flask_login import current_user
+from jinja2 import StrictUndefined
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from config import DEFAULT_SECRET_KEY, Config
+from intranet.extensions import babel, csrf, db, htmx, login, mail, migrate
+
+
+def create_app(config: type[Config] = Config) -> Flask:
+    """Build the application with the given configuration class."""
+    app = Flask(__name__, template_folder="../templates", static_folder="../static", instance_relative_config=True)
+    app.config.from_object(config)
+    if app.config["APP_ENV"] == "production" and app.config["SECRET_KEY"] == DEFAULT_SECRET_KEY:
+        raise RuntimeError("SECRET_KEY must be set in production (APP_ENV=production).")
+    if app.config["PROXY_FIX"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        from pathlib import Path
+
+        Path(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+
+    app.jinja_env.undefined = StrictUndefined
+    app.jinja_env.add_extension("jinja2.ext.do")
+    _init_extensions(app)
+    _register_blueprints(app)
+    _init_request_hooks(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from intranet import models  # noqa: F401  (every model known to Alembic and the mapper)
+    from intranet.jobs import InProcessRunner
+    from intranet.ops.security import SessionInterface
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"), render_as_batch=True)
+    login.init_app(app)
+    login.login_view = "auth.login"
+    login.login_message = None
+    login.session_protection = "basic"
+    mail.init_app(app)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale, timezone_selector=_select_timezone,
+                   default_translation_directories=str(app.root_path + "/../translations"))
+    app.session_interface = SessionInterface()
+    app.extensions["jobs"] = InProcessRunner()
+
+    @login.user_loader
+    def load_user(session_id: str):
+        from intranet.auth.models import User, session_fingerprint
+
+        user_id, _, fingerprint = session_id.partition(".")
+        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        if user is None or session_fingerprint(user.password_hash) != fingerprint:
+            return None
+        return user
+
+
+def _select_locale() -> str:
+    if current_user and current_user.is_authenticated:
+        return current_user.locale
+    return request.accept_languages.best_match(("fr", "en"), default="fr")
+
+
+def _select_timezone() -> str | None:
+    association = g.get("association")
+    return association.timezone if association is not None else None
+
+
+def _register_blueprints(app: Flask) -> None:
+    from intranet.auth.views import bp as auth
+    from intranet.home.views import bp as home
+    from intranet.home.views import space_bp as space
+    from intranet.me.views import bp as me
+    from intranet.members.views import bp as members
+    from intranet.network.views import bp as network
+    from intranet.notifications.views import bp as mailbox
+    from intranet.notifications.views import network_bp as network_mailbox
+    from intranet.ops.cli import bp as cli
+    from intranet.ops.views import bp as ops
+    from intranet.ops.views import register_error_pages
+
+    for blueprint in (ops, cli, auth, home, space, me, members, mailbox, network, network_mailbox):
+        app.register_blueprint(blueprint)
+    register_error_pages(app)
+
+
+def _init_request_hooks(app: Flask) -> None:
+    from intranet.members.forms import ROLE_LABELS
+    from intranet.ops.security import add_security_headers
+    from intranet.rendering import linkify
+    from intranet.tenancy import has_role
+
+    app.after_request(add_security_headers)
+
+    app.jinja_env.filters["linkify"] = linkify
+
+    @app.context_processor
+    def layout_context():
+        return {"current_association": g.get("association"), "current_role": g.get("role"),
+                "has_role": has_role, "role_labels": ROLE_LABELS, "get_locale": get_locale}

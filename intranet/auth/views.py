@@ -1,0 +1,113 @@
+"""Sign in and out, forgotten passwords, invitations, one's own account."""
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from intranet.auth import services
+from intranet.auth.forms import AccountForm, ChangePasswordForm, ForgotPasswordForm, LoginForm, NewPasswordForm
+from intranet.extensions import db
+from intranet.forms import EmptyForm
+
+bp = Blueprint("auth", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    parts = urlsplit(target or "")
+    if target and not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("home.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    form = LoginForm()
+    error = None
+    if form.validate_on_submit():
+        result = services.authenticate(form.email.data, form.password.data, request.remote_addr or "")
+        if result.wait:
+            minutes = max(1, round(result.wait / 60))
+            error = (_("Trop de tentatives. Réessayez dans %(n)d secondes.", n=result.wait) if result.wait < 60
+                     else _("Trop de tentatives. Réessayez dans %(n)d minutes.", n=minutes))
+        elif result.user is None:
+            error = _("Adresse e-mail ou mot de passe incorrect.")
+        else:
+            login_user(result.user)
+            return redirect(_safe_next(request.args.get("next")))
+    status = 429 if error and "tentatives" in error else (401 if error else 200)
+    return render_template("auth/login.html", form=form, error=error), status
+
+
+@bp.post("/logout")
+def logout():
+    if EmptyForm().validate_on_submit():
+        logout_user()
+        flash(_("Vous êtes déconnecté·e."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        services.request_password_reset(form.email.data)
+        flash(_("Si un compte existe pour cette adresse, un lien pour choisir un nouveau mot de passe "
+                "vient d’y être envoyé. Il est valable une heure."), "info")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/forgot_password.html", form=form)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    return _choose_password(token, services.PASSWORD_RESET)
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+def accept_invitation(token: str):
+    return _choose_password(token, services.INVITATION)
+
+
+def _choose_password(token: str, purpose: str):
+    try:
+        user = services.read_token(token, purpose)
+    except services.TokenError as error:
+        return render_template("auth/link_error.html", reason=str(error), purpose=purpose), 410 if str(error) != "invalid" else 404
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        services.complete_with_password(user, form.password.data)
+        logout_user()
+        login_user(user)
+        flash(_("Votre mot de passe est enregistré. Bienvenue, %(name)s !", name=user.name), "success")
+        return redirect(url_for("home.index"))
+    return render_template("auth/choose_password.html", form=form, user=user, purpose=purpose)
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    form = AccountForm(obj=current_user)
+    if form.validate_on_submit():
+        current_user.name = form.name.data.strip()
+        current_user.locale = form.locale.data
+        db.session.commit()
+        flash(_("Vos préférences sont enregistrées."), "success")
+        return redirect(url_for("auth.account"))
+    return render_template("auth/account.html", form=form)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        if services.check_password(current_user, form.current.data):
+            services.complete_with_password(current_user, form.password.data)
+            login_user(current_user)  # the session now carries the new password's fingerprint
+            flash(_("Votre mot de passe est changé."), "success")
+            return redirect(url_for("auth.account"))
+        form.current.errors.append(_("Ce n’est pas votre mot de passe actuel."))
+    return render_template("auth/change_password.html", form=form)

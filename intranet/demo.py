@@ -1,0 +1,73 @@
+"""The demo network: a few associations and people, so every feature shows with data.
+
+`load_demo` is idempotent: it looks things up by slug and e-mail before creating them.
+Later features add their own step to DEMO_STEPS.
+"""
+
+from sqlalchemy import select
+
+from intranet.auth.models import User
+from intranet.auth.services import set_password
+from intranet.extensions import db
+from intranet.members.models import Membership
+from intranet.network.models import Association
+
+DEMO_PASSWORD = "tremplin-demo"
+
+ASSOCIATIONS = [
+    # slug, name, kind, city, department
+    ("national", "Coup de Pouce à la Maison (tête de réseau)", "national", "Paris", "75"),
+    ("bordeaux", "Tremplin Bordeaux", "local", "Bordeaux", "33"),
+    ("lille", "Tremplin Lille", "local", "Lille", "59"),
+    ("le-mans", "Tremplin Le Mans", "local", "Le Mans", "72"),
+]
+
+# e-mail, name, network office?, {association slug: role}
+PEOPLE = [
+    ("reseau@tremplin.test", "Claire Fontaine", True, {"national": "admin"}),
+    ("admin.bordeaux@tremplin.test", "Nadia Benali", False, {"bordeaux": "admin"}),
+    ("staff.bordeaux@tremplin.test", "Julien Moreau", False, {"bordeaux": "staff"}),
+    ("benevole.bordeaux@tremplin.test", "Martine Lefèvre", False, {"bordeaux": "volunteer"}),
+    ("pierre.garnier@tremplin.test", "Pierre Garnier", False, {"bordeaux": "volunteer"}),
+    ("admin.lille@tremplin.test", "Sophie Vandenberghe", False, {"lille": "admin"}),
+    ("staff.lille@tremplin.test", "Karim Haddad", False, {"lille": "staff"}),
+    ("benevole.lille@tremplin.test", "Anne-Sophie Delattre", False, {"lille": "volunteer"}),
+    ("admin.le-mans@tremplin.test", "Thomas Lebreton", False, {"le-mans": "admin"}),
+    ("benevole.le-mans@tremplin.test", "Françoise Cheval", False, {"le-mans": "volunteer"}),
+    ("coach.distance@tremplin.test", "Aïcha Diallo", False, {"national": "volunteer", "bordeaux": "volunteer"}),
+]
+
+
+def load_associations() -> dict[str, Association]:
+    found = {a.slug: a for a in db.session.scalars(select(Association))}
+    for slug, name, kind, city, department in ASSOCIATIONS:
+        if slug not in found:
+            found[slug] = Association(slug=slug, name=name, kind=kind, city=city, department_code=department)
+            db.session.add(found[slug])
+    db.session.flush()
+    return found
+
+
+def load_people(associations: dict[str, Association]) -> None:
+    for email, name, network_office, roles in PEOPLE:
+        user = db.session.scalar(select(User).where(User.email == email))
+        if user is None:
+            user = User(email=email, name=name, is_network_office=network_office)
+            set_password(user, DEMO_PASSWORD)
+            db.session.add(user)
+            db.session.flush()
+        for slug, role in roles.items():
+            association = associations[slug]
+            exists = db.session.scalar(
+                select(Membership.id).where(Membership.user_id == user.id, Membership.association_id == association.id)
+            )
+            if exists is None:
+                db.session.add(Membership(user_id=user.id, association_id=association.id, role=role))
+    db.session.flush()
+
+
+def load_demo() -> None:
+    """Create (or complete) the demo network and commit."""
+    associations = load_associations()
+    load_people(associations)
+    db.session.commit()

@@ -1,0 +1,25 @@
+"""Forms to invite a member and change a role."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, Length
+
+ROLE_LABELS = {"admin": _l("Administrateur·rice"), "staff": _l("Salarié·e"), "volunteer": _l("Bénévole")}
+
+
+def role_choices():
+    return [(role, ROLE_LABELS[role]) for role in ("volunteer", "staff", "admin")]
+
+
+class InviteForm(FlaskForm):
+    name = StringField(_l("Nom et prénom"), validators=[DataRequired(_l("Indiquez le nom de la personne.")), Length(max=120)])
+    email = EmailField(
+        _l("Adresse e-mail"),
+        validators=[DataRequired(_l("Indiquez une adresse e-mail.")), Email(_l("Cette adresse e-mail n’est pas valide.")), Length(max=254)],
+    )
+    role = SelectField(_l("Rôle"), choices=role_choices, default="volunteer")
+
+
+class RoleForm(FlaskForm):
+    role = SelectField(_l("Rôle"), choices=role_choices)

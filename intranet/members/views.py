@@ -1,0 +1,120 @@
+"""The association admin's page of members: invite, change roles, deactivate."""
+
+from flask import flash, g, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import or_
+from sqlalchemy.orm import contains_eager
+
+from intranet.auth.models import User
+from intranet.extensions import db
+from intranet.forms import EmptyForm
+from intranet.members import services
+from intranet.members.forms import ROLE_LABELS, InviteForm, RoleForm
+from intranet.members.models import Membership
+from intranet.rendering import render
+from intranet.tenancy import association_blueprint, get_or_404, scoped
+
+bp = association_blueprint("members", __name__, role="admin")
+
+
+def _load(membership_id: int) -> Membership:
+    return get_or_404(Membership, membership_id, contains_eager(Membership.user))
+
+
+def _members_page(q: str, page: int):
+    query = scoped(Membership).join(Membership.user).options(contains_eager(Membership.user))
+    if q:
+        pattern = f"%{q.strip()}%"
+        query = query.where(or_(User.name.ilike(pattern), User.email.ilike(pattern)))
+    query = query.order_by(Membership.active.desc(), User.name, Membership.id)
+    return db.paginate(query, page=page, per_page=25, error_out=False)
+
+
+def _list(invite_form: InviteForm | None = None, status: int = 200):
+    q = request.args.get("q", "").strip()
+    page = request.args.get("page", 1, type=int)
+    response = render(
+        "members/page.html", "member_list",
+        members=_members_page(q, page), q=q, invite_form=invite_form or InviteForm(),
+        empty_form=EmptyForm(),
+    )
+    response.status_code = status
+    return response
+
+
+@bp.get("/members")
+def index():
+    return _list()
+
+
+@bp.post("/members")
+def invite():
+    form = InviteForm()
+    if not form.validate_on_submit():
+        return _list(form, 422)
+    try:
+        membership = services.invite(
+            g.association, email=form.email.data, name=form.name.data, role=form.role.data, invited_by=current_user
+        )
+    except services.MembershipError as error:
+        db.session.rollback()
+        form.email.errors.append(str(error))
+        return _list(form, 422)
+    flash(_("Invitation envoyée à %(email)s.", email=membership.user.email), "success")
+    return redirect(url_for("members.index"))
+
+
+@bp.post("/members/<int:membership_id>/role")
+def change_role(membership_id: int):
+    membership = _load(membership_id)
+    form = RoleForm()
+    message, ok = None, form.validate_on_submit()
+    if ok:
+        try:
+            services.change_role(membership, form.role.data)
+            message = _("%(name)s est maintenant %(role)s.", name=membership.user.name, role=ROLE_LABELS[membership.role])
+        except services.MembershipError as error:
+            db.session.rollback()
+            ok, message = False, str(error)
+    else:
+        message = _("Ce rôle n’existe pas.")
+    if request.htmx:
+        return render("members/_row.html", announce=message, membership=membership,
+                      empty_form=EmptyForm(), row_error=None if ok else message)
+    flash(message, "success" if ok else "error")
+    return redirect(url_for("members.index"))
+
+
+@bp.route("/members/<int:membership_id>/deactivate", methods=["GET", "POST"])
+def deactivate(membership_id: int):
+    membership = _load(membership_id)
+    form = EmptyForm()
+    if form.validate_on_submit():
+        try:
+            services.deactivate(membership, current_user)
+        except services.MembershipError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            flash(_("L’accès de %(name)s est retiré. Son historique est conservé.", name=membership.user.name), "success")
+        return redirect(url_for("members.index"))
+    return render("members/confirm_deactivate.html", membership=membership, form=form)
+
+
+@bp.post("/members/<int:membership_id>/reactivate")
+def reactivate(membership_id: int):
+    membership = _load(membership_id)
+    if EmptyForm().validate_on_submit():
+        services.reactivate(membership)
+        flash(_("%(name)s a de nouveau accès à l’association.", name=membership.user.name), "success")
+    return redirect(url_for("members.index"))
+
+
+@bp.post("/members/<int:membership_id>/resend")
+def resend(membership_id: int):
+    membership = _load(membership_id)
+    if EmptyForm().validate_on_submit():
+        services.resend_invitation(membership, current_user)
+        flash(_("Invitation renvoyée à %(email)s.", email=membership.user.email), "success")
+    return redirect(url_for("members.index"))

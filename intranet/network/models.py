@@ -1,0 +1,28 @@
+"""The associations of the network."""
+
+from datetime import datetime
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from intranet.clock import UTCDateTime, utcnow
+from intranet.extensions import db
+
+KINDS = ("local", "national")
+
+
+class Association(db.Model):
+    """A local association, or the national space that runs the remote program."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    slug: Mapped[str] = mapped_column(String(60), unique=True)
+    kind: Mapped[str] = mapped_column(String(20), default="local")
+    city: Mapped[str] = mapped_column(String(120), default="")
+    department_code: Mapped[str] = mapped_column(String(3), default="")
+    timezone: Mapped[str] = mapped_column(String(60), default="Europe/Paris")
+    active: Mapped[bool] = mapped_column(default=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<Association {self.slug}>"

@@ -1,0 +1,60 @@
+"""The network office's rules: create and deactivate associations."""
+
+import re
+import unicodedata
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from intranet.extensions import db
+from intranet.members.models import Membership
+from intranet.network.models import Association
+
+
+class AssociationError(Exception):
+    """A change refused by a rule, with the field it concerns."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+def slugify(text: str) -> str:
+    """'Le Mans (Sarthe)' -> 'le-mans-sarthe'."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:60]
+
+
+def create_association(*, name: str, slug: str, kind: str, city: str, department_code: str,
+                       timezone: str) -> Association:
+    """Open a new association space."""
+    slug = slugify(slug or name)
+    if not slug:
+        raise AssociationError("slug", _("Choisissez un identifiant fait de lettres et de chiffres."))
+    if db.session.scalar(select(Association.id).where(Association.slug == slug)):
+        raise AssociationError("slug", _("L’identifiant « %(slug)s » est déjà pris.", slug=slug))
+    association = Association(name=name.strip(), slug=slug, kind=kind, city=city.strip(),
+                              department_code=department_code.strip().upper(), timezone=timezone)
+    db.session.add(association)
+    db.session.commit()
+    return association
+
+
+def set_active(association: Association, active: bool) -> None:
+    """Close or reopen an association's space; nothing is deleted."""
+    association.active = active
+    db.session.commit()
+
+
+def overview() -> list[tuple[Association, int, int]]:
+    """Every association with its counts of active members and of active admins."""
+    active = Membership.active.is_(True)
+    members = func.count(Membership.id).filter(active)
+    admins = func.count(Membership.id).filter(active, Membership.role == "admin")
+    rows = db.session.execute(
+        select(Association, members, admins)
+        .outerjoin(Membership, Membership.association_id == Association.id)
+        .group_by(Association.id)
+        .order_by(Association.active.desc(), Association.kind.desc(), Association.name)
+    )
+    return list(rows.tuples())

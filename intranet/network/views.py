@@ -1,0 +1,103 @@
+"""The network office: every association at a glance, new associations, their first admin."""
+
+from flask import abort, flash, redirect, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from intranet.extensions import db
+from intranet.forms import EmptyForm
+from intranet.members import services as members
+from intranet.members.forms import InviteForm
+from intranet.members.models import Membership
+from intranet.network import services
+from intranet.network.forms import KIND_LABELS, AssociationForm
+from intranet.network.models import Association
+from intranet.rendering import render
+from intranet.tenancy import network_blueprint
+
+bp = network_blueprint("network", __name__)
+
+
+def _load(association_id: int) -> Association:
+    association = db.session.get(Association, association_id)
+    if association is None:
+        abort(404)
+    return association
+
+
+@bp.get("/")
+def index():
+    return render("network/index.html", rows=services.overview(), kinds=KIND_LABELS)
+
+
+@bp.route("/associations/new", methods=["GET", "POST"])
+def create():
+    form = AssociationForm()
+    if form.validate_on_submit():
+        try:
+            association = services.create_association(
+                name=form.name.data, slug=form.slug.data or "", kind=form.kind.data, city=form.city.data or "",
+                department_code=form.department_code.data or "", timezone=form.timezone.data,
+            )
+        except services.AssociationError as error:
+            db.session.rollback()
+            getattr(form, error.field).errors.append(str(error))
+        else:
+            flash(_("L’association %(name)s est créée. Invitez maintenant son administrateur·rice.",
+                    name=association.name), "success")
+            return redirect(url_for("network.show", association_id=association.id))
+    return render("network/new.html", form=form), 422 if form.errors else 200
+
+
+def _show(association: Association, invite_form: InviteForm | None = None, status: int = 200):
+    members = db.session.scalars(
+        select(Membership).options(joinedload(Membership.user))
+        .where(Membership.association_id == association.id, Membership.role == "admin")
+        .order_by(Membership.active.desc(), Membership.id)
+    ).all()
+    invite_form = invite_form or InviteForm(role="admin")
+    return render("network/show.html", association=association, admins=members, invite_form=invite_form,
+                  kinds=KIND_LABELS, empty_form=EmptyForm()), status
+
+
+@bp.get("/associations/<int:association_id>")
+def show(association_id: int):
+    return _show(_load(association_id))
+
+
+@bp.post("/associations/<int:association_id>/invite")
+def invite_admin(association_id: int):
+    association = _load(association_id)
+    form = InviteForm()
+    if not form.validate_on_submit():
+        return _show(association, form, 422)
+    try:
+        members.invite(association, email=form.email.data, name=form.name.data, role="admin", invited_by=current_user)
+    except members.MembershipError as error:
+        db.session.rollback()
+        form.email.errors.append(str(error))
+        return _show(association, form, 422)
+    flash(_("Invitation envoyée à %(email)s.", email=form.email.data), "success")
+    return redirect(url_for("network.show", association_id=association.id))
+
+
+@bp.route("/associations/<int:association_id>/deactivate", methods=["GET", "POST"])
+def deactivate(association_id: int):
+    association = _load(association_id)
+    form = EmptyForm()
+    if form.validate_on_submit():
+        services.set_active(association, False)
+        flash(_("L’espace de %(name)s est fermé. Ses données sont conservées.", name=association.name), "success")
+        return redirect(url_for("network.show", association_id=association.id))
+    return render("network/confirm_deactivate.html", association=association, form=form)
+
+
+@bp.post("/associations/<int:association_id>/reactivate")
+def reactivate(association_id: int):
+    association = _load(association_id)
+    if EmptyForm().validate_on_submit():
+        services.set_active(association, True)
+        flash(_("L’espace de %(name)s est rouvert.", name=association.name), "success")
+    return redirect(url_for("network.show", association_id=association.id))

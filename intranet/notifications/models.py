@@ -1,0 +1,34 @@
+"""The outbox: every e-mail is a row before it is a message on the wire."""
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from intranet.clock import UTCDateTime, utcnow
+from intranet.extensions import db
+
+STATUSES = ("pending", "sent", "failed")
+
+
+class OutboxMessage(db.Model):
+    """One e-mail to send, sent or given up on."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Empty for mail that concerns no association (a password reset, say).
+    association_id: Mapped[int | None] = mapped_column(ForeignKey("association.id"), index=True)
+    # The same logical message (e.g. "invitation of membership 42") exists once at most.
+    key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    to_address: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(255))
+    text_body: Mapped[str] = mapped_column(Text)
+    html_body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_outbox_message_status_next_attempt_at", "status", "next_attempt_at"),)

@@ -1,0 +1,35 @@
+// Progressive enhancement for htmx swaps: announce what changed and put focus where it belongs.
+document.documentElement.classList.add("js");
+
+(function () {
+  function announce(text) {
+    var region = document.getElementById("live-status");
+    if (!region || !text) return;
+    region.textContent = "";
+    // A fresh text node makes screen readers read the same message twice in a row.
+    window.setTimeout(function () { region.textContent = text; }, 50);
+    region.classList.add("visible");
+    window.clearTimeout(announce.timer);
+    announce.timer = window.setTimeout(function () { region.classList.remove("visible"); }, 5000);
+  }
+
+  document.addEventListener("announce", function (event) {
+    announce(event.detail && event.detail.value);
+  });
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var target = event.detail.elt;
+    if (!target || !target.isConnected) return;
+    var trigger = document.activeElement;
+    // Keep focus in the search box while typing; otherwise move it into what was swapped in.
+    if (trigger && trigger.matches && trigger.matches("input[type=search]")) return;
+    var focusable = target.matches("[data-focus-after-swap]") ? target : target.querySelector("[data-focus-after-swap]");
+    if (focusable) focusable.focus();
+  });
+
+  document.addEventListener("htmx:responseError", function (event) {
+    announce(document.documentElement.lang === "en"
+      ? "The action failed. Reload the page and try again."
+      : "L’action n’a pas abouti. Rechargez la page et réessayez.");
+  });
+})();

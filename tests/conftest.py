@@ -1,0 +1,163 @@
+"""Fixtures: the app on a schema built by the migrations, a clean database per test,
+a client, `login_as`, a real SMTP server and, when REDIS_URL is set, a real RQ worker.
+
+The suite runs on the embedded defaults (SQLite, mail kept in the outbox) unless
+DATABASE_URL / REDIS_URL are set, as `.ci/run` does for its second pass.
+"""
+
+import contextlib
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import event, text
+
+from config import TestConfig, _database_url
+from intranet import create_app
+from intranet.extensions import db as _db
+from tests import factories
+from tests.mailsink import MailSink
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _reset_database(app) -> None:
+    """Empty the database completely, so the migrations start from nothing."""
+    engine = _db.engine
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    upgrade(directory=str(ROOT / "migrations"))
+
+
+@pytest.fixture(scope="session")
+def mail_sink():
+    sink = MailSink().start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory, mail_sink):
+    redis_url = os.environ.get("REDIS_URL", "")
+    database_url = (
+        _database_url() if os.environ.get("DATABASE_URL")
+        else f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    )
+
+    class Settings(TestConfig):
+        SQLALCHEMY_DATABASE_URI = database_url
+        REDIS_URL = redis_url
+        RQ_QUEUE = f"tremplin-test-{uuid.uuid4().hex[:8]}"
+        # With Redis (production-like), mail really leaves through SMTP; otherwise it stays in the outbox.
+        MAIL_SERVER = "127.0.0.1" if redis_url else ""
+        MAIL_PORT = mail_sink.port
+        WTF_CSRF_ENABLED = False  # test_security checks CSRF with it on
+        BASE_URL = "http://localhost"
+
+    app = create_app(Settings)
+    with app.app_context():
+        _reset_database(app)
+    worker = _start_worker(app) if redis_url else None
+    yield app
+    if worker is not None:
+        worker.terminate()
+        worker.wait(timeout=10)
+
+
+def _start_worker(app) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "REDIS_URL": app.config["REDIS_URL"],
+        "MAIL_SERVER": app.config["MAIL_SERVER"],
+        "MAIL_PORT": str(app.config["MAIL_PORT"]),
+        "RQ_QUEUE": app.config["RQ_QUEUE"],
+    }
+    rq = Path(sys.executable).parent / "rq"
+    return subprocess.Popen(
+        [str(rq), "worker", "--url", app.config["REDIS_URL"], "--path", str(ROOT), app.config["RQ_QUEUE"]],
+        cwd=ROOT, env=env, stdout=sys.stderr, stderr=sys.stderr,
+    )
+
+
+@pytest.fixture(autouse=True)
+def db(app):
+    """The database, emptied after each test (committed rows included)."""
+    with app.app_context():
+        yield _db
+        app.extensions["jobs"].drain()
+        _db.session.rollback()
+        with _db.engine.begin() as conn:
+            for table in reversed(_db.metadata.sorted_tables):
+                conn.execute(table.delete())
+        _db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def login_as(client):
+    """Sign `client` in as a new person: login_as("admin", association) or login_as("network")."""
+
+    def sign_in(role: str, association=None, **user_fields):
+        user = factories.make_user(is_network_office=(role == "network"), **user_fields)
+        if role != "network":
+            factories.make_membership(association or factories.make_association(), role, user)
+        with client.session_transaction() as session:
+            session["_user_id"] = user.get_id()
+            session["_fresh"] = True
+        return user
+
+    return sign_in
+
+
+@pytest.fixture
+def count_queries(db):
+    """Count the SQL statements run inside a `with count_queries() as counter:` block."""
+
+    @contextlib.contextmanager
+    def counting():
+        statements: list[str] = []
+
+        def record(conn, cursor, statement, *args):
+            statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            yield statements
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+
+    return counting
+
+
+@pytest.fixture
+def sent_mail(app, mail_sink):
+    """The mails sent to an address: from the SMTP server when mail leaves, else from the outbox.
+
+    Returns a function giving a list of (subject, text body) pairs.
+    """
+    from sqlalchemy import select
+
+    from intranet.notifications.models import OutboxMessage
+    from tests.mailsink import text_part
+
+    def fetch(address: str, count: int = 1):
+        if app.config["MAIL_SERVER"]:
+            return [(m["Subject"], text_part(m)) for m in mail_sink.wait_for(address, count)]
+        rows = _db.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.to_address == address).order_by(OutboxMessage.id)
+        ).all()
+        assert len(rows) >= count, f"{len(rows)} message(s) to {address} in the outbox, expected {count}"
+        return [(m.subject, m.text_body) for m in rows]
+
+    return fetch
