@@ -1,6 +1,6 @@
 """Tremplin: the intranet of a network of job-coaching associations."""
 
-from flask import Flask, g, request
+from flask import Flask, g, has_request_context, request
 from flask_babel import get_locale
 from flask_login import current_user
 from jinja2 import StrictUndefined
@@ -61,7 +61,9 @@ def _init_extensions(app: Flask) -> None:
         return user
 
 
-def _select_locale() -> str:
+def _select_locale() -> str | None:
+    if not has_request_context():
+        return None  # jobs and commands: the default, unless force_locale says otherwise
     if current_user and current_user.is_authenticated:
         return current_user.locale
     return request.accept_languages.best_match(("fr", "en"), default="fr")

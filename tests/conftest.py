@@ -13,6 +13,8 @@ import uuid
 from pathlib import Path
 
 import pytest
+from flask import g, has_app_context
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import event, text
 
@@ -23,6 +25,26 @@ from tests import factories
 from tests.mailsink import MailSink
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+class IsolatedClient(FlaskClient):
+    """A test client whose requests each start with an empty `g`, as in production.
+
+    Tests keep an application context open (for factories and queries), and Flask reuses
+    it for the requests they make; without this, `g` (the signed-in user, the resolved
+    association) would leak from one request into the next.
+    """
+
+    def open(self, *args, **kwargs):
+        saved = dict(g.__dict__) if has_app_context() else None
+        if saved is not None:
+            g.__dict__.clear()
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            if saved is not None:
+                g.__dict__.clear()
+                g.__dict__.update(saved)
 
 
 def _reset_database(app) -> None:
@@ -61,6 +83,7 @@ def app(tmp_path_factory, mail_sink):
         BASE_URL = "http://localhost"
 
     app = create_app(Settings)
+    app.test_client_class = IsolatedClient
     with app.app_context():
         _reset_database(app)
     worker = _start_worker(app) if redis_url else None

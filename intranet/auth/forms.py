@@ -3,9 +3,10 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms.validators import DataRequired, EqualTo, Length
 
 from intranet.auth.services import MIN_PASSWORD_LENGTH
+from intranet.forms import EmailAddress
 
 
 class LoginForm(FlaskForm):
@@ -16,7 +17,7 @@ class LoginForm(FlaskForm):
 class ForgotPasswordForm(FlaskForm):
     email = EmailField(
         _l("Adresse e-mail"),
-        validators=[DataRequired(_l("Indiquez votre adresse e-mail.")), Email(_l("Cette adresse e-mail n’est pas valide."))],
+        validators=[DataRequired(_l("Indiquez votre adresse e-mail.")), EmailAddress()],
     )
 
 

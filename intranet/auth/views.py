@@ -4,6 +4,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from intranet.auth import services
@@ -26,19 +27,21 @@ def login():
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
     form = LoginForm()
-    error = None
+    error, status = None, 200
     if form.validate_on_submit():
         result = services.authenticate(form.email.data, form.password.data, request.remote_addr or "")
         if result.wait:
-            minutes = max(1, round(result.wait / 60))
-            error = (_("Trop de tentatives. Réessayez dans %(n)d secondes.", n=result.wait) if result.wait < 60
-                     else _("Trop de tentatives. Réessayez dans %(n)d minutes.", n=minutes))
+            error = (ngettext("Trop de tentatives. Réessayez dans %(num)d seconde.",
+                              "Trop de tentatives. Réessayez dans %(num)d secondes.", result.wait)
+                     if result.wait < 60 else
+                     ngettext("Trop de tentatives. Réessayez dans %(num)d minute.",
+                              "Trop de tentatives. Réessayez dans %(num)d minutes.", max(1, round(result.wait / 60))))
         elif result.user is None:
             error = _("Adresse e-mail ou mot de passe incorrect.")
         else:
             login_user(result.user)
             return redirect(_safe_next(request.args.get("next")))
-    status = 429 if error and "tentatives" in error else (401 if error else 200)
+        status = 429 if result.wait else 401
     return render_template("auth/login.html", form=form, error=error), status
 
 
@@ -106,7 +109,7 @@ def change_password():
     if form.validate_on_submit():
         if services.check_password(current_user, form.current.data):
             services.complete_with_password(current_user, form.password.data)
-            login_user(current_user)  # the session now carries the new password's fingerprint
+            login_user(current_user._get_current_object())  # the session now carries the new password's fingerprint
             flash(_("Votre mot de passe est changé."), "success")
             return redirect(url_for("auth.account"))
         form.current.errors.append(_("Ce n’est pas votre mot de passe actuel."))

@@ -3,7 +3,9 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, Length
+from wtforms.validators import DataRequired, Length
+
+from intranet.forms import EmailAddress
 
 ROLE_LABELS = {"admin": _l("Administrateur·rice"), "staff": _l("Salarié·e"), "volunteer": _l("Bénévole")}
 
@@ -16,7 +18,7 @@ class InviteForm(FlaskForm):
     name = StringField(_l("Nom et prénom"), validators=[DataRequired(_l("Indiquez le nom de la personne.")), Length(max=120)])
     email = EmailField(
         _l("Adresse e-mail"),
-        validators=[DataRequired(_l("Indiquez une adresse e-mail.")), Email(_l("Cette adresse e-mail n’est pas valide.")), Length(max=254)],
+        validators=[DataRequired(_l("Indiquez une adresse e-mail.")), EmailAddress(), Length(max=254)],
     )
     role = SelectField(_l("Rôle"), choices=role_choices, default="volunteer")
 

@@ -4,7 +4,7 @@ from flask import flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import contains_eager, joinedload
 
 from intranet.auth.models import User
 from intranet.extensions import db
@@ -19,7 +19,7 @@ bp = association_blueprint("members", __name__, role="admin")
 
 
 def _load(membership_id: int) -> Membership:
-    return get_or_404(Membership, membership_id, contains_eager(Membership.user))
+    return get_or_404(Membership, membership_id, joinedload(Membership.user))
 
 
 def _members_page(q: str, page: int):
@@ -73,7 +73,8 @@ def change_role(membership_id: int):
     if ok:
         try:
             services.change_role(membership, form.role.data)
-            message = _("%(name)s est maintenant %(role)s.", name=membership.user.name, role=ROLE_LABELS[membership.role])
+            message = _("%(name)s a maintenant le rôle « %(role)s ».", name=membership.user.name,
+                        role=ROLE_LABELS[membership.role])
         except services.MembershipError as error:
             db.session.rollback()
             ok, message = False, str(error)
