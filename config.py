@@ -39,7 +39,7 @@ class Config:
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Tremplin <ne-pas-repondre@tremplin.test>")
-    MAIL_TIMEOUT = int(os.environ.get("MAIL_TIMEOUT", "10"))
+    MAIL_SUPPRESS_SEND = False  # Flask-Mail would otherwise drop mail silently under TESTING
 
     # Absolute links in e-mails when no request is there to tell the host (jobs, CLI).
     SERVER_NAME = os.environ.get("SERVER_NAME") or None

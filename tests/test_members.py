@@ -171,9 +171,9 @@ def test_the_list_runs_a_constant_number_of_queries(client, admin, bordeaux, cou
             assert client.get("/a/bordeaux/members").status_code == 200
         return len(statements)
 
-    for i in range(3):
+    for _ in range(3):
         make_membership(bordeaux, "volunteer")
     few = queries()
-    for i in range(40):
+    for _ in range(40):
         make_membership(bordeaux, "volunteer")
     assert queries() == few

@@ -57,4 +57,4 @@ def overview() -> list[tuple[Association, int, int]]:
         .group_by(Association.id)
         .order_by(Association.active.desc(), Association.kind.desc(), Association.name)
     )
-    return list(rows.tuples())
+    return [tuple(row) for row in rows]

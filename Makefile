@@ -1,0 +1,44 @@
+# Tremplin — `make run` to try it, `make test` to check it. Nothing else to install.
+PYTHON3 ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app wsgi
+PORT ?= 5000
+
+.PHONY: setup run test bench lint translations translations-update screenshots clean
+
+$(VENV)/.installed: requirements.txt
+	@test -x $(PY) || $(PYTHON3) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+translations/en/LC_MESSAGES/messages.mo: translations/en/LC_MESSAGES/messages.po $(VENV)/.installed
+	$(VENV)/bin/pybabel compile -d translations --statistics
+
+setup: $(VENV)/.installed translations/en/LC_MESSAGES/messages.mo
+
+run: setup  ## serve the app with demo data on http://127.0.0.1:$(PORT)
+	$(FLASK) db upgrade
+	$(FLASK) demo-data --if-empty
+	@echo "Tremplin : http://127.0.0.1:$(PORT)  (comptes de démonstration dans le README, mot de passe tremplin-demo)"
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+test: setup  ## run the whole test suite (installs Chromium for the browser tests when it can)
+	@bash scripts/ensure-chromium
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: setup  ## print the benchmark figures, one "name: value" per line
+	$(PY) bench/run.py
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+translations-update: setup  ## collect new strings into the English catalogue
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext --ignore-dirs='.* _build' -o translations/messages.pot .
+	$(VENV)/bin/pybabel update -i translations/messages.pot -d translations
+
+screenshots: setup  ## screenshots of the main pages of a running app (make run in another shell)
+	$(PY) scripts/screenshots.py http://127.0.0.1:$(PORT) screenshots
+
+clean:
+	rm -rf $(VENV) instance/*.sqlite3 .pytest_cache

@@ -1,0 +1,149 @@
+"""Operations: health check, commands, configuration, security headers, error pages."""
+
+import pytest
+from sqlalchemy import func, select
+
+from config import DEFAULT_SECRET_KEY, Config, TestConfig
+from intranet import create_app
+from intranet.auth.models import User
+from intranet.members.models import Membership
+from intranet.network.models import Association
+from tests.factories import make_association
+
+
+def test_healthz_reports_database_and_redis(client, app):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    expected_redis = "ok" if app.config["REDIS_URL"] else "not configured"
+    assert response.json == {"database": "ok", "redis": expected_redis, "status": "ok"}
+
+
+def test_healthz_answers_503_when_redis_is_unreachable(client, app):
+    saved = app.config["REDIS_URL"]
+    app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"
+    try:
+        response = client.get("/healthz")
+    finally:
+        app.config["REDIS_URL"] = saved
+    assert response.status_code == 503
+    assert response.json["redis"].startswith("error") and response.json["status"] == "unavailable"
+
+
+def test_healthz_answers_503_when_the_database_is_unreachable():
+    class Broken(TestConfig):
+        SQLALCHEMY_DATABASE_URI = "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1"
+        REDIS_URL = ""
+
+    response = create_app(Broken).test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.json["database"].startswith("error")
+
+
+def test_production_refuses_the_default_secret_key():
+    class Production(Config):
+        APP_ENV, SECRET_KEY = "production", DEFAULT_SECRET_KEY
+
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app(Production)
+
+
+def test_create_admin_makes_a_network_office_account(app, db):
+    result = app.test_cli_runner().invoke(args=["create-admin", "--email", "Chef@Reseau.test", "--name", "Chef",
+                                                "--password", "un secret solide"])
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(select(User).where(User.email == "chef@reseau.test"))
+    assert user.is_network_office and user.password_hash
+
+
+def test_create_admin_refuses_a_short_password(app, db):
+    result = app.test_cli_runner().invoke(args=["create-admin", "--email", "c@r.test", "--name", "C",
+                                                "--password", "court"])
+    assert result.exit_code != 0 and "10 caractères" in result.output
+    assert db.session.scalar(select(func.count()).select_from(User)) == 0
+
+
+def test_demo_data_is_idempotent(app, db):
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["demo-data"]).exit_code == 0
+    counts = [db.session.scalar(select(func.count()).select_from(m)) for m in (Association, User, Membership)]
+    assert runner.invoke(args=["demo-data"]).exit_code == 0
+    assert [db.session.scalar(select(func.count()).select_from(m)) for m in (Association, User, Membership)] == counts
+    slugs = set(db.session.scalars(select(Association.slug)))
+    assert {"bordeaux", "lille", "le-mans", "national"} <= slugs
+    assert "déjà des données" in runner.invoke(args=["demo-data", "--if-empty"]).output
+
+
+@pytest.mark.parametrize("email,home", [
+    ("reseau@tremplin.test", "/network/"),
+    ("admin.bordeaux@tremplin.test", "/a/bordeaux/"),
+    ("staff.lille@tremplin.test", "/a/lille/"),
+    ("benevole.bordeaux@tremplin.test", "/me/"),
+])
+def test_each_demo_account_signs_in_to_its_home(app, client, db, email, home):
+    from intranet.demo import load_demo
+
+    load_demo()
+    response = client.post("/login", data={"email": email, "password": "tremplin-demo"}, follow_redirects=True)
+    assert response.request.path == home
+    assert response.status_code == 200
+
+
+def test_responses_carry_security_headers(client):
+    headers = client.get("/login").headers
+    assert "script-src 'self'" in headers["Content-Security-Policy"]
+    assert "unsafe-inline" not in headers["Content-Security-Policy"]
+    assert headers["X-Frame-Options"] == "DENY" and headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_pages_have_no_inline_script(client, login_as):
+    login_as("admin", make_association("bordeaux"))
+    for path in ("/login", "/a/bordeaux/", "/a/bordeaux/members"):
+        html = client.get(path).get_data(as_text=True)
+        assert "<script>" not in html and " onclick=" not in html and " hx-on" not in html
+
+
+def test_session_cookie_is_httponly_and_lax(client):
+    cookie = client.get("/login").headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
+
+
+def test_session_cookie_is_secure_over_https(client):
+    cookie = client.get("/login", base_url="https://localhost").headers["Set-Cookie"]
+    assert "Secure" in cookie
+
+
+def test_post_without_csrf_token_is_refused(app, client, login_as):
+    login_as("admin", make_association("bordeaux"))
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        plain = client.post("/a/bordeaux/members", data={"name": "X", "email": "x@exemple.test", "role": "staff"})
+        page = client.get("/a/bordeaux/members").get_data(as_text=True)
+        token = page.split('"X-CSRFToken": "')[1].split('"')[0]
+        htmx = client.post("/a/bordeaux/members", data={"name": "X", "email": "x@exemple.test", "role": "staff"},
+                           headers={"X-CSRFToken": token, "HX-Request": "true"})
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+    assert plain.status_code == 400
+    assert htmx.status_code == 302
+
+
+def test_a_missing_page_is_a_friendly_french_404(client):
+    response = client.get("/nulle-part")
+    assert response.status_code == 404
+    assert "Page introuvable" in response.get_data(as_text=True)
+
+
+def test_a_server_error_shows_a_friendly_page(app):
+    class Settings(TestConfig):
+        SQLALCHEMY_DATABASE_URI = app.config["SQLALCHEMY_DATABASE_URI"]
+        PROPAGATE_EXCEPTIONS = False
+
+    broken = create_app(Settings)
+
+    @broken.get("/__boom")
+    def boom():
+        raise RuntimeError("boom")
+
+    response = broken.test_client().get("/__boom")
+    assert response.status_code == 500
+    assert "Erreur du serveur" in response.get_data(as_text=True)
