@@ -9,6 +9,7 @@ import contextlib
 import os
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -109,12 +110,26 @@ def _start_worker(app) -> subprocess.Popen:
     )
 
 
+def _wait_for_queued_jobs(app, timeout: float = 20) -> None:
+    """Let the RQ worker finish what this test queued, so it cannot touch the next test."""
+    from redis import Redis
+    from rq import Queue
+
+    queue = Queue(app.config["RQ_QUEUE"], connection=Redis.from_url(app.config["REDIS_URL"]))
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and (queue.count or queue.started_job_registry.count):
+        time.sleep(0.05)
+
+
 @pytest.fixture(autouse=True)
-def db(app):
-    """The database, emptied after each test (committed rows included)."""
+def db(app, mail_sink):
+    """The database, emptied after each test (committed rows included); no mail left over."""
+    mail_sink.clear()
     with app.app_context():
         yield _db
         app.extensions["jobs"].drain()
+        if app.config["REDIS_URL"]:
+            _wait_for_queued_jobs(app)
         _db.session.rollback()
         with _db.engine.begin() as conn:
             for table in reversed(_db.metadata.sorted_tables):
@@ -184,3 +199,10 @@ def sent_mail(app, mail_sink):
         return [(m.subject, m.text_body) for m in rows]
 
     return fetch
+
+
+def pytest_terminal_summary(terminalreporter):
+    skipped = terminalreporter.stats.get("skipped", [])
+    if any("Chromium not found" in str(report.longrepr) for report in skipped):
+        terminalreporter.write_sep("!", "BROWSER TESTS DID NOT RUN: Chromium is missing (apt-get install chromium)",
+                                   red=True, bold=True)

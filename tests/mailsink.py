@@ -46,6 +46,10 @@ class MailSink:
             self._controller.stop()
             self._controller = None
 
+    def clear(self) -> None:
+        with self.lock:
+            self.messages.clear()
+
     def to(self, address: str) -> list[EmailMessage]:
         with self.lock:
             return [m for m in self.messages if address in m["To"]]
