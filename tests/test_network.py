@@ -88,3 +88,11 @@ def test_an_unknown_association_is_404(client, office):
 def test_slugify_handles_accents_and_spaces():
     assert services.slugify("  Le Mans (Sarthe) ") == "le-mans-sarthe"
     assert services.slugify("Île-de-France") == "ile-de-france"
+
+
+def test_the_network_office_reaches_its_own_space_from_my_spaces(client, office):
+    national = make_association("national", name="Coup de Pouce à la Maison", kind="national")
+    make_membership(national, "admin", office)
+    assert client.get("/").headers["Location"] == "/network/"
+    page = client.get("/spaces").get_data(as_text=True)
+    assert "Coup de Pouce à la Maison" in page and "/a/national/" in page

@@ -28,7 +28,13 @@ def index():
         return redirect(url_for("space.dashboard", slug=working[0].association.slug))
     if spaces and not working:
         return redirect(url_for("me.index"))
-    return render("home/choose.html", spaces=spaces)
+    return redirect(url_for("home.spaces"))
+
+
+@bp.get("/spaces")
+@login_required
+def spaces():
+    return render("home/choose.html", spaces=_spaces())
 
 
 @space_bp.get("/")
