@@ -76,8 +76,10 @@ def _select_timezone() -> str | None:
 
 def _register_blueprints(app: Flask) -> None:
     from intranet.auth.views import bp as auth
+    from intranet.beneficiaries.views import bp as beneficiaries
     from intranet.home.views import bp as home
     from intranet.home.views import space_bp as space
+    from intranet.journeys.views import bp as journeys
     from intranet.me.views import bp as me
     from intranet.members.views import bp as members
     from intranet.network.views import bp as network
@@ -86,8 +88,11 @@ def _register_blueprints(app: Flask) -> None:
     from intranet.ops.cli import bp as cli
     from intranet.ops.views import bp as ops
     from intranet.ops.views import register_error_pages
+    from intranet.programs.views import bp as programs
+    from intranet.programs.views import network_bp as network_programs
 
-    for blueprint in (ops, cli, auth, home, space, me, members, mailbox, network, network_mailbox):
+    for blueprint in (ops, cli, auth, home, space, me, members, mailbox, network, network_mailbox, network_programs,
+                      programs, beneficiaries, journeys):
         app.register_blueprint(blueprint)
     register_error_pages(app)
 

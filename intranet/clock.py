@@ -1,6 +1,7 @@
 """Time in one place: stored in UTC, shown in the association's time zone."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
@@ -9,6 +10,11 @@ from sqlalchemy.types import TypeDecorator
 def utcnow() -> datetime:
     """Return the current time, aware, in UTC."""
     return datetime.now(UTC)
+
+
+def today_in(timezone: str) -> date:
+    """Today's date where the association is (Europe/Paris, Indian/Reunion…)."""
+    return datetime.now(ZoneInfo(timezone)).date()
 
 
 class UTCDateTime(TypeDecorator):

@@ -1,8 +1,13 @@
 """Every model, imported once so the mapper and Alembic know the whole schema."""
 
+from intranet.audit.models import AuditEntry
 from intranet.auth.models import LoginAttempt, User
+from intranet.beneficiaries.models import Beneficiary, Commune
+from intranet.journeys.models import Journey, JourneyModule
 from intranet.members.models import Membership
 from intranet.network.models import Association
 from intranet.notifications.models import OutboxMessage
+from intranet.programs.models import Module, ModuleAdaptation, Program, ProgramOffer
 
-__all__ = ["Association", "LoginAttempt", "Membership", "OutboxMessage", "User"]
+__all__ = ["Association", "AuditEntry", "Beneficiary", "Commune", "Journey", "JourneyModule", "LoginAttempt",
+           "Membership", "Module", "ModuleAdaptation", "OutboxMessage", "Program", "ProgramOffer", "User"]

@@ -56,6 +56,12 @@ def _reset_database(app) -> None:
             conn.execute(text("DROP SCHEMA public CASCADE"))
             conn.execute(text("CREATE SCHEMA public"))
     upgrade(directory=str(ROOT / "migrations"))
+    # Rows the migrations themselves write (the network's programs) are put back after each test.
+    with engine.connect() as conn:
+        app.extensions["seed_rows"] = [
+            (table, [dict(row._mapping) for row in conn.execute(table.select())])
+            for table in _db.metadata.sorted_tables
+        ]
 
 
 @pytest.fixture(scope="session")
@@ -105,7 +111,8 @@ def _start_worker(app) -> subprocess.Popen:
     }
     rq = Path(sys.executable).parent / "rq"
     return subprocess.Popen(
-        [str(rq), "worker", "--url", app.config["REDIS_URL"], "--path", str(ROOT), app.config["RQ_QUEUE"]],
+        [str(rq), "worker", "-w", "intranet.jobs.Worker", "--url", app.config["REDIS_URL"], "--path", str(ROOT),
+         app.config["RQ_QUEUE"]],
         cwd=ROOT, env=env, stdout=sys.stderr, stderr=sys.stderr,
     )
 
@@ -134,6 +141,9 @@ def db(app, mail_sink):
         with _db.engine.begin() as conn:
             for table in reversed(_db.metadata.sorted_tables):
                 conn.execute(table.delete())
+            for table, rows in app.extensions["seed_rows"]:
+                if rows:
+                    conn.execute(table.insert(), rows)
         _db.session.remove()
 
 

@@ -7,12 +7,19 @@ A new model that a route loads by id needs an entry here.
 
 import itertools
 
+from datetime import date
+
+from sqlalchemy import select
+
 from intranet.auth.models import User
 from intranet.auth.services import hash_password
+from intranet.beneficiaries.models import Beneficiary
+from intranet.journeys.models import Journey, JourneyModule
 from intranet.extensions import db
 from intranet.members.models import Membership
 from intranet.network.models import Association
 from intranet.notifications.models import OutboxMessage
+from intranet.programs.models import Module, Program
 
 _seq = itertools.count(1)
 PASSWORD = "correct horse battery"
@@ -57,8 +64,55 @@ def make_outbox_message(association: Association | None = None, **fields) -> Out
     return message
 
 
+def program(code: str = "remote") -> Program:
+    """One of the two programs the migrations create on every installation."""
+    return db.session.scalar(select(Program).where(Program.code == code))
+
+
+def make_module(program_code: str = "remote", **fields) -> Module:
+    n = next(_seq)
+    module = Module(program_id=program(program_code).id, name=fields.pop("name", f"Module secret {n}"),
+                    description=fields.pop("description", f"Description secrète {n}"), position=100 + n, **fields)
+    db.session.add(module)
+    db.session.commit()
+    return module
+
+
+def make_beneficiary(association: Association, **fields) -> Beneficiary:
+    n = next(_seq)
+    beneficiary = Beneficiary(
+        association_id=association.id, first_name=fields.pop("first_name", f"Prénom{n}"),
+        last_name=fields.pop("last_name", f"Nomsecret{n}"), email=fields.pop("email", f"beneficiaire{n}@exemple.test"),
+        phone=fields.pop("phone", f"+336{n:08d}"), contact_channel=fields.pop("contact_channel", "email"), **fields)
+    db.session.add(beneficiary)
+    db.session.commit()
+    return beneficiary
+
+
+def make_journey(association: Association, beneficiary: Beneficiary | None = None, modules: int = 2,
+                 **fields) -> Journey:
+    beneficiary = beneficiary or make_beneficiary(association, status="in_progress")
+    chosen = program("remote").modules[:modules]
+    journey = Journey(association_id=association.id, beneficiary_id=beneficiary.id,
+                      started_on=fields.pop("started_on", date(2026, 9, 1)), **fields)
+    journey.modules = [JourneyModule(association_id=association.id, module_id=m.id, position=i, name=m.name,
+                                     notes=f"Note confidentielle {next(_seq)}") for i, m in enumerate(chosen, 1)]
+    db.session.add(journey)
+    db.session.commit()
+    return journey
+
+
+def make_journey_module(association: Association, **fields) -> JourneyModule:
+    return make_journey(association).modules[0]
+
+
 FACTORIES = {
     Association: lambda association: association,
     Membership: lambda association: make_membership(association, "volunteer"),
     OutboxMessage: make_outbox_message,
+    Program: lambda association: program("remote"),
+    Module: lambda association: make_module(),
+    Beneficiary: make_beneficiary,
+    Journey: make_journey,
+    JourneyModule: make_journey_module,
 }

@@ -56,10 +56,19 @@ def _snapshot(obj) -> dict:
     return {c.key: getattr(obj, c.key) for c in inspect(obj).mapper.column_attrs}
 
 
+def _strings(obj) -> list[str]:
+    return [v for v in _snapshot(obj).values() if isinstance(v, str) and len(v) >= 6]
+
+
 def _visible_texts(obj) -> list[str]:
-    """The distinctive strings of an object that must not leak."""
-    values = [v for v in _snapshot(obj).values() if isinstance(v, str) and len(v) >= 6]
-    return values or [str(obj.id)]
+    """The distinctive strings of an object and of the association's rows around it, which must not leak."""
+    texts = _strings(obj)
+    for relation in inspect(obj).mapper.relationships:
+        related = getattr(obj, relation.key)
+        for item in related if isinstance(related, list) else [related]:
+            if item is not None and hasattr(item, "association_id") and item is not obj:
+                texts += _strings(item)
+    return texts
 
 
 @pytest.mark.parametrize("rule", ID_RULES, ids=lambda r: f"{r.endpoint}")

@@ -1,0 +1,208 @@
+"""Beneficiary files: create, change, deactivate, find duplicates, list and count."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import and_, exists, func, or_, select
+
+from intranet.audit.services import record
+from intranet.beneficiaries.models import Beneficiary, Commune
+from intranet.beneficiaries.rules import name_key
+from intranet.clock import utcnow
+from intranet.extensions import db
+
+IDENTITY = ("first_name", "last_name", "email", "phone", "postcode", "commune", "contact_channel")
+CONTEXT = ("referrer", "target_job", "interview_on", "notes")
+ESF = ("gender", "birth_date", "labour_status", "education_level", "disability", "third_country_national",
+       "foreign_background", "minority", "homeless", "rural")
+EDITABLE = IDENTITY + CONTEXT + ESF
+CONSENT_SCOPES = ("accompaniment", "accompaniment_esf")
+# Which status may follow which.
+TRANSITIONS = {
+    "new": {"in_progress", "withdrawn"},
+    "in_progress": {"completed", "withdrawn"},
+    "completed": {"in_progress"},
+    "withdrawn": {"in_progress"},
+}
+
+
+class FileError(Exception):
+    """A change refused by a rule, with the field it concerns ('' for the whole file)."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+def derive_rural(postcode: str, commune: str) -> str | None:
+    """'yes' or 'no' when the commune is in the reference list, else None (then it is asked)."""
+    if not postcode or not commune:
+        return None
+    rural = db.session.scalar(select(Commune.rural).where(Commune.postcode == postcode,
+                                                          Commune.name_key == name_key(commune)))
+    return None if rural is None else ("yes" if rural else "no")
+
+
+def _check_consent(data: dict, consent_scope: str) -> None:
+    beyond_identity = [f for f in CONTEXT + ESF if data.get(f) not in (None, "")]
+    if beyond_identity and not consent_scope:
+        raise FileError("consent_scope", _("Recueillez le consentement de la personne avant de noter autre chose "
+                                           "que son identité et ses coordonnées."))
+    esf = [f for f in ESF if f != "rural" and data.get(f) not in (None, "")]
+    if esf and consent_scope != "accompaniment_esf":
+        raise FileError("consent_scope", _("Les données FSE+ demandent le consentement « accompagnement et "
+                                           "suivi FSE+ »."))
+
+
+def _apply(beneficiary: Beneficiary, data: dict, consent_scope: str) -> list[str]:
+    _check_consent(data, consent_scope)
+    derived = derive_rural(data.get("postcode", ""), data.get("commune", ""))
+    if derived is not None:
+        data = {**data, "rural": derived}
+    changed = []
+    for field in EDITABLE:
+        if field in data and getattr(beneficiary, field) != data[field]:
+            setattr(beneficiary, field, data[field])
+            changed.append(field)
+    if consent_scope and consent_scope != beneficiary.consent_scope:
+        beneficiary.consent_scope = consent_scope
+        beneficiary.consent_at = utcnow()
+        changed.append("consent_scope")
+    return changed
+
+
+def find_duplicates(association_id: int, *, email: str = "", phone: str = "", first_name: str = "",
+                    last_name: str = "", birth_date: date | None = None, exclude_id: int | None = None) -> list[Beneficiary]:
+    """Files of the same association with the same e-mail, phone, or name and birth date."""
+    same = []
+    if email:
+        same.append(func.lower(Beneficiary.email) == email.lower())
+    if phone:
+        same.append(Beneficiary.phone == phone)
+    candidates = list(db.session.scalars(
+        select(Beneficiary).where(Beneficiary.association_id == association_id, or_(*same))
+    )) if same else []
+    if birth_date and first_name and last_name:
+        key = (name_key(first_name), name_key(last_name))
+        for b in db.session.scalars(select(Beneficiary).where(Beneficiary.association_id == association_id,
+                                                              Beneficiary.birth_date == birth_date)):
+            if (name_key(b.first_name), name_key(b.last_name)) == key and b not in candidates:
+                candidates.append(b)
+    return [b for b in candidates if b.id != exclude_id]
+
+
+def create(association_id: int, data: dict, consent_scope: str = "") -> Beneficiary:
+    """Open a new file; nothing is written if a rule refuses it."""
+    beneficiary = Beneficiary(association_id=association_id)
+    changed = _apply(beneficiary, data, consent_scope)  # raises before anything is added
+    db.session.add(beneficiary)
+    db.session.flush()
+    record(beneficiary, "create", changed)
+    db.session.commit()
+    return beneficiary
+
+
+def update(beneficiary: Beneficiary, data: dict, consent_scope: str = "") -> list[str]:
+    """Change a file and log which fields changed."""
+    changed = _apply(beneficiary, data, consent_scope or beneficiary.consent_scope)
+    if changed:
+        record(beneficiary, "update", changed)
+    db.session.commit()
+    return changed
+
+
+def set_status(beneficiary: Beneficiary, status: str) -> None:
+    """Move a file to another status, if that step is allowed."""
+    if status not in TRANSITIONS.get(beneficiary.status, set()):
+        raise FileError("status", _("Ce changement de statut n’est pas possible."))
+    beneficiary.status = status
+    record(beneficiary, "status", ["status"])
+
+
+def change_status(beneficiary: Beneficiary, status: str) -> None:
+    set_status(beneficiary, status)
+    db.session.commit()
+
+
+def set_active(beneficiary: Beneficiary, active: bool) -> None:
+    """Deactivate (or reactivate) a file; files are never deleted."""
+    beneficiary.active = active
+    record(beneficiary, "reactivate" if active else "deactivate", ["active"])
+    db.session.commit()
+
+
+# --- lists -----------------------------------------------------------------------------
+
+SORTS = {
+    "name": (Beneficiary.last_name, Beneficiary.first_name),
+    "recent": (Beneficiary.created_at.desc(),),
+    "interview": (Beneficiary.interview_on.is_(None), Beneficiary.interview_on, Beneficiary.last_name),
+}
+
+
+@dataclass
+class Filters:
+    q: str = ""
+    status: str = ""
+    program_id: int | None = None
+    referrer: str = ""
+    interview_soon: bool = False
+    inactive: bool = False
+    sort: str = "interview"
+
+
+def _interview_soon(today: date):
+    return and_(Beneficiary.interview_on >= today, Beneficiary.interview_on <= today + timedelta(days=7))
+
+
+def search(association_id: int, filters: Filters, today: date):
+    """The select statement for a filtered, sorted list of an association's files."""
+    from intranet.journeys.models import Journey, JourneyModule
+    from intranet.programs.models import Module
+
+    query = select(Beneficiary).where(Beneficiary.association_id == association_id,
+                                      Beneficiary.active.is_(not filters.inactive))
+    if filters.q:
+        pattern = f"%{filters.q.strip()}%"
+        digits = "".join(c for c in filters.q if c.isdigit())
+        conditions = [Beneficiary.first_name.ilike(pattern), Beneficiary.last_name.ilike(pattern),
+                      Beneficiary.email.ilike(pattern), Beneficiary.commune.ilike(pattern),
+                      (Beneficiary.first_name + " " + Beneficiary.last_name).ilike(pattern)]
+        if len(digits) >= 4:
+            conditions.append(Beneficiary.phone.like(f"%{digits.lstrip('0')}%"))
+        query = query.where(or_(*conditions))
+    if filters.status:
+        query = query.where(Beneficiary.status == filters.status)
+    if filters.referrer:
+        query = query.where(Beneficiary.referrer == filters.referrer)
+    if filters.interview_soon:
+        query = query.where(_interview_soon(today))
+    if filters.program_id:
+        query = query.where(exists(
+            select(JourneyModule.id).join(Journey, Journey.id == JourneyModule.journey_id)
+            .join(Module, Module.id == JourneyModule.module_id)
+            .where(Journey.beneficiary_id == Beneficiary.id, Module.program_id == filters.program_id)))
+    return query.order_by(*SORTS.get(filters.sort, SORTS["interview"]), Beneficiary.id)
+
+
+def referrers(association_id: int) -> list[str]:
+    """The distinct referrers noted in the association's files, for the filter."""
+    return list(db.session.scalars(
+        select(Beneficiary.referrer).where(Beneficiary.association_id == association_id, Beneficiary.referrer != "")
+        .distinct().order_by(Beneficiary.referrer)))
+
+
+def counters(association_id: int, today: date) -> dict[str, int]:
+    """In progress, waiting for a first appointment, interviews within the week."""
+    from intranet.journeys.models import Journey, JourneyModule
+
+    active = and_(Beneficiary.association_id == association_id, Beneficiary.active.is_(True))
+    started = exists(select(JourneyModule.id).join(Journey, Journey.id == JourneyModule.journey_id).where(
+        Journey.beneficiary_id == Beneficiary.id, JourneyModule.status.in_(("planned", "done"))))
+    row = db.session.execute(select(
+        func.count().filter(Beneficiary.status == "in_progress"),
+        func.count().filter(Beneficiary.status.in_(("new", "in_progress")), ~started),
+        func.count().filter(_interview_soon(today)),
+    ).where(active)).one()
+    return {"in_progress": row[0], "waiting": row[1], "interviews": row[2]}

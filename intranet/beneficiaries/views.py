@@ -1,0 +1,144 @@
+"""The association's beneficiaries: the list with search and filters, the file, its changes."""
+
+from flask import flash, g, redirect, request, url_for
+from flask_babel import gettext as _
+
+from intranet.audit.services import history
+from intranet.beneficiaries import services
+from intranet.beneficiaries.forms import AUDIT_LABELS, STATUS_LABELS, BeneficiaryForm, StatusForm
+from intranet.beneficiaries.models import Beneficiary
+from intranet.beneficiaries.rules import age_band
+from intranet.clock import today_in
+from intranet.extensions import db
+from intranet.forms import EmptyForm
+from intranet.journeys.forms import EXIT_LABELS, FOLLOW_UP_LABELS, MODULE_STATUS_LABELS
+from intranet.journeys.services import coaches, journeys_of
+from intranet.programs.services import programs
+from intranet.rendering import render
+from intranet.tenancy import association_blueprint, get_or_404
+
+bp = association_blueprint("beneficiaries", __name__, role="staff")
+
+
+def _today():
+    return today_in(g.association.timezone)
+
+
+def _filters() -> services.Filters:
+    args = request.args
+    program = args.get("program", "")
+    return services.Filters(
+        q=args.get("q", "").strip()[:100], status=args.get("status", "") if args.get("status") in STATUS_LABELS else "",
+        program_id=int(program) if program.isdigit() else None, referrer=args.get("referrer", "")[:160],
+        interview_soon=args.get("interview") == "soon", inactive=args.get("inactive") == "1",
+        sort=args.get("sort", "interview") if args.get("sort") in services.SORTS else "interview",
+    )
+
+
+@bp.get("/beneficiaries")
+def index():
+    filters, today = _filters(), _today()
+    results = db.paginate(services.search(g.association.id, filters, today),
+                          page=request.args.get("page", 1, type=int), per_page=25, error_out=False)
+    return render("beneficiaries/index.html", "results", results=results, filters=filters, today=today,
+                  counters=services.counters(g.association.id, today), referrers=services.referrers(g.association.id),
+                  programs=programs(), status_labels=STATUS_LABELS)
+
+
+@bp.route("/beneficiaries/new", methods=["GET", "POST"])
+def create():
+    form = BeneficiaryForm()
+    duplicates = []
+    if form.validate_on_submit():
+        data = form.data_for_file()
+        if not request.form.get("confirm_duplicate"):
+            duplicates = services.find_duplicates(
+                g.association.id, email=data["email"], phone=data["phone"], first_name=data["first_name"],
+                last_name=data["last_name"], birth_date=data["birth_date"])
+        if not duplicates:
+            try:
+                beneficiary = services.create(g.association.id, data, form.consent_scope.data)
+            except services.FileError as error:
+                db.session.rollback()
+                form[error.field].errors.append(str(error))
+            else:
+                flash(_("La fiche de %(name)s est créée.", name=beneficiary.full_name), "success")
+                return redirect(url_for("beneficiaries.show", beneficiary_id=beneficiary.id))
+    status = 422 if form.errors or duplicates else 200
+    return render("beneficiaries/form.html", form=form, duplicates=duplicates, beneficiary=None), status
+
+
+def _load(beneficiary_id: int) -> Beneficiary:
+    return get_or_404(Beneficiary, beneficiary_id)
+
+
+@bp.get("/beneficiaries/<int:beneficiary_id>")
+def show(beneficiary_id: int):
+    beneficiary = _load(beneficiary_id)
+    today = _today()
+    return render("beneficiaries/show.html", b=beneficiary, journeys=journeys_of(beneficiary), today=today,
+                  age_band=age_band(beneficiary.birth_date, today), history=history(beneficiary, 10),
+                  status_labels=STATUS_LABELS, status_form=StatusForm(formdata=None),
+                  transitions=sorted(services.TRANSITIONS[beneficiary.status]), empty_form=EmptyForm(),
+                  audit_labels=AUDIT_LABELS, module_status_labels=MODULE_STATUS_LABELS, exit_labels=EXIT_LABELS,
+                  follow_up_labels=FOLLOW_UP_LABELS, coaches=coaches(g.association.id))
+
+
+@bp.route("/beneficiaries/<int:beneficiary_id>/edit", methods=["GET", "POST"])
+def edit(beneficiary_id: int):
+    beneficiary = _load(beneficiary_id)
+    form = BeneficiaryForm(obj=beneficiary)
+    if form.validate_on_submit():
+        try:
+            changed = services.update(beneficiary, form.data_for_file(), form.consent_scope.data)
+        except services.FileError as error:
+            db.session.rollback()
+            form[error.field].errors.append(str(error))
+        else:
+            flash(_("Fiche enregistrée.") if changed else _("Aucun changement."), "success")
+            return redirect(url_for("beneficiaries.show", beneficiary_id=beneficiary.id))
+    return render("beneficiaries/form.html", form=form, duplicates=[], beneficiary=beneficiary), \
+        422 if form.errors else 200
+
+
+@bp.post("/beneficiaries/<int:beneficiary_id>/status")
+def change_status(beneficiary_id: int):
+    beneficiary = _load(beneficiary_id)
+    form = StatusForm()
+    if form.validate_on_submit():
+        try:
+            services.change_status(beneficiary, form.status.data)
+        except services.FileError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            flash(_("Statut : %(status)s.", status=STATUS_LABELS[beneficiary.status]), "success")
+    return redirect(url_for("beneficiaries.show", beneficiary_id=beneficiary.id))
+
+
+@bp.route("/beneficiaries/<int:beneficiary_id>/deactivate", methods=["GET", "POST"])
+def deactivate(beneficiary_id: int):
+    beneficiary = _load(beneficiary_id)
+    form = EmptyForm()
+    if form.validate_on_submit():
+        services.set_active(beneficiary, False)
+        flash(_("La fiche de %(name)s est désactivée. Elle reste consultable dans les fiches désactivées.",
+                name=beneficiary.full_name), "success")
+        return redirect(url_for("beneficiaries.index"))
+    return render("beneficiaries/confirm_deactivate.html", b=beneficiary, form=form)
+
+
+@bp.post("/beneficiaries/<int:beneficiary_id>/reactivate")
+def reactivate(beneficiary_id: int):
+    beneficiary = _load(beneficiary_id)
+    if EmptyForm().validate_on_submit():
+        services.set_active(beneficiary, True)
+        flash(_("La fiche de %(name)s est réactivée.", name=beneficiary.full_name), "success")
+    return redirect(url_for("beneficiaries.show", beneficiary_id=beneficiary.id))
+
+
+@bp.app_template_filter("phone")
+def phone_filter(phone: str) -> str:
+    from intranet.beneficiaries.rules import display_phone
+
+    return display_phone(phone or "")
