@@ -1,7 +1,8 @@
 """The demo network: a few associations and people, so every feature shows with data.
 
-`load_demo` is idempotent: it looks things up by slug and e-mail before creating them.
-Later features add their own step to DEMO_STEPS.
+`load_demo` is idempotent: it looks things up by slug and e-mail before creating them,
+and each feature's step fills only what is still empty. A new feature adds its step to
+`load_demo`.
 """
 
 from sqlalchemy import select
@@ -68,6 +69,9 @@ def load_people(associations: dict[str, Association]) -> None:
 
 def load_demo() -> None:
     """Create (or complete) the demo network and commit."""
+    from intranet.beneficiaries import demo as beneficiaries
+
     associations = load_associations()
     load_people(associations)
+    beneficiaries.load(associations)
     db.session.commit()

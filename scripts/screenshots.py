@@ -20,6 +20,12 @@ PAGES = [
     ("admin.bordeaux@tremplin.test", "/a/bordeaux/members"),
     ("admin.bordeaux@tremplin.test", "/a/bordeaux/mailbox"),
     ("staff.lille@tremplin.test", "/a/lille/"),
+    ("staff.lille@tremplin.test", "/a/lille/beneficiaries"),
+    ("staff.lille@tremplin.test", "/a/lille/beneficiaries/new"),
+    ("staff.lille@tremplin.test", "/a/lille/beneficiaries/82"),
+    ("staff.lille@tremplin.test", "/a/lille/beneficiaries/82/journeys/new"),
+    ("admin.bordeaux@tremplin.test", "/a/bordeaux/programs"),
+    ("reseau@tremplin.test", "/network/programs"),
     ("benevole.bordeaux@tremplin.test", "/me/"),
     ("benevole.bordeaux@tremplin.test", "/account"),
 ]
@@ -31,7 +37,7 @@ def main(base: str, out: Path) -> None:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         for width, label in ((1280, "desktop"), (375, "phone")):
             signed_in = None
-            context = browser.new_context(viewport={"width": width, "height": 800})
+            context = browser.new_context(viewport={"width": width, "height": 800}, locale="fr-FR")
             page = context.new_page()
             for email, path in PAGES:
                 if email != signed_in:

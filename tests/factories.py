@@ -6,7 +6,6 @@ A new model that a route loads by id needs an entry here.
 """
 
 import itertools
-
 from datetime import date
 
 from sqlalchemy import select
@@ -14,8 +13,8 @@ from sqlalchemy import select
 from intranet.auth.models import User
 from intranet.auth.services import hash_password
 from intranet.beneficiaries.models import Beneficiary
-from intranet.journeys.models import Journey, JourneyModule
 from intranet.extensions import db
+from intranet.journeys.models import Journey, JourneyModule
 from intranet.members.models import Membership
 from intranet.network.models import Association
 from intranet.notifications.models import OutboxMessage
