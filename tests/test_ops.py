@@ -147,3 +147,20 @@ def test_a_server_error_shows_a_friendly_page(app):
     response = broken.test_client().get("/__boom")
     assert response.status_code == 500
     assert "Erreur du serveur" in response.get_data(as_text=True)
+
+
+def test_import_communes_feeds_the_rural_derivation(app, db, tmp_path):
+    from intranet.beneficiaries.services import derive_rural
+
+    csv_file = tmp_path / "communes.csv"
+    csv_file.write_text("code_postal;commune;rural\n23000;Guéret;1\n33000;Bordeaux;0\n", encoding="utf-8")
+    result = app.test_cli_runner().invoke(args=["import-communes", str(csv_file)])
+    assert result.exit_code == 0 and "2 communes" in result.output
+    assert derive_rural("23000", "GUERET") == "yes" and derive_rural("33000", "Bordeaux") == "no"
+
+
+def test_import_communes_reports_a_bad_line(app, db, tmp_path):
+    csv_file = tmp_path / "communes.csv"
+    csv_file.write_text("23000;Guéret;1\n2300;Mauvais;1\n", encoding="utf-8")
+    result = app.test_cli_runner().invoke(args=["import-communes", str(csv_file)])
+    assert result.exit_code != 0 and "ligne 2" in result.output

@@ -206,3 +206,18 @@ def counters(association_id: int, today: date) -> dict[str, int]:
         func.count().filter(_interview_soon(today)),
     ).where(active)).one()
     return {"in_progress": row[0], "waiting": row[1], "interviews": row[2]}
+
+
+def import_communes(rows) -> int:
+    """Load (postcode, commune, rural) rows into the reference list used to derive the rural area."""
+    known = {(c.postcode, c.name_key): c for c in db.session.scalars(select(Commune))}
+    count = 0
+    for postcode, name, rural in rows:
+        key = (postcode.strip(), name_key(name))
+        commune = known.get(key) or Commune(postcode=key[0], name_key=key[1])
+        commune.name, commune.rural = name.strip(), rural
+        db.session.add(commune)
+        known[key] = commune
+        count += 1
+    db.session.commit()
+    return count

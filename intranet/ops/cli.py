@@ -37,3 +37,21 @@ def demo_data(if_empty: bool) -> None:
         return
     load_demo()
     click.echo("Réseau de démonstration prêt. Mot de passe de chaque compte : tremplin-demo")
+
+
+@bp.cli.command("import-communes")
+@click.argument("csv_file", type=click.File(encoding="utf-8-sig"))
+def import_communes(csv_file) -> None:
+    """Load communes with their rural flag (CSV: code_postal;commune;rural with rural 1/0 or oui/non)."""
+    import csv
+
+    from intranet.beneficiaries.services import import_communes as load
+
+    rows = []
+    for line, row in enumerate(csv.reader(csv_file, delimiter=";"), start=1):
+        if line == 1 and not row[0].strip().isdigit():
+            continue  # header
+        if len(row) < 3 or not row[0].strip().isdigit() or len(row[0].strip()) != 5:
+            raise click.BadParameter(f"ligne {line} : attendu code_postal;commune;rural", param_hint="CSV_FILE")
+        rows.append((row[0], row[1], row[2].strip().lower() in ("1", "oui", "yes", "true", "rural")))
+    click.echo(f"{load(rows)} communes chargées.")
