@@ -77,6 +77,7 @@ def _select_timezone() -> str | None:
 def _register_blueprints(app: Flask) -> None:
     from intranet.auth.views import bp as auth
     from intranet.beneficiaries.views import bp as beneficiaries
+    from intranet.calendar.views import bp as calendar
     from intranet.home.views import bp as home
     from intranet.home.views import space_bp as space
     from intranet.journeys.views import bp as journeys
@@ -92,7 +93,7 @@ def _register_blueprints(app: Flask) -> None:
     from intranet.programs.views import network_bp as network_programs
 
     for blueprint in (ops, cli, auth, home, space, me, members, mailbox, network, network_mailbox, network_programs,
-                      programs, beneficiaries, journeys):
+                      programs, beneficiaries, journeys, calendar):
         app.register_blueprint(blueprint)
     register_error_pages(app)
 

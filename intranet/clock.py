@@ -1,6 +1,6 @@
 """Time in one place: stored in UTC, shown in the association's time zone."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime
@@ -15,6 +15,16 @@ def utcnow() -> datetime:
 def today_in(timezone: str) -> date:
     """Today's date where the association is (Europe/Paris, Indian/Reunion…)."""
     return datetime.now(ZoneInfo(timezone)).date()
+
+
+def to_utc(day: date, at: time, timezone: str) -> datetime:
+    """The UTC instant of a wall-clock time in a time zone (10:00 in Paris stays 10:00 across DST)."""
+    return datetime.combine(day, at, tzinfo=ZoneInfo(timezone)).astimezone(UTC)
+
+
+def local(moment: datetime, timezone: str) -> datetime:
+    """A UTC instant as wall-clock time in a time zone."""
+    return moment.astimezone(ZoneInfo(timezone))
 
 
 class UTCDateTime(TypeDecorator):

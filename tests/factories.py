@@ -6,13 +6,14 @@ A new model that a route loads by id needs an entry here.
 """
 
 import itertools
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
 
 from intranet.auth.models import User
 from intranet.auth.services import hash_password
 from intranet.beneficiaries.models import Beneficiary
+from intranet.calendar.models import Absence, Appointment, Availability, Resource, Seat
 from intranet.extensions import db
 from intranet.journeys.models import Journey, JourneyModule
 from intranet.members.models import Membership
@@ -105,6 +106,64 @@ def make_journey_module(association: Association, **fields) -> JourneyModule:
     return make_journey(association).modules[0]
 
 
+def make_resource(association: Association, **fields) -> Resource:
+    n = next(_seq)
+    resource = Resource(association_id=association.id, name=fields.pop("name", f"Salle secrète {n}"),
+                        kind=fields.pop("kind", "room"), opens_at=fields.pop("opens_at", time(8, 0)),
+                        closes_at=fields.pop("closes_at", time(20, 0)), open_days=fields.pop("open_days", "0123456"),
+                        **fields)
+    db.session.add(resource)
+    db.session.commit()
+    return resource
+
+
+def make_volunteer(association: Association, name: str | None = None, *, weekdays=range(7), starts=time(9, 0),
+                   ends=time(18, 0)) -> User:
+    """A volunteer of the association, available on these weekdays between these hours."""
+    user = make_membership(association, "volunteer", make_user(**({"name": name} if name else {}))).user
+    for weekday in weekdays:
+        db.session.add(Availability(association_id=association.id, user_id=user.id, weekday=weekday, starts=starts,
+                                    ends=ends, valid_from=date(2020, 1, 1)))
+    db.session.commit()
+    return user
+
+
+def make_availability(association: Association, **fields) -> Availability:
+    user = make_volunteer(association, weekdays=[])
+    row = Availability(association_id=association.id, user_id=user.id, weekday=fields.pop("weekday", 1),
+                       starts=time(14, 0), ends=time(17, 0), valid_from=date(2026, 1, 1), **fields)
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def make_absence(association: Association, **fields) -> Absence:
+    user = make_volunteer(association, weekdays=[])
+    start = fields.pop("starts_at", datetime(2026, 12, 21, tzinfo=UTC))
+    row = Absence(association_id=association.id, user_id=user.id, starts_at=start, ends_at=start + timedelta(days=7),
+                  reason=fields.pop("reason", f"Congés secrets {next(_seq)}"), **fields)
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def make_appointment(association: Association, *, starts_at: datetime | None = None, beneficiary=None,
+                     volunteer=None, module_code: str = "remote", **fields) -> Appointment:
+    module = program(module_code).modules[0]
+    starts_at = starts_at or datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    appointment = Appointment(
+        association_id=association.id, module_id=module.id, name=fields.pop("name", f"Séance secrète {next(_seq)}"),
+        starts_at=starts_at, ends_at=starts_at + timedelta(minutes=module.duration_minutes),
+        volunteer_id=(volunteer or make_volunteer(association)).id, mode=module.mode,
+        call_details=fields.pop("call_details", "06 00 00 00 00"), **fields)
+    db.session.add(appointment)
+    db.session.flush()
+    db.session.add(Seat(association_id=association.id, appointment_id=appointment.id,
+                        beneficiary_id=(beneficiary or make_beneficiary(association)).id))
+    db.session.commit()
+    return appointment
+
+
 FACTORIES = {
     Association: lambda association: association,
     Membership: lambda association: make_membership(association, "volunteer"),
@@ -114,4 +173,9 @@ FACTORIES = {
     Beneficiary: make_beneficiary,
     Journey: make_journey,
     JourneyModule: make_journey_module,
+    Resource: make_resource,
+    Availability: make_availability,
+    Absence: make_absence,
+    Appointment: make_appointment,
+    Seat: lambda association: make_appointment(association).seats[0],
 }

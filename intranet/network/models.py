@@ -22,6 +22,10 @@ class Association(db.Model):
     department_code: Mapped[str] = mapped_column(String(3), default="")
     timezone: Mapped[str] = mapped_column(String(60), default="Europe/Paris")
     active: Mapped[bool] = mapped_column(default=True, index=True)
+    # Self-booking: from how many hours ahead to how many days ahead, and until when a booking may change.
+    booking_min_hours: Mapped[int] = mapped_column(default=24, server_default="24")
+    booking_max_days: Mapped[int] = mapped_column(default=42, server_default="42")
+    change_min_hours: Mapped[int] = mapped_column(default=24, server_default="24")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     def __repr__(self) -> str:

@@ -36,6 +36,8 @@ class Module(db.Model):
     qualification: Mapped[str] = mapped_column(String(60), default="")
     # The kind of resource it needs, e.g. "studio".
     resource_kind: Mapped[str] = mapped_column(String(60), default="")
+    # Seats per session: above 1 for a collective workshop.
+    capacity: Mapped[int] = mapped_column(default=1, server_default="1")
     active: Mapped[bool] = mapped_column(default=True)
 
     program: Mapped[Program] = relationship(back_populates="modules")

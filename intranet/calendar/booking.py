@@ -1,0 +1,281 @@
+"""Booking rules: no person, resource or beneficiary is ever double-booked, even at the same instant.
+
+Each write takes locks first, then checks, then writes, in one transaction: on PostgreSQL
+row locks (SELECT … FOR UPDATE) on the coach, the resource and the beneficiary; on SQLite a
+write at the start of the transaction, which makes SQLite serialise the bookings. The check
+therefore always sees the booking that won a race, and the loser gets a Conflict with free
+alternatives.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select, update
+
+from intranet.auth.models import User
+from intranet.beneficiaries.models import Beneficiary
+from intranet.calendar.availability import is_available
+from intranet.calendar.models import Appointment, AppointmentEvent, Resource, Seat
+from intranet.clock import local
+from intranet.extensions import db
+from intranet.journeys.models import Journey, JourneyModule
+from intranet.members.models import Membership
+from intranet.network.models import Association
+from intranet.programs.services import LocalModule, local_modules
+
+LONGEST = timedelta(hours=8)  # no session lasts longer: bounds the overlap searches
+ACTIVE = ("planned", "done", "no_show", "excused")  # statuses that hold the time
+# Journey module status that follows each appointment status.
+JOURNEY_STATUS = {"planned": "planned", "done": "done", "no_show": "missed", "excused": "to_plan",
+                  "cancelled": "to_plan"}
+
+
+class BookingError(Exception):
+    """A booking refused by a rule, with the field it concerns."""
+
+    def __init__(self, field_name: str, message: str):
+        super().__init__(message)
+        self.field = field_name
+
+
+class NeedsOverride(BookingError):
+    """Staff may book anyway, knowingly: the coach is not declared free then."""
+
+
+@dataclass
+class Conflict(Exception):
+    """The time is taken (maybe by someone who booked a moment earlier); here are free alternatives."""
+
+    message: str
+    alternatives: list = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass
+class Request:
+    module_id: int
+    starts_at: datetime
+    volunteer_id: int
+    beneficiary_id: int
+    resource_id: int | None = None
+    call_details: str = ""
+
+
+def local_module(association_id: int, module_id: int) -> LocalModule:
+    for module in local_modules(association_id):
+        if module.id == module_id:
+            return module
+    raise BookingError("module_id", _("Ce module n’est pas proposé par votre association."))
+
+
+def _lock(association: Association, *, volunteer_id: int | None = None, resource_id: int | None = None,
+          beneficiary_id: int | None = None, appointment_id: int | None = None) -> None:
+    if db.session.get_bind().dialect.name == "sqlite":
+        # SQLite allows one writer at a time: writing first makes this transaction that writer.
+        db.session.execute(update(Association).where(Association.id == association.id).values(id=Association.id))
+        return
+    for model, object_id in ((User, volunteer_id), (Resource, resource_id), (Beneficiary, beneficiary_id),
+                             (Appointment, appointment_id)):
+        if object_id is not None:
+            db.session.execute(select(model.id).where(model.id == object_id).with_for_update())
+
+
+def _overlap(query, starts_at: datetime, ends_at: datetime):
+    return query.where(Appointment.status.in_(ACTIVE), Appointment.starts_at < ends_at,
+                       Appointment.ends_at > starts_at, Appointment.starts_at > starts_at - LONGEST)
+
+
+def busy_reasons(association: Association, *, starts_at: datetime, ends_at: datetime, volunteer_id: int | None,
+                 resource_id: int | None, beneficiary_id: int | None, ignore_appointment: int | None = None,
+                 joining: Appointment | None = None) -> list[str]:
+    """Why this time cannot be booked: the coach, the resource or the beneficiary is taken."""
+    reasons = []
+    others = Appointment.id != (ignore_appointment or 0)
+    if volunteer_id is not None:
+        taken = db.session.scalars(_overlap(select(Appointment), starts_at, ends_at).where(
+            Appointment.volunteer_id == volunteer_id, others)).all()
+        if any(a is not joining for a in taken):
+            reasons.append(_("la personne qui accompagne a déjà une séance à ce moment"))
+    if resource_id is not None:
+        resource = db.session.get(Resource, resource_id)
+        used = db.session.scalar(_overlap(select(func.count(Appointment.id)), starts_at, ends_at).where(
+            Appointment.resource_id == resource_id, others, Appointment.id != (joining.id if joining else 0)))
+        if used >= resource.capacity:
+            reasons.append(_("« %(name)s » est déjà occupé à ce moment", name=resource.name))
+    if beneficiary_id is not None:
+        seat = db.session.scalar(_overlap(select(Seat.id).join(Appointment), starts_at, ends_at).where(
+            Seat.beneficiary_id == beneficiary_id, Seat.status == "booked", others))
+        if seat is not None:
+            reasons.append(_("la personne accompagnée a déjà un rendez-vous à ce moment"))
+    return reasons
+
+
+def _check_parties(association: Association, req: Request, module: LocalModule) -> Resource | None:
+    member = db.session.scalar(select(Membership.id).where(
+        Membership.association_id == association.id, Membership.user_id == req.volunteer_id,
+        Membership.active.is_(True)))
+    if member is None:
+        raise BookingError("volunteer_id", _("Choisissez une personne de l’association pour accompagner."))
+    beneficiary = db.session.get(Beneficiary, req.beneficiary_id)
+    if beneficiary is None or beneficiary.association_id != association.id or not beneficiary.active:
+        raise BookingError("beneficiary_id", _("Choisissez une personne accompagnée par l’association."))
+    resource = db.session.get(Resource, req.resource_id) if req.resource_id else None
+    if resource is not None and (resource.association_id != association.id or not resource.active):
+        raise BookingError("resource_id", _("Cette ressource n’existe pas."))
+    if module.resource_kind and (resource is None or resource.kind != module.resource_kind):
+        raise BookingError("resource_id", _("Ce module a besoin d’une ressource « %(kind)s ».",
+                                            kind=module.resource_kind))
+    if resource is not None:
+        start = local(req.starts_at, association.timezone)
+        end = local(req.starts_at + timedelta(minutes=module.duration_minutes), association.timezone)
+        if (str(start.weekday()) not in resource.open_days or start.time() < resource.opens_at
+                or end.time() > resource.closes_at or end.date() != start.date()):
+            raise BookingError("resource_id", _("« %(name)s » est fermé à ce moment.", name=resource.name))
+    if module.mode != "in_person" and not req.call_details.strip():
+        raise BookingError("call_details", _("Indiquez le numéro à appeler ou le lien de la visio."))
+    return resource
+
+
+def _journey_module(association: Association, beneficiary_id: int, module_id: int) -> JourneyModule | None:
+    """The beneficiary's open journey module for this module still to plan, if any."""
+    return db.session.scalar(
+        select(JourneyModule).join(Journey, Journey.id == JourneyModule.journey_id)
+        .where(JourneyModule.association_id == association.id, Journey.beneficiary_id == beneficiary_id,
+               Journey.exited_on.is_(None), JourneyModule.module_id == module_id,
+               JourneyModule.status.in_(("to_plan", "missed")))
+        .order_by(JourneyModule.id).limit(1))
+
+
+def _note(appointment: Appointment, action: str, detail: str = "") -> None:
+    user_id = current_user.id if current_user and current_user.is_authenticated else None
+    db.session.add(AppointmentEvent(association_id=appointment.association_id, appointment_id=appointment.id,
+                                    user_id=user_id, action=action, detail=detail[:255]))
+
+
+def _follow_journey(appointment: Appointment, timezone: str) -> None:
+    """Keep the linked journey modules in step with the appointment."""
+    ids = [s.journey_module_id for s in appointment.seats if s.journey_module_id and s.status == "booked"]
+    for item in db.session.scalars(select(JourneyModule).where(JourneyModule.id.in_(ids))) if ids else []:
+        item.status = JOURNEY_STATUS[appointment.status]
+        if item.status == "to_plan":
+            item.happened_on = None
+        else:
+            item.happened_on = local(appointment.starts_at, timezone).date()
+            item.coach_id = appointment.volunteer_id
+
+
+def book(association: Association, req: Request, *, override: bool = False, self_service: bool = False,
+         alternatives=None) -> Appointment:
+    """Book a session for a beneficiary, or a seat in a collective one already there at that time."""
+    module = local_module(association.id, req.module_id)
+    ends_at = req.starts_at + timedelta(minutes=module.duration_minutes)
+    _check_parties(association, req, module)
+    _lock(association, volunteer_id=req.volunteer_id, resource_id=req.resource_id,
+          beneficiary_id=req.beneficiary_id)
+    unavailable = is_available(association, req.volunteer_id, req.starts_at, ends_at)
+    if unavailable and (self_service or not override):
+        cls = BookingError if self_service else NeedsOverride
+        raise cls("starts_at", _("La personne qui accompagne est %(why)s.", why=unavailable))
+    joining = _collective_session(association, req, module)
+    reasons = busy_reasons(association, starts_at=req.starts_at, ends_at=ends_at, volunteer_id=req.volunteer_id,
+                           resource_id=req.resource_id, beneficiary_id=req.beneficiary_id, joining=joining)
+    if reasons:
+        db.session.rollback()
+        raise Conflict(_("Ce créneau n’est plus libre : %(why)s.", why=", ".join(reasons)),
+                       alternatives(module) if alternatives else [])
+    appointment = joining or Appointment(
+        association_id=association.id, module_id=module.id, name=module.name, starts_at=req.starts_at,
+        ends_at=ends_at, volunteer_id=req.volunteer_id, resource_id=req.resource_id, capacity=module.capacity,
+        mode=module.mode, call_details=req.call_details.strip(), outside_availability=bool(unavailable))
+    if joining is None:
+        db.session.add(appointment)
+        db.session.flush()
+    item = _journey_module(association, req.beneficiary_id, module.id)
+    seat = Seat(association_id=association.id, appointment_id=appointment.id, beneficiary_id=req.beneficiary_id,
+                journey_module_id=item.id if item else None)
+    db.session.add(seat)
+    appointment.seats.append(seat)
+    _follow_journey(appointment, association.timezone)
+    _note(appointment, "seat" if joining else "booked",
+          _("réservé en dehors des disponibilités") if unavailable else "")
+    db.session.commit()
+    return appointment
+
+
+def _collective_session(association: Association, req: Request, module: LocalModule) -> Appointment | None:
+    """The collective session of this module, coach and time that still has a free seat, if any."""
+    if module.capacity <= 1:
+        return None
+    session = db.session.scalar(select(Appointment).where(
+        Appointment.association_id == association.id, Appointment.module_id == module.id,
+        Appointment.volunteer_id == req.volunteer_id, Appointment.starts_at == req.starts_at,
+        Appointment.status == "planned"))
+    if session is None:
+        return None
+    if len(session.booked_seats) >= session.capacity:
+        raise Conflict(_("Cette séance collective est complète (%(n)d places).", n=session.capacity), [])
+    return session
+
+
+def move(association: Association, appointment: Appointment, *, starts_at: datetime, volunteer_id: int,
+         resource_id: int | None, override: bool = False) -> None:
+    """Move a planned appointment to another time or coach; the journey follows."""
+    if appointment.status != "planned":
+        raise BookingError("starts_at", _("Seul un rendez-vous prévu peut être déplacé."))
+    ends_at = starts_at + (appointment.ends_at - appointment.starts_at)
+    beneficiaries = [s.beneficiary_id for s in appointment.booked_seats]
+    _lock(association, volunteer_id=volunteer_id, resource_id=resource_id, appointment_id=appointment.id)
+    unavailable = is_available(association, volunteer_id, starts_at, ends_at)
+    if unavailable and not override:
+        raise NeedsOverride("starts_at", _("La personne qui accompagne est %(why)s.", why=unavailable))
+    reasons = busy_reasons(association, starts_at=starts_at, ends_at=ends_at, volunteer_id=volunteer_id,
+                           resource_id=resource_id, beneficiary_id=None, ignore_appointment=appointment.id)
+    for beneficiary_id in beneficiaries:
+        reasons += busy_reasons(association, starts_at=starts_at, ends_at=ends_at, volunteer_id=None,
+                                resource_id=None, beneficiary_id=beneficiary_id, ignore_appointment=appointment.id)
+    if reasons:
+        db.session.rollback()
+        raise Conflict(_("Impossible de déplacer : %(why)s.", why=", ".join(dict.fromkeys(reasons))), [])
+    before = appointment.starts_at
+    appointment.starts_at, appointment.ends_at = starts_at, ends_at
+    appointment.volunteer_id, appointment.resource_id = volunteer_id, resource_id
+    appointment.outside_availability = bool(unavailable)
+    _follow_journey(appointment, association.timezone)
+    _note(appointment, "moved", _("déplacé du %(d)s", d=local(before, association.timezone).strftime("%d/%m/%Y %H:%M")))
+    db.session.commit()
+
+
+def set_status(association: Association, appointment: Appointment, status: str, reason: str = "") -> None:
+    """Record what happened (done, no-show, excused) or cancel with a reason; the journey follows."""
+    if status not in JOURNEY_STATUS:
+        raise BookingError("status", _("Statut inconnu."))
+    if status == "cancelled" and not reason.strip():
+        raise BookingError("reason", _("Indiquez la raison de l’annulation."))
+    appointment.status = status
+    if status == "cancelled":
+        appointment.cancel_reason = reason.strip()
+    _follow_journey(appointment, association.timezone)
+    _note(appointment, status, reason.strip())
+    db.session.commit()
+
+
+def cancel_seat(seat: Seat, reason: str) -> None:
+    """Free one beneficiary's place; a session left with nobody is cancelled."""
+    appointment = seat.appointment
+    seat.status = "cancelled"
+    if seat.journey_module_id:
+        item = db.session.get(JourneyModule, seat.journey_module_id)
+        item.status, item.happened_on = "to_plan", None
+    if not appointment.booked_seats:
+        appointment.status, appointment.cancel_reason = "cancelled", reason.strip()
+    _note(appointment, "seat_cancelled", reason.strip())
+    db.session.commit()
+
+
+def history(appointment: Appointment) -> list[AppointmentEvent]:
+    return list(db.session.scalars(select(AppointmentEvent).where(
+        AppointmentEvent.appointment_id == appointment.id).order_by(AppointmentEvent.at, AppointmentEvent.id)))

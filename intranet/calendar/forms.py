@@ -1,0 +1,80 @@
+"""Forms of the calendar: booking, moving, status, availability, absences, resources, booking window."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TimeField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+STATUS_LABELS = {"planned": _l("Prévu"), "done": _l("Réalisé"), "no_show": _l("Absent·e"),
+                 "excused": _l("Excusé·e"), "cancelled": _l("Annulé")}
+WEEKDAYS = [(0, _l("Lundi")), (1, _l("Mardi")), (2, _l("Mercredi")), (3, _l("Jeudi")), (4, _l("Vendredi")),
+            (5, _l("Samedi")), (6, _l("Dimanche"))]
+
+
+def _optional_int(value):
+    return int(value) if value not in (None, "", "None") else None
+
+
+class BookingForm(FlaskForm):
+    beneficiary_id = SelectField(_l("Personne accompagnée"), coerce=_optional_int, choices=[],
+                                 validators=[InputRequired(_l("Choisissez la personne accompagnée."))])
+    module_id = SelectField(_l("Module"), coerce=_optional_int, choices=[],
+                            validators=[InputRequired(_l("Choisissez un module."))])
+    day = DateField(_l("Date"), validators=[InputRequired(_l("Indiquez la date."))])
+    at = TimeField(_l("Heure"), validators=[InputRequired(_l("Indiquez l’heure."))])
+    volunteer_id = SelectField(_l("Accompagné par"), coerce=_optional_int, choices=[],
+                               validators=[InputRequired(_l("Choisissez qui accompagne."))])
+    resource_id = SelectField(_l("Ressource"), coerce=_optional_int, choices=[], validate_choice=False)
+    call_details = StringField(_l("Numéro à appeler ou lien de la visio"), validators=[Length(max=255)])
+    override = BooleanField(_l("Réserver quand même, en connaissance de cause"))
+
+
+class MoveForm(FlaskForm):
+    day = DateField(_l("Nouvelle date"), validators=[InputRequired(_l("Indiquez la date."))])
+    at = TimeField(_l("Nouvelle heure"), validators=[InputRequired(_l("Indiquez l’heure."))])
+    volunteer_id = SelectField(_l("Accompagné par"), coerce=_optional_int, choices=[],
+                               validators=[InputRequired(_l("Choisissez qui accompagne."))])
+    resource_id = SelectField(_l("Ressource"), coerce=_optional_int, choices=[], validate_choice=False)
+    override = BooleanField(_l("Déplacer quand même, en connaissance de cause"))
+
+
+class StatusForm(FlaskForm):
+    status = SelectField(_l("Nouveau statut"), choices=[(k, v) for k, v in STATUS_LABELS.items() if k != "planned"])
+    reason = StringField(_l("Raison (obligatoire pour une annulation)"), validators=[Length(max=255)])
+
+
+class AvailabilityForm(FlaskForm):
+    user_id = SelectField(_l("Personne"), coerce=_optional_int, choices=[])
+    weekday = SelectField(_l("Jour"), coerce=int, choices=WEEKDAYS)
+    starts = TimeField(_l("De"), validators=[InputRequired(_l("Indiquez l’heure de début."))])
+    ends = TimeField(_l("À"), validators=[InputRequired(_l("Indiquez l’heure de fin."))])
+    valid_from = DateField(_l("À partir du"), validators=[InputRequired(_l("Indiquez la date de début."))])
+    valid_until = DateField(_l("Jusqu’au (facultatif)"), validators=[Optional()])
+
+
+class AbsenceForm(FlaskForm):
+    user_id = SelectField(_l("Personne"), coerce=_optional_int, choices=[])
+    first_day = DateField(_l("Du"), validators=[InputRequired(_l("Indiquez le premier jour."))])
+    last_day = DateField(_l("Au (inclus)"), validators=[InputRequired(_l("Indiquez le dernier jour."))])
+    reason = StringField(_l("Motif (facultatif)"), validators=[Length(max=160)])
+
+
+class ResourceForm(FlaskForm):
+    name = StringField(_l("Nom"), validators=[DataRequired(_l("Indiquez un nom.")), Length(max=120)])
+    kind = StringField(_l("Type"), default="room", description=_l("« studio » pour le studio photo, « room » pour une salle."),
+                       validators=[DataRequired(_l("Indiquez un type.")), Length(max=60)])
+    capacity = IntegerField(_l("Séances en même temps"), default=1,
+                            validators=[InputRequired(_l("Indiquez une capacité.")), NumberRange(1, 50, _l("Entre 1 et 50."))])
+    opens_at = TimeField(_l("Ouvre à"), validators=[InputRequired(_l("Indiquez l’heure d’ouverture."))])
+    closes_at = TimeField(_l("Ferme à"), validators=[InputRequired(_l("Indiquez l’heure de fermeture."))])
+    open_days = StringField(_l("Jours d’ouverture"), default="01234",
+                            description=_l("Chiffres des jours : 0 = lundi … 6 = dimanche, par ex. 01234."),
+                            validators=[DataRequired(_l("Indiquez au moins un jour.")), Length(max=7)])
+
+
+class BookingWindowForm(FlaskForm):
+    booking_min_hours = IntegerField(_l("Réservation possible à partir de (heures)"),
+                                     validators=[InputRequired(), NumberRange(0, 24 * 14, _l("Entre 0 et 336 heures."))])
+    booking_max_days = IntegerField(_l("Jusqu’à (jours)"), validators=[InputRequired(), NumberRange(1, 180, _l("Entre 1 et 180 jours."))])
+    change_min_hours = IntegerField(_l("Annulation ou déplacement jusqu’à (heures avant)"),
+                                    validators=[InputRequired(), NumberRange(0, 24 * 14, _l("Entre 0 et 336 heures."))])

@@ -1,0 +1,132 @@
+"""Resources, availability, absences and appointments (with their seats and history)."""
+
+from datetime import date, datetime, time
+
+from sqlalchemy import Date, ForeignKey, Index, String, Time
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from intranet.auth.models import User
+from intranet.beneficiaries.models import Beneficiary
+from intranet.clock import UTCDateTime, utcnow
+from intranet.extensions import db
+from intranet.programs.models import Module
+from intranet.tenancy import TenantScoped
+
+APPOINTMENT_STATUSES = ("planned", "done", "no_show", "excused", "cancelled")
+
+
+class Resource(TenantScoped, db.Model):
+    """A room or the photo studio: how many sessions it holds at once, and when it is open."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(60), default="room")  # matches Module.resource_kind, e.g. "studio"
+    capacity: Mapped[int] = mapped_column(default=1)
+    open_days: Mapped[str] = mapped_column(String(7), default="01234")  # 0 = Monday
+    opens_at: Mapped[time] = mapped_column(Time, default=time(9, 0))
+    closes_at: Mapped[time] = mapped_column(Time, default=time(18, 0))
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class Availability(TenantScoped, db.Model):
+    """A weekly recurring time a person can coach, e.g. Tuesdays 14:00–17:00 from a date until a date."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    weekday: Mapped[int] = mapped_column()  # 0 = Monday
+    starts: Mapped[time] = mapped_column(Time)
+    ends: Mapped[time] = mapped_column(Time)
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+
+    user: Mapped[User] = relationship()
+
+    __table_args__ = (Index("ix_availability_association_user", "association_id", "user_id"),)
+
+
+class Absence(TenantScoped, db.Model):
+    """A time a person cannot coach: holidays, a one-off absence."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(String(160), default="")
+
+    user: Mapped[User] = relationship()
+
+    __table_args__ = (Index("ix_absence_user_starts_at", "user_id", "starts_at"),)
+
+
+class Appointment(TenantScoped, db.Model):
+    """A session of a module at a time, led by a coach, maybe in a resource, for one or more seats."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    module_id: Mapped[int] = mapped_column(ForeignKey("module.id"))
+    name: Mapped[str] = mapped_column(String(120))  # the module's local name when booked
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    resource_id: Mapped[int | None] = mapped_column(ForeignKey("resource.id"))
+    capacity: Mapped[int] = mapped_column(default=1)
+    mode: Mapped[str] = mapped_column(String(20), default="in_person")
+    call_details: Mapped[str] = mapped_column(String(255), default="")  # phone number or video link
+    status: Mapped[str] = mapped_column(String(10), default="planned")
+    cancel_reason: Mapped[str] = mapped_column(String(255), default="")
+    outside_availability: Mapped[bool] = mapped_column(default=False)  # booked knowingly by staff
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    module: Mapped[Module] = relationship()
+    volunteer: Mapped[User] = relationship()
+    resource: Mapped[Resource | None] = relationship()
+    seats: Mapped[list["Seat"]] = relationship(back_populates="appointment", order_by="Seat.id")
+
+    __table_args__ = (
+        Index("ix_appointment_association_starts_at", "association_id", "starts_at"),
+        Index("ix_appointment_volunteer_starts_at", "volunteer_id", "starts_at"),
+        Index("ix_appointment_resource_starts_at", "resource_id", "starts_at"),
+    )
+
+    @property
+    def booked_seats(self) -> list["Seat"]:
+        return [s for s in self.seats if s.status == "booked"]
+
+
+class Seat(TenantScoped, db.Model):
+    """One beneficiary's place in an appointment, linked to the module of their journey."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointment.id"), index=True)
+    beneficiary_id: Mapped[int] = mapped_column(ForeignKey("beneficiary.id"), index=True)
+    journey_module_id: Mapped[int | None] = mapped_column(ForeignKey("journey_module.id"))
+    status: Mapped[str] = mapped_column(String(10), default="booked")  # booked / cancelled
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    appointment: Mapped[Appointment] = relationship(back_populates="seats")
+    beneficiary: Mapped[Beneficiary] = relationship()
+
+
+class AppointmentEvent(TenantScoped, db.Model):
+    """Who changed what on an appointment: booked, moved, status, cancelled."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointment.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    action: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[str] = mapped_column(String(255), default="")
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User | None] = relationship()
+
+
+class BookingLink(TenantScoped, db.Model):
+    """A personal self-booking link sent to a beneficiary; only its hash is kept."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    beneficiary_id: Mapped[int] = mapped_column(ForeignKey("beneficiary.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    beneficiary: Mapped[Beneficiary] = relationship()

@@ -1,0 +1,270 @@
+"""The association's calendar: week and day views, booking in place, appointments, finding a slot."""
+
+from datetime import date, datetime, timedelta
+
+from flask import flash, g, redirect, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import or_
+from sqlalchemy.orm import joinedload, selectinload
+
+from intranet.beneficiaries.models import Beneficiary
+from intranet.calendar import booking
+from intranet.calendar.availability import is_available
+from intranet.calendar.forms import STATUS_LABELS, BookingForm, MoveForm, StatusForm
+from intranet.calendar.models import Appointment, Resource, Seat
+from intranet.calendar.slots import find_slots
+from intranet.calendar.week import Filters, calendar, monday
+from intranet.clock import local, to_utc, today_in, utcnow
+from intranet.extensions import db
+from intranet.forms import EmptyForm
+from intranet.journeys.services import coaches
+from intranet.programs.services import MODE_LABELS, local_modules
+from intranet.rendering import render
+from intranet.tenancy import association_blueprint, get_or_404, scoped
+
+bp = association_blueprint("calendar", __name__, role="staff")
+
+
+def _int(name: str) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
+def _date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _resources() -> list[Resource]:
+    return list(db.session.scalars(scoped(Resource).where(Resource.active.is_(True)).order_by(Resource.name)))
+
+
+@bp.get("/calendar")
+def week():
+    today = today_in(g.association.timezone)
+    view = "day" if request.args.get("view") == "day" else "week"
+    shown = _date(request.args.get("day")) or today
+    first = shown if view == "day" else monday(shown)
+    days = 1 if view == "day" else 7
+    filters = Filters(volunteer_id=_int("volunteer"), resource_id=_int("resource"), module_id=_int("module"))
+    step = timedelta(days=days)
+    args = {k: v for k, v in request.args.items() if k in ("volunteer", "resource", "module", "view") and v}
+    return render("calendar/week.html", "calendar", cal=calendar(g.association, first, days, filters), view=view,
+                  first=first, today=today, prev_day=first - step, next_day=first + step, args=args,
+                  filters=filters, people=coaches(g.association.id), resources=_resources(),
+                  modules=local_modules(g.association.id), status_labels=STATUS_LABELS)
+
+
+# --- booking --------------------------------------------------------------------------
+
+
+def _booking_form(beneficiary: Beneficiary | None = None) -> BookingForm:
+    form = BookingForm()
+    modules = local_modules(g.association.id)
+    form.module_id.choices = [("", _("Choisir…"))] + [(m.id, f"{m.name} ({m.duration_minutes} min)") for m in modules]
+    form.volunteer_id.choices = [("", _("Choisir…"))] + [(u.id, u.name) for u in coaches(g.association.id)]
+    form.resource_id.choices = [("", _("Aucune"))] + [(r.id, r.name) for r in _resources()]
+    chosen = beneficiary or (db.session.get(Beneficiary, form.beneficiary_id.data)
+                             if isinstance(form.beneficiary_id.data, int) else None)
+    form.beneficiary_id.choices = [("", _("Choisir…"))]
+    if chosen is not None and chosen.association_id == g.association.id:
+        form.beneficiary_id.choices.append((chosen.id, chosen.full_name))
+    return form
+
+
+def _prefill(form: BookingForm) -> None:
+    """Fill the form from the calendar cell or the slot that was clicked."""
+    if request.method != "GET":
+        return
+    at = request.args.get("at", "")
+    try:
+        moment = datetime.fromisoformat(at)
+    except ValueError:
+        moment = None
+    if moment is not None:
+        form.day.data, form.at.data = moment.date(), moment.time()
+    for field, arg in (("module_id", "module"), ("volunteer_id", "volunteer"), ("resource_id", "resource"),
+                       ("beneficiary_id", "beneficiary")):
+        if _int(arg) is not None:
+            getattr(form, field).data = _int(arg)
+
+
+def _available_people(form: BookingForm) -> list[tuple[int, str, str | None]]:
+    """Each coach with why they cannot take this time (None: free)."""
+    if not (form.day.data and form.at.data and isinstance(form.module_id.data, int)):
+        return []
+    try:
+        module = booking.local_module(g.association.id, form.module_id.data)
+    except booking.BookingError:
+        return []
+    starts_at = to_utc(form.day.data, form.at.data, g.association.timezone)
+    ends_at = starts_at + timedelta(minutes=module.duration_minutes)
+    result = []
+    for user in coaches(g.association.id):
+        why = is_available(g.association, user.id, starts_at, ends_at)
+        busy = booking.busy_reasons(g.association, starts_at=starts_at, ends_at=ends_at, volunteer_id=user.id,
+                                    resource_id=None, beneficiary_id=None)
+        result.append((user.id, user.name, busy[0] if busy else why))
+    return sorted(result, key=lambda r: (r[2] is not None, r[1]))
+
+
+@bp.route("/calendar/book", methods=["GET", "POST"])
+def book():
+    form = _booking_form()
+    _prefill(form)
+    people = _available_people(form)
+    if people:  # those free first, the others marked
+        form.volunteer_id.choices = [("", _("Choisir…"))] + [
+            (uid, name if why is None else f"{name} — {why}") for uid, name, why in people]
+    error, alternatives, needs_override = None, [], False
+    if request.method == "POST" and form.validate_on_submit():
+        req = booking.Request(module_id=form.module_id.data, beneficiary_id=form.beneficiary_id.data,
+                              starts_at=to_utc(form.day.data, form.at.data, g.association.timezone),
+                              volunteer_id=form.volunteer_id.data, resource_id=form.resource_id.data,
+                              call_details=form.call_details.data or "")
+        try:
+            appointment = booking.book(g.association, req, override=form.override.data,
+                                       alternatives=lambda module: _alternatives(module, req))
+        except booking.NeedsOverride as exc:
+            db.session.rollback()
+            needs_override = True
+            form.override.errors.append(str(exc))
+        except booking.BookingError as exc:
+            db.session.rollback()
+            getattr(form, exc.field).errors.append(str(exc))
+        except booking.Conflict as exc:
+            error, alternatives = str(exc), exc.alternatives
+        else:
+            message = _("Rendez-vous réservé : %(name)s, %(when)s.", name=appointment.name,
+                        when=local(appointment.starts_at, g.association.timezone).strftime("%d/%m/%Y %H:%M"))
+            flash(message, "success")
+            day = local(appointment.starts_at, g.association.timezone).date().isoformat()
+            if request.htmx:
+                response = redirect(url_for("calendar.week", day=day))
+                response.headers["HX-Location"] = url_for("calendar.week", day=day)
+                return response
+            return redirect(url_for("calendar.week", day=day))
+    status = 409 if error else (422 if form.errors else 200)
+    return render("calendar/book.html", "booking", form=form, error=error, alternatives=alternatives,
+                  needs_override=needs_override, modes=MODE_LABELS, modules=local_modules(g.association.id)), status
+
+
+def _alternatives(module, req: booking.Request):
+    start = max(req.starts_at - timedelta(days=1), utcnow())
+    return find_slots(g.association, module, start=start, end=start + timedelta(days=21),
+                      beneficiary_id=req.beneficiary_id, limit=5)
+
+
+@bp.get("/calendar/people")
+def beneficiary_options():
+    """The options of the beneficiary list, searched as you type."""
+    q = request.args.get("q", "").strip()
+    query = scoped(Beneficiary).where(Beneficiary.active.is_(True))
+    if q:
+        pattern = f"%{q}%"
+        query = query.where(or_(Beneficiary.first_name.ilike(pattern), Beneficiary.last_name.ilike(pattern),
+                                (Beneficiary.first_name + " " + Beneficiary.last_name).ilike(pattern)))
+    people = db.session.scalars(query.order_by(Beneficiary.last_name, Beneficiary.first_name).limit(20)).all()
+    return render("calendar/_beneficiary_options.html", people=people, q=q)
+
+
+# --- an appointment ------------------------------------------------------------------------
+
+
+def _load(appointment_id: int) -> Appointment:
+    return get_or_404(Appointment, appointment_id, joinedload(Appointment.volunteer), joinedload(Appointment.resource),
+                      selectinload(Appointment.seats).joinedload(Seat.beneficiary))
+
+
+def _move_form(appointment: Appointment) -> MoveForm:
+    form = MoveForm()
+    if request.method == "GET":
+        moment = local(appointment.starts_at, g.association.timezone)
+        form.day.data, form.at.data = moment.date(), moment.time()
+        form.volunteer_id.data, form.resource_id.data = appointment.volunteer_id, appointment.resource_id
+    form.volunteer_id.choices = [(u.id, u.name) for u in coaches(g.association.id)]
+    form.resource_id.choices = [("", _("Aucune"))] + [(r.id, r.name) for r in _resources()]
+    return form
+
+
+def _show(appointment: Appointment, *, move_form=None, status_form=None, error=None, code=200):
+    return render("calendar/appointment.html", a=appointment, history=booking.history(appointment),
+                  move_form=move_form or _move_form(appointment), status_form=status_form or StatusForm(formdata=None),
+                  status_labels=STATUS_LABELS, error=error, empty_form=EmptyForm(), modes=MODE_LABELS), code
+
+
+@bp.get("/appointments/<int:appointment_id>")
+def appointment(appointment_id: int):
+    return _show(_load(appointment_id))
+
+
+@bp.post("/appointments/<int:appointment_id>/status")
+def change_status(appointment_id: int):
+    item = _load(appointment_id)
+    form = StatusForm()
+    if form.validate_on_submit():
+        try:
+            booking.set_status(g.association, item, form.status.data, form.reason.data or "")
+        except booking.BookingError as exc:
+            db.session.rollback()
+            getattr(form, exc.field).errors.append(str(exc))
+        else:
+            flash(_("Statut : %(status)s.", status=STATUS_LABELS[item.status]), "success")
+            return redirect(url_for("calendar.appointment", appointment_id=item.id))
+    return _show(_load(appointment_id), status_form=form, code=422)
+
+
+@bp.post("/appointments/<int:appointment_id>/move")
+def move(appointment_id: int):
+    item = _load(appointment_id)
+    form = _move_form(item)
+    error = None
+    if form.validate_on_submit():
+        try:
+            booking.move(g.association, item, starts_at=to_utc(form.day.data, form.at.data, g.association.timezone),
+                         volunteer_id=form.volunteer_id.data, resource_id=form.resource_id.data,
+                         override=form.override.data)
+        except booking.BookingError as exc:
+            db.session.rollback()
+            getattr(form, exc.field if exc.field in form else "override").errors.append(str(exc))
+        except booking.Conflict as exc:
+            error = str(exc)
+        else:
+            flash(_("Rendez-vous déplacé."), "success")
+            return redirect(url_for("calendar.appointment", appointment_id=item.id))
+    return _show(_load(appointment_id), move_form=form, error=error, code=409 if error else 422)
+
+
+@bp.post("/seats/<int:seat_id>/cancel")
+def cancel_seat(seat_id: int):
+    seat = get_or_404(Seat, seat_id, joinedload(Seat.appointment))
+    if EmptyForm().validate_on_submit() and seat.status == "booked":
+        booking.cancel_seat(seat, _("place libérée par l’équipe"))
+        flash(_("La place est libérée."), "success")
+    return redirect(url_for("calendar.appointment", appointment_id=seat.appointment_id))
+
+
+# --- find a slot for a beneficiary -------------------------------------------------------------
+
+
+@bp.get("/beneficiaries/<int:beneficiary_id>/slots")
+def find_slot(beneficiary_id: int):
+    beneficiary = get_or_404(Beneficiary, beneficiary_id)
+    modules = local_modules(g.association.id)
+    module = next((m for m in modules if m.id == _int("module")), None)
+    slots = []
+    if module is not None:
+        start = utcnow() + timedelta(hours=1)
+        slots = find_slots(g.association, module, start=start, end=start + timedelta(weeks=6),
+                           beneficiary_id=beneficiary.id, limit=12)
+    return render("calendar/find_slot.html", "slots", b=beneficiary, modules=modules, module=module, slots=slots,
+                  tz=g.association.timezone)
+
+
+@bp.app_template_filter("local")
+def local_filter(moment: datetime, pattern: str = "%d/%m/%Y %H:%M") -> str:
+    return local(moment, g.association.timezone).strftime(pattern) if moment else ""
+
+
