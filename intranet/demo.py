@@ -70,8 +70,11 @@ def load_people(associations: dict[str, Association]) -> None:
 def load_demo() -> None:
     """Create (or complete) the demo network and commit."""
     from intranet.beneficiaries import demo as beneficiaries
+    from intranet.calendar import demo as calendar
 
     associations = load_associations()
     load_people(associations)
     beneficiaries.load(associations)
+    db.session.flush()
+    calendar.load(associations)
     db.session.commit()

@@ -20,9 +20,11 @@ document.documentElement.classList.add("js");
   document.addEventListener("htmx:afterSettle", function (event) {
     var target = event.detail.elt;
     if (!target || !target.isConnected) return;
-    var trigger = document.activeElement;
-    // Keep focus in the search box while typing; otherwise move it into what was swapped in.
-    if (trigger && trigger.matches && trigger.matches("input[type=search]")) return;
+    var active = document.activeElement;
+    // Keep focus where the person is typing or choosing (htmx restores it in the new content);
+    // otherwise move it into what was swapped in.
+    if (active && active.matches && active.matches("input[type=search]")) return;
+    if (active && active !== document.body && target.contains(active) && active.matches("input, select, textarea")) return;
     var focusable = target.matches("[data-focus-after-swap]") ? target : target.querySelector("[data-focus-after-swap]");
     if (focusable) focusable.focus();
   });

@@ -44,7 +44,7 @@ def test_the_network_office_edits_a_module(client, login_as, db):
     module = program("remote").modules[0]
     response = client.post(f"/network/modules/{module.id}", data={
         "name": "Bilan et projet", "description": "Nouveau texte", "duration_minutes": "50", "mode": "phone",
-        "position": "1", "qualification": "coup_de_pouce", "resource_kind": "", "active": "y"})
+        "position": "1", "qualification": "coup_de_pouce", "resource_kind": "", "capacity": "1", "active": "y"})
     assert response.status_code == 302
     db.session.refresh(module)
     assert (module.name, module.duration_minutes) == ("Bilan et projet", 50)
@@ -55,7 +55,7 @@ def test_the_network_office_adds_a_module(client, login_as, db):
     remote = program("remote")
     client.post(f"/network/programs/{remote.id}/modules/new", data={
         "name": "Réseaux sociaux pro", "description": "", "duration_minutes": "45", "mode": "video",
-        "position": "6", "qualification": "", "resource_kind": "", "active": "y"})
+        "position": "6", "qualification": "", "resource_kind": "", "capacity": "8", "active": "y"})
     assert db.session.scalar(select(Module.program_id).where(Module.name == "Réseaux sociaux pro")) == remote.id
 
 

@@ -8,6 +8,8 @@ from intranet.beneficiaries import services
 from intranet.beneficiaries.forms import AUDIT_LABELS, STATUS_LABELS, BeneficiaryForm, StatusForm
 from intranet.beneficiaries.models import Beneficiary
 from intranet.beneficiaries.rules import age_band
+from intranet.calendar.forms import STATUS_LABELS as APPOINTMENT_LABELS
+from intranet.calendar.services import appointments_of
 from intranet.clock import today_in
 from intranet.extensions import db
 from intranet.forms import EmptyForm
@@ -81,7 +83,8 @@ def show(beneficiary_id: int):
                   status_labels=STATUS_LABELS, status_form=StatusForm(formdata=None),
                   transitions=sorted(services.TRANSITIONS[beneficiary.status]), empty_form=EmptyForm(),
                   audit_labels=AUDIT_LABELS, module_status_labels=MODULE_STATUS_LABELS, exit_labels=EXIT_LABELS,
-                  follow_up_labels=FOLLOW_UP_LABELS, coaches=coaches(g.association.id))
+                  follow_up_labels=FOLLOW_UP_LABELS, coaches=coaches(g.association.id),
+                  appointments=appointments_of(beneficiary), appointment_labels=APPOINTMENT_LABELS)
 
 
 @bp.route("/beneficiaries/<int:beneficiary_id>/edit", methods=["GET", "POST"])

@@ -119,7 +119,8 @@ def book():
         form.volunteer_id.choices = [("", _("Choisir…"))] + [
             (uid, name if why is None else f"{name} — {why}") for uid, name, why in people]
     error, alternatives, needs_override = None, [], False
-    if request.method == "POST" and form.validate_on_submit():
+    refresh = request.form.get("refresh") == "1"  # the module or time changed: show who is free, book nothing
+    if request.method == "POST" and not refresh and form.validate_on_submit():
         req = booking.Request(module_id=form.module_id.data, beneficiary_id=form.beneficiary_id.data,
                               starts_at=to_utc(form.day.data, form.at.data, g.association.timezone),
                               volunteer_id=form.volunteer_id.data, resource_id=form.resource_id.data,
@@ -141,10 +142,8 @@ def book():
                         when=local(appointment.starts_at, g.association.timezone).strftime("%d/%m/%Y %H:%M"))
             flash(message, "success")
             day = local(appointment.starts_at, g.association.timezone).date().isoformat()
-            if request.htmx:
-                response = redirect(url_for("calendar.week", day=day))
-                response.headers["HX-Location"] = url_for("calendar.week", day=day)
-                return response
+            if request.htmx:  # a full page, so the week shows the new appointment and the message
+                return "", 204, {"HX-Redirect": url_for("calendar.week", day=day)}
             return redirect(url_for("calendar.week", day=day))
     status = 409 if error else (422 if form.errors else 200)
     return render("calendar/book.html", "booking", form=form, error=error, alternatives=alternatives,
@@ -265,6 +264,8 @@ def find_slot(beneficiary_id: int):
 
 @bp.app_template_filter("local")
 def local_filter(moment: datetime, pattern: str = "%d/%m/%Y %H:%M") -> str:
-    return local(moment, g.association.timezone).strftime(pattern) if moment else ""
+    """Show a UTC time in the current association's time zone (Paris outside any association)."""
+    timezone = g.association.timezone if "association" in g else "Europe/Paris"
+    return local(moment, timezone).strftime(pattern) if moment else ""
 
 

@@ -1,8 +1,16 @@
-"""A volunteer's own space, phone first: their upcoming sessions and their associations."""
+"""A volunteer's own space, phone first: upcoming sessions, own availability, associations."""
 
+from flask import abort, flash, redirect, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 
+from intranet.calendar import availability as rules
+from intranet.calendar.forms import WEEKDAYS, AvailabilityForm
+from intranet.calendar.models import Availability
 from intranet.clock import today_in
+from intranet.extensions import db
+from intranet.forms import EmptyForm
 from intranet.journeys.forms import MODULE_STATUS_LABELS
 from intranet.journeys.services import sessions_of
 from intranet.rendering import render
@@ -11,8 +19,59 @@ from intranet.tenancy import personal_blueprint
 bp = personal_blueprint("me", __name__)
 
 
+def _memberships():
+    return [m for m in current_user.memberships if m.active and m.association.active]
+
+
 @bp.get("/")
 def index():
-    memberships = [m for m in current_user.memberships if m.active and m.association.active]
-    return render("me/index.html", memberships=memberships, sessions=sessions_of(current_user, today_in("Europe/Paris")),
-                  module_status_labels=MODULE_STATUS_LABELS)
+    return render("me/index.html", memberships=_memberships(),
+                  sessions=sessions_of(current_user, today_in("Europe/Paris")), module_status_labels=MODULE_STATUS_LABELS)
+
+
+def _form() -> AvailabilityForm:
+    form = AvailabilityForm()
+    form.user_id.label.text = _("Association")
+    form.user_id.choices = [(m.association_id, m.association.name) for m in _memberships()]
+    if not form.is_submitted():
+        form.valid_from.data = today_in("Europe/Paris")
+    return form
+
+
+def _page(form: AvailabilityForm, status: int = 200):
+    names = {m.association_id: m.association.name for m in _memberships()}
+    rows = [r for r in db.session.scalars(select(Availability).where(Availability.user_id == current_user.id)
+                                          .order_by(Availability.weekday, Availability.starts))
+            if r.association_id in names]
+    return render("me/availability.html", rows=rows, names=names, weekdays=dict(WEEKDAYS), form=form,
+                  empty_form=EmptyForm()), status
+
+
+@bp.route("/availability", methods=["GET", "POST"])
+def availability():
+    form = _form()
+    if form.validate_on_submit():
+        try:
+            # The association comes from the person's own memberships (the choices), never from elsewhere.
+            rules.add_availability(form.user_id.data, current_user.id, weekday=form.weekday.data,
+                                   starts=form.starts.data, ends=form.ends.data, valid_from=form.valid_from.data,
+                                   valid_until=form.valid_until.data)
+        except rules.AvailabilityError as exc:
+            db.session.rollback()
+            getattr(form, exc.field).errors.append(str(exc))
+        else:
+            flash(_("Disponibilité ajoutée."), "success")
+            return redirect(url_for("me.availability"))
+    return _page(form, 422 if form.errors else 200)
+
+
+@bp.post("/availability/<int:availability_id>/delete")
+def delete_availability(availability_id: int):
+    row = db.session.get(Availability, availability_id)
+    if row is None or row.user_id != current_user.id:
+        abort(404)
+    if EmptyForm().validate_on_submit():
+        db.session.delete(row)
+        db.session.commit()
+        flash(_("Disponibilité retirée."), "success")
+    return redirect(url_for("me.availability"))

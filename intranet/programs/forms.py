@@ -20,6 +20,9 @@ class ModuleForm(FlaskForm):
                                 validators=[Length(max=60)])
     resource_kind = StringField(_l("Ressource nécessaire"), description=_l("Par exemple « studio ». Laisser vide si aucune."),
                                 validators=[Length(max=60)])
+    capacity = IntegerField(_l("Places par séance"), default=1, description=_l("Plus d’une place pour un atelier collectif."),
+                            validators=[InputRequired(_l("Indiquez le nombre de places.")),
+                                        NumberRange(min=1, max=30, message=_l("Entre 1 et 30 places."))])
     active = BooleanField(_l("Proposé dans le réseau"), default=True)
 
 

@@ -26,6 +26,7 @@ class LocalModule:
     position: int
     qualification: str
     resource_kind: str
+    capacity: int
     offered: bool  # by the association, whether or not it offers the program itself
     adapted: bool
 
@@ -61,7 +62,7 @@ def local_modules(association_id: int, *, offered_only: bool = True) -> list[Loc
                 description=(local and local.description) or module.description,
                 duration_minutes=(local and local.duration_minutes) or module.duration_minutes,
                 mode=module.mode, position=module.position, qualification=module.qualification,
-                resource_kind=module.resource_kind, offered=offered,
+                resource_kind=module.resource_kind, capacity=module.capacity, offered=offered,
                 adapted=bool(local and (local.name or local.description or local.duration_minutes)),
             ))
     return result

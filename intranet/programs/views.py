@@ -45,7 +45,8 @@ def _edit_module(module: Module, program: Program):
     form = ModuleForm(obj=module)
     if form.validate_on_submit():
         fields = {name: getattr(form, name).data for name in (
-            "name", "description", "duration_minutes", "mode", "position", "qualification", "resource_kind", "active")}
+            "name", "description", "duration_minutes", "mode", "position", "qualification", "resource_kind", "capacity",
+            "active")}
         fields["position"] = fields["position"] or 0
         services.save_module(module, **fields)
         flash(_("Le module « %(name)s » est enregistré.", name=module.name), "success")
