@@ -91,10 +91,12 @@ def _register_blueprints(app: Flask) -> None:
     from intranet.ops.views import register_error_pages
     from intranet.programs.views import bp as programs
     from intranet.programs.views import network_bp as network_programs
+    from intranet.selfbooking import register as register_selfbooking
 
     for blueprint in (ops, cli, auth, home, space, me, members, mailbox, network, network_mailbox, network_programs,
                       programs, beneficiaries, journeys, calendar):
         app.register_blueprint(blueprint)
+    register_selfbooking(app)
     register_error_pages(app)
 
 

@@ -179,3 +179,20 @@ FACTORIES = {
     Appointment: make_appointment,
     Seat: lambda association: make_appointment(association).seats[0],
 }
+
+
+def make_booking_link(association: Association, beneficiary: Beneficiary | None = None, **fields):
+    """A self-booking link; its clear token is kept on the object as `.token`, since only its hash is stored."""
+    import secrets
+
+    from intranet.calendar.models import BookingLink
+    from intranet.calendar.selfbooking import hash_token
+
+    token = fields.pop("token", None) or secrets.token_urlsafe(32)
+    link = BookingLink(association_id=association.id,
+                       beneficiary_id=(beneficiary or make_beneficiary(association)).id, token_hash=hash_token(token),
+                       expires_at=fields.pop("expires_at", datetime.now(UTC) + timedelta(days=42)), **fields)
+    db.session.add(link)
+    db.session.commit()
+    link.token = token
+    return link
