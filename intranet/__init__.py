@@ -22,6 +22,9 @@ def create_app(config: type[Config] = Config) -> Flask:
         from pathlib import Path
 
         Path(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        # SQLite lets one writer in at a time (the booking rules rely on it): wait for the lock, don't fail.
+        options = app.config["SQLALCHEMY_ENGINE_OPTIONS"] = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+        options["connect_args"] = {"timeout": 30}
 
     app.jinja_env.undefined = StrictUndefined
     app.jinja_env.add_extension("jinja2.ext.do")
@@ -77,6 +80,7 @@ def _select_timezone() -> str | None:
 def _register_blueprints(app: Flask) -> None:
     from intranet.auth.views import bp as auth
     from intranet.beneficiaries.views import bp as beneficiaries
+    from intranet.calendar.setup_views import bp as availability
     from intranet.calendar.views import bp as calendar
     from intranet.home.views import bp as home
     from intranet.home.views import space_bp as space
@@ -94,7 +98,7 @@ def _register_blueprints(app: Flask) -> None:
     from intranet.selfbooking import register as register_selfbooking
 
     for blueprint in (ops, cli, auth, home, space, me, members, mailbox, network, network_mailbox, network_programs,
-                      programs, beneficiaries, journeys, calendar):
+                      programs, beneficiaries, journeys, calendar, availability):
         app.register_blueprint(blueprint)
     register_selfbooking(app)
     register_error_pages(app)

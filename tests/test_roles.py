@@ -10,6 +10,7 @@ from tests.factories import make_association
 _APP = create_app()
 PUBLIC = {"static", "ops.healthz", "auth.login", "auth.forgot_password", "auth.reset_password",
           "auth.accept_invitation", "auth.logout"}
+PUBLIC_PREFIX = "/p/<token>"  # beneficiaries' personal links: no account, the token is the key
 
 
 def build_url(rule, slug: str = "bordeaux", ids: dict | None = None) -> str:
@@ -46,13 +47,22 @@ def _simple_get_rules(prefix: str):
                 isinstance(c, IntegerConverter) for c in r._converters.values())]
 
 
-@pytest.mark.parametrize("rule", [r for r in _APP.url_map.iter_rules() if r.endpoint not in PUBLIC],
+@pytest.mark.parametrize("rule", [r for r in _APP.url_map.iter_rules()
+                                  if r.endpoint not in PUBLIC and not r.rule.startswith(PUBLIC_PREFIX)],
                          ids=lambda r: f"{r.endpoint}")
 def test_anonymous_users_are_sent_to_sign_in(rule, client):
     for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
         response = client.open(build_url(rule), method=method)
         assert response.status_code == 302, f"{method} {rule.rule}"
         assert response.headers["Location"].startswith("/login")
+
+
+@pytest.mark.parametrize("rule", [r for r in _APP.url_map.iter_rules() if r.rule.startswith(PUBLIC_PREFIX)],
+                         ids=lambda r: f"{r.endpoint}")
+def test_a_personal_link_with_a_wrong_token_opens_nothing(rule, client):
+    for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+        response = client.open(build_url(rule), method=method)
+        assert response.status_code in (400, 404), f"{method} {rule.rule}"
 
 
 def test_public_pages_open_without_an_account(client):
