@@ -4,6 +4,7 @@ from collections import defaultdict
 
 from flask import flash, g, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy.orm import joinedload
 
 from intranet.beneficiaries.models import Beneficiary
@@ -47,7 +48,8 @@ def start(beneficiary_id: int):
             db.session.rollback()
             error = str(exc)
         else:
-            flash(_("Parcours démarré avec %(n)d module(s).", n=len(journey.modules)), "success")
+            flash(ngettext("Parcours démarré avec %(num)d module.", "Parcours démarré avec %(num)d modules.",
+                           len(journey.modules)), "success")
             return redirect(_file_url(beneficiary.id, f"journey-{journey.id}"))
     by_program = defaultdict(list)
     for module in local_modules(g.association.id):
@@ -65,7 +67,7 @@ def _load_item(journey_module_id: int) -> JourneyModule:
 
 def _progress_form(item: JourneyModule, from_request: bool = True) -> ModuleProgressForm:
     form = ModuleProgressForm(obj=item) if from_request else ModuleProgressForm(formdata=None, obj=item)
-    form.coach_id.choices = [("", _("Personne"))] + [(u.id, u.name) for u in services.coaches(item.association_id)]
+    form.coach_id.choices = [("", _("Non attribué"))] + [(u.id, u.name) for u in services.coaches(item.association_id)]
     return form
 
 
