@@ -2,28 +2,65 @@
 
 Jobs are named by their dotted path ("intranet.notifications.services.deliver") and run
 inside an application context, so a job function is an ordinary service function.
+
+The periodic tick (`intranet.notifications.tick`) runs every minute: under RQ's scheduler
+(`rq worker -w intranet.jobs.Worker --with-scheduler …`), or in a thread of the serving
+process (`start_ticker`) when there is no Redis.
 """
 
+import contextlib
 import importlib
 import logging
+import re
+import threading
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import datetime, timedelta
 from functools import cache
 
+import rq
 from flask import Flask, current_app
+from rq.exceptions import DuplicateJobError
+
+from intranet.clock import utcnow
 
 log = logging.getLogger(__name__)
+TICK = "intranet.jobs.periodic_tick"
 
 
-def enqueue(path: str, *args) -> None:
-    """Run the function at `path` with `args` in the background, soon."""
+def enqueue(path: str, *args) -> bool:
+    """Run the function at `path` with `args` in the background, soon; False if the queue is unreachable."""
     app = current_app._get_current_object()
     if app.config["REDIS_URL"]:
         try:
             _queue(app.config["REDIS_URL"], app.config["RQ_QUEUE"]).enqueue(run, path, *args)
         except Exception:  # Redis down: the row waits in the database for the next tick.
             log.exception("could not queue %s%r", path, args)
+            return False
     else:
         app.extensions["jobs"].submit(app, path, args)
+    return True
+
+
+def periodic_tick() -> None:
+    """Run the tick, having scheduled the next one first, so a failing tick cannot end the chain."""
+    from intranet.notifications.tick import tick
+
+    if current_app.config["REDIS_URL"]:
+        schedule_next_tick()
+    tick()
+
+
+def schedule_next_tick(now: datetime | None = None) -> None:
+    """Schedule the tick at the start of the next minute under RQ's scheduler, once.
+
+    The job id is the minute: every worker scheduling it schedules the same job.
+    """
+    at = (now or utcnow()).replace(second=0, microsecond=0) + timedelta(minutes=1)
+    queue = _queue(current_app.config["REDIS_URL"], current_app.config["RQ_QUEUE"])
+    job_id = re.sub(r"[^A-Za-z0-9_-]", "_", f"tick-{queue.name}-{at:%Y%m%d%H%M}")
+    with contextlib.suppress(DuplicateJobError):  # another worker scheduled it already
+        queue.enqueue_at(at, run, TICK, job_id=job_id, unique=True, at_front=True, result_ttl=0,
+                         description="tick")
 
 
 def run(path: str, *args):
@@ -52,11 +89,72 @@ def _queue(url: str, name: str):
     return Queue(name, connection=Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2))
 
 
-class InProcessRunner:
-    """Runs jobs one after another in a background thread of this process."""
+class Worker(rq.Worker):
+    """An RQ worker whose forked work horses find the app built: `rq worker -w intranet.jobs.Worker`."""
 
-    def __init__(self) -> None:
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jobs")
+    def __init__(self, *args, **kwargs) -> None:
+        from sqlalchemy.orm import configure_mappers
+
+        super().__init__(*args, **kwargs)
+        _worker_app()  # built once here; every work horse inherits it instead of building it per job
+        configure_mappers()  # else each horse's first query pays for it again
+
+    def main_work_horse(self, job, queue) -> None:
+        from intranet.extensions import db
+
+        with _worker_app().app_context():
+            db.engine.dispose(close=False)  # pooled connections belong to the parent, never to share
+        super().main_work_horse(job, queue)
+
+    def run_maintenance_tasks(self) -> None:
+        super().run_maintenance_tasks()
+        # At start and every ten minutes: restart the chain of ticks if Redis lost it.
+        try:
+            with _worker_app().app_context():
+                schedule_next_tick()
+        except Exception:
+            log.exception("could not schedule the tick")
+
+
+def start_ticker(app: Flask, interval: float = 60) -> "Ticker | None":
+    """Run the tick every `interval` seconds in this process when it serves without Redis.
+
+    Call it once the app serves requests (not in tests, where it does nothing, nor in
+    commands); with Redis, RQ's scheduler ticks instead. Calling it again is harmless.
+    """
+    if app.config["REDIS_URL"] or app.testing:
+        return None
+    if "ticker" not in app.extensions:
+        ticker = Ticker(app, interval)
+        if app.extensions.setdefault("ticker", ticker) is ticker:  # two first requests at once start one
+            ticker.start()
+    return app.extensions["ticker"]
+
+
+class Ticker(threading.Thread):
+    """Hands the tick to the in-process runner now, then every `interval` seconds until stopped."""
+
+    def __init__(self, app: Flask, interval: float) -> None:
+        super().__init__(name="ticker", daemon=True)
+        self.app, self.interval = app, interval
+        self._stopped = threading.Event()
+
+    def run(self) -> None:
+        while True:
+            self.app.extensions["jobs"].submit(self.app, TICK, ())
+            if self._stopped.wait(self.interval):
+                return
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self.join()
+
+
+class InProcessRunner:
+    """Runs jobs in background threads of this process, one after another unless given more threads."""
+
+    def __init__(self, threads: int = 1) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="jobs")
         self._pending: list[Future] = []
 
     def submit(self, app: Flask, path: str, args) -> None:

@@ -124,7 +124,10 @@ def _wait_for_queued_jobs(app, timeout: float = 20) -> None:
 
     queue = Queue(app.config["RQ_QUEUE"], connection=Redis.from_url(app.config["REDIS_URL"]))
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and (queue.count or queue.started_job_registry.count):
+    # A job being taken sits in the intermediate queue, between the queue and the started registry.
+    while time.monotonic() < deadline and (
+        queue.count or queue.intermediate_queue.get_job_ids() or queue.started_job_registry.count
+    ):
         time.sleep(0.05)
 
 

@@ -5,6 +5,7 @@ import email.policy
 import socket
 import threading
 import time
+from collections.abc import Callable
 from email.message import EmailMessage
 
 from aiosmtpd.controller import Controller
@@ -20,6 +21,13 @@ class _Handler:
     def __init__(self, sink: "MailSink"):
         self.sink = sink
 
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if self.sink.on_mail is not None:
+            self.sink.on_mail()
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
     async def handle_DATA(self, server, session, envelope):
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self.sink.lock:
@@ -28,12 +36,17 @@ class _Handler:
 
 
 class MailSink:
-    """An SMTP server on 127.0.0.1 that stores every message it accepts."""
+    """An SMTP server on 127.0.0.1 that stores every message it accepts.
+
+    `on_mail`, if set, is called at each MAIL FROM, before the server answers: a test can
+    hold a sender there, or kill it at a known point of its conversation.
+    """
 
     def __init__(self, port: int | None = None):
         self.port = port or free_port()
         self.messages: list[EmailMessage] = []
         self.lock = threading.Lock()
+        self.on_mail: Callable[[], object] | None = None
         self._controller: Controller | None = None
 
     def start(self) -> "MailSink":
@@ -45,6 +58,10 @@ class MailSink:
         if self._controller is not None:
             self._controller.stop()
             self._controller = None
+
+    @property
+    def running(self) -> bool:
+        return self._controller is not None
 
     def clear(self) -> None:
         with self.lock:

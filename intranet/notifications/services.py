@@ -1,24 +1,35 @@
 """Queue e-mails in the outbox and deliver them over SMTP."""
 
+import contextlib
 import logging
 import smtplib
-from datetime import timedelta
+import time
+from datetime import datetime, timedelta
 
 from flask import current_app, render_template
 from flask_babel import force_locale
-from flask_mail import Message
+from flask_mail import Connection, Message
 from jinja2_fragments.flask import render_block
-from sqlalchemy import event, select
+from sqlalchemy import event, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from intranet.clock import utcnow
-from intranet.extensions import db, mail
+from intranet.extensions import db
 from intranet.notifications.models import OutboxMessage
 
 log = logging.getLogger(__name__)
-DELIVER = "intranet.notifications.services.deliver"
+_outbox = OutboxMessage.__table__
+DELIVER_BATCH = "intranet.notifications.services.deliver_batch"
 # Retry a temporary failure after 1, 2, 4 … minutes; give up after about a day.
 MAX_ATTEMPTS = 11
+GIVE_UP_AFTER = timedelta(days=1)
+# A message handed to a worker is handed out again by the tick if still pending this long after
+# (the worker died, or Redis was down when it was queued).
+LEASE = timedelta(minutes=2)
+# Messages per job: one SMTP connection carries a whole batch.
+BATCH_SIZE = 100
+# Seconds an SMTP server may stay silent before delivery gives up (Flask-Mail sets no timeout).
+SMTP_TIMEOUT = 30
 
 
 def queue_mail(
@@ -50,7 +61,7 @@ def queue_mail(
             subject=render_block(name, "subject", **context).strip(),
             text_body=render_block(name, "text", **context).strip() + "\n",
             html_body=render_template(name, **context),
-            next_attempt_at=utcnow(),
+            next_attempt_at=utcnow() + LEASE,  # the commit hands it to a worker; the tick, if that failed
         )
     db.session.add(message)
     db.session.flush()
@@ -64,52 +75,181 @@ def smtp_configured() -> bool:
 
 def deliver(message_id: int) -> str:
     """Send one pending message; a message already sent or taken by another worker is left alone."""
-    query = select(OutboxMessage).where(OutboxMessage.id == message_id, OutboxMessage.status == "pending")
-    message = db.session.scalar(query.with_for_update(skip_locked=True))
-    if message is None:
+    return deliver_batch([message_id])[0]
+
+
+def deliver_batch(message_ids: list[int]) -> list[str]:
+    """Send pending messages over one SMTP connection, each committed as soon as the server took it.
+
+    Returns each message's status, "skipped" for a message that was not pending, that another
+    worker held, or that was left for the tick: after a temporary failure the server is unwell.
+    """
+    results = dict.fromkeys(message_ids, "skipped")
+    columns = (OutboxMessage.id, OutboxMessage.to_address, OutboxMessage.subject, OutboxMessage.text_body,
+               OutboxMessage.html_body)
+    pending = db.session.execute(
+        select(*columns).where(OutboxMessage.id.in_(message_ids), OutboxMessage.status == "pending")
+        .order_by(OutboxMessage.id)
+    ).all()
+    with _SMTPConnection() as connection:
+        for row in pending:
+            results[row.id] = _deliver(row, connection)
+            if results[row.id] == "pending":
+                break
+    return [results[message_id] for message_id in message_ids]
+
+
+def hand_out_due_mail(now: datetime) -> int:
+    """Give up on mail pending for a day, hand due mail to workers in batches; return how many were handed out.
+
+    Safe to run twice at once: rows are taken with SKIP LOCKED and leased until `now + LEASE`,
+    and delivery itself re-checks each row under its lock.
+    """
+    if not smtp_configured():
+        return 0  # mail stays in the outbox, readable in the local mailbox
+    pending = select(OutboxMessage.id).where(OutboxMessage.status == "pending").with_for_update(skip_locked=True)
+    too_old = pending.where(OutboxMessage.created_at <= now - GIVE_UP_AFTER)
+    db.session.execute(
+        update(OutboxMessage).where(OutboxMessage.id.in_(too_old.scalar_subquery()))
+        .values(status="failed", next_attempt_at=None,
+                last_error=func.coalesce(func.nullif(OutboxMessage.last_error, ""), "non envoyé en 24 h"))
+        .execution_options(synchronize_session=False)
+    )
+    due = pending.where(or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now))
+    ids = sorted(db.session.scalars(
+        update(OutboxMessage).where(OutboxMessage.id.in_(due.scalar_subquery()))
+        .values(next_attempt_at=now + LEASE).returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False)
+    ).all())
+    db.session.commit()
+    enqueue_batches(ids)
+    return len(ids)
+
+
+def _deliver(row, connection: "_SMTPConnection") -> str:
+    # Rendered before locking, so the lock (the whole database, on SQLite) is held only while sending;
+    # Core statements rather than ORM objects, as this runs for every message of a mass mailing.
+    email = _Email(subject=row.subject, recipients=[row.to_address], body=row.text_body, html=row.html_body)
+    email.render()
+    message_id = row.id
+    attempts = _lock_pending(message_id)
+    if attempts is None:
         db.session.rollback()
         return "skipped"
-    message.attempts += 1
+    attempts += 1
     try:
-        mail.send(
-            Message(
-                subject=message.subject,
-                recipients=[message.to_address],
-                body=message.text_body,
-                html=message.html_body,
-            )
-        )
-    except smtplib.SMTPRecipientsRefused as error:
-        _fail(message, f"adresse refusée : {error.recipients}")
-    except (smtplib.SMTPException, OSError) as error:
-        if message.attempts >= MAX_ATTEMPTS:
-            _fail(message, str(error) or error.__class__.__name__)
+        connection.send(email)
+    except OSError as error:  # every SMTPException is one, and so is a timeout
+        reason = str(error) or error.__class__.__name__
+        if _refused_for_good(error):
+            changes = {"status": "failed", "last_error": f"adresse refusée : {error.recipients}"}
+        elif attempts >= MAX_ATTEMPTS:
+            changes = {"status": "failed", "last_error": reason}
         else:
-            message.last_error = str(error) or error.__class__.__name__
-            message.next_attempt_at = utcnow() + timedelta(minutes=2 ** (message.attempts - 1))
+            changes = {"last_error": reason, "next_attempt_at": utcnow() + timedelta(minutes=2 ** (attempts - 1))}
+    except Exception as error:  # the message itself is at fault (a header, an address): retrying cannot help
+        log.warning("outbox message %s cannot be sent: %r", message_id, error)
+        changes = {"status": "failed", "last_error": str(error) or error.__class__.__name__}
     else:
-        message.status = "sent"
-        message.sent_at = utcnow()
-        message.last_error = ""
-    result = message.status
+        changes = {"status": "sent", "sent_at": utcnow(), "last_error": ""}
+    if changes.get("status") == "failed":
+        changes["next_attempt_at"] = None
+    db.session.execute(update(_outbox).where(_outbox.c.id == message_id).values(attempts=attempts, **changes))
     db.session.commit()
-    return result
+    return changes.get("status", "pending")
 
 
-def _fail(message: OutboxMessage, error: str) -> None:
-    message.status = "failed"
-    message.last_error = error
-    message.next_attempt_at = None
+class _Email(Message):
+    """A Flask-Mail message rendered once, ahead of sending; what prevents rendering it is raised when sent."""
+
+    def render(self) -> "_Email":
+        self.date = time.time()
+        try:
+            self._rendered: bytes | Exception = super().as_bytes()
+        except Exception as error:
+            self._rendered = error
+        return self
+
+    def as_bytes(self) -> bytes:
+        if isinstance(self._rendered, Exception):
+            raise self._rendered
+        return self._rendered
+
+
+def _lock_pending(message_id: int) -> int | None:
+    """Lock a pending message until the commit and return its attempts; None if not pending or held elsewhere."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        # SQLite has no row locks: writing first takes the database's write lock, so a concurrent
+        # delivery of the same message waits here, then finds it sent.
+        db.session.execute(update(_outbox).where(_outbox.c.id == message_id).values(attempts=_outbox.c.attempts))
+    query = select(_outbox.c.attempts).where(_outbox.c.id == message_id, _outbox.c.status == "pending")
+    return db.session.scalar(query.with_for_update(skip_locked=True))
+
+
+def _refused_for_good(error: OSError) -> bool:
+    """Tell a permanent refusal of the address (5xx) from a temporary one (4xx: greylisting, full mailbox)."""
+    return isinstance(error, smtplib.SMTPRecipientsRefused) and all(
+        code >= 500 for code, _ in error.recipients.values()
+    )
+
+
+class _SMTPConnection(Connection):
+    """Flask-Mail's connection, opened at the first message, with a timeout so that a silent server
+    cannot hang a worker; after an error it is dropped and the next message reconnects."""
+
+    def __init__(self) -> None:
+        super().__init__(current_app.extensions["mail"])
+
+    def __enter__(self) -> "_SMTPConnection":
+        return self
+
+    def __exit__(self, exc_type, exc_value, traceback) -> None:
+        self._close(politely=exc_type is None)
+
+    def configure_host(self) -> smtplib.SMTP:
+        factory = smtplib.SMTP_SSL if self.mail.use_ssl else smtplib.SMTP
+        host = factory(self.mail.server, self.mail.port, timeout=current_app.config.get("MAIL_TIMEOUT", SMTP_TIMEOUT))
+        try:
+            if self.mail.use_tls:
+                host.starttls()
+            if self.mail.username and self.mail.password:
+                host.login(self.mail.username, self.mail.password)
+        except BaseException:
+            host.close()
+            raise
+        return host
+
+    def send(self, message: Message, envelope_from=None) -> None:
+        if self.host is None and not self.mail.suppress:
+            self.host = self.configure_host()
+        try:
+            super().send(message, envelope_from)
+        except smtplib.SMTPRecipientsRefused:
+            raise  # smtplib reset the SMTP transaction: the connection is still good
+        except BaseException:
+            self._close(politely=False)
+            raise
+
+    def _close(self, politely: bool) -> None:
+        host, self.host = self.host, None
+        if host is not None:
+            with contextlib.suppress(OSError):
+                host.quit() if politely else host.close()
 
 
 @event.listens_for(Session, "after_commit")
 def _dispatch_new_messages(session: Session) -> None:
     ids = session.info.pop("outbox_new", [])
     if ids and smtp_configured():
-        from intranet import jobs
+        enqueue_batches(ids)
 
-        for message_id in ids:
-            jobs.enqueue(DELIVER, message_id)
+
+def enqueue_batches(ids: list[int]) -> None:
+    """Queue the delivery of these messages, BATCH_SIZE to a job."""
+    from intranet import jobs
+
+    for start in range(0, len(ids), BATCH_SIZE):
+        jobs.enqueue(DELIVER_BATCH, ids[start:start + BATCH_SIZE])
 
 
 @event.listens_for(Session, "after_rollback")
