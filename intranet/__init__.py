@@ -105,12 +105,17 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _init_request_hooks(app: Flask) -> None:
+    from intranet.jobs import start_ticker
     from intranet.members.forms import ROLE_LABELS
     from intranet.ops.security import add_security_headers
     from intranet.rendering import linkify
     from intranet.tenancy import has_role
 
     app.after_request(add_security_headers)
+
+    @app.before_request
+    def tick_in_process():  # the embedded default has no RQ scheduler: the serving process ticks
+        start_ticker(app)
 
     app.jinja_env.filters["linkify"] = linkify
 
