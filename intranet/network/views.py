@@ -1,6 +1,6 @@
 """The network office: every association at a glance, new associations, their first admin."""
 
-from flask import abort, flash, redirect, url_for
+from flask import flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -18,13 +18,6 @@ from intranet.rendering import render
 from intranet.tenancy import network_blueprint
 
 bp = network_blueprint("network", __name__)
-
-
-def _load(association_id: int) -> Association:
-    association = db.session.get(Association, association_id)
-    if association is None:
-        abort(404)
-    return association
 
 
 @bp.get("/")
@@ -64,12 +57,12 @@ def _show(association: Association, invite_form: InviteForm | None = None, statu
 
 @bp.get("/associations/<int:association_id>")
 def show(association_id: int):
-    return _show(_load(association_id))
+    return _show(db.get_or_404(Association, association_id))
 
 
 @bp.post("/associations/<int:association_id>/invite")
 def invite_admin(association_id: int):
-    association = _load(association_id)
+    association = db.get_or_404(Association, association_id)
     form = InviteForm()
     if not form.validate_on_submit():
         return _show(association, form, 422)
@@ -85,7 +78,7 @@ def invite_admin(association_id: int):
 
 @bp.route("/associations/<int:association_id>/deactivate", methods=["GET", "POST"])
 def deactivate(association_id: int):
-    association = _load(association_id)
+    association = db.get_or_404(Association, association_id)
     form = EmptyForm()
     if form.validate_on_submit():
         services.set_active(association, False)
@@ -96,7 +89,7 @@ def deactivate(association_id: int):
 
 @bp.post("/associations/<int:association_id>/reactivate")
 def reactivate(association_id: int):
-    association = _load(association_id)
+    association = db.get_or_404(Association, association_id)
     if EmptyForm().validate_on_submit():
         services.set_active(association, True)
         flash(_("L’espace de %(name)s est rouvert.", name=association.name), "success")

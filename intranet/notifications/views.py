@@ -1,6 +1,6 @@
 """The local mailbox: what was (or would have been) sent, for admins and the network office."""
 
-from flask import abort, request
+from flask import request
 from sqlalchemy import select
 
 from intranet.extensions import db
@@ -37,7 +37,5 @@ def index_all():
 
 @network_bp.get("/mailbox/<int:outbox_message_id>")
 def show_any(outbox_message_id: int):
-    message = db.session.get(OutboxMessage, outbox_message_id)
-    if message is None:
-        abort(404)
+    message = db.get_or_404(OutboxMessage, outbox_message_id)
     return render("notifications/message.html", message=message, back_endpoint="network_mailbox.index_all")

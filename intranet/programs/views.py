@@ -14,13 +14,6 @@ bp = association_blueprint("programs", __name__, role="admin")
 network_bp = network_blueprint("network_programs", __name__)
 
 
-def _get(model, object_id: int):
-    obj = db.session.get(model, object_id)
-    if obj is None:
-        abort(404)
-    return obj
-
-
 # --- network office ------------------------------------------------------------------
 
 
@@ -31,13 +24,13 @@ def index_network():
 
 @network_bp.route("/programs/<int:program_id>/modules/new", methods=["GET", "POST"])
 def create_module(program_id: int):
-    program = _get(Program, program_id)
+    program = db.get_or_404(Program, program_id)
     return _edit_module(Module(program_id=program.id, position=len(program.modules) + 1), program)
 
 
 @network_bp.route("/modules/<int:module_id>", methods=["GET", "POST"])
 def edit_module(module_id: int):
-    module = _get(Module, module_id)
+    module = db.get_or_404(Module, module_id)
     return _edit_module(module, module.program)
 
 
