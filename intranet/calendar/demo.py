@@ -35,6 +35,8 @@ def _load_association(association: Association, rng: random.Random) -> None:
                                         starts=time(9, 0) if i % 2 else time(13, 30),
                                         ends=time(12, 30) if i % 2 else time(17, 30),
                                         valid_from=today - timedelta(days=120)))
+    team = list(db.session.scalars(select(Membership.user_id).where(
+        Membership.association_id == association.id, Membership.role != "volunteer").order_by(Membership.id)))
     studio = None
     if association.kind == "local":
         studio = Resource(association_id=association.id, name="Studio photo", kind="studio", capacity=1,
@@ -78,4 +80,4 @@ def _load_association(association: Association, rng: random.Random) -> None:
         db.session.add(Seat(association_id=association.id, appointment_id=appointment.id,
                             beneficiary_id=beneficiary_id, journey_module_id=item.id))
         db.session.add(AppointmentEvent(association_id=association.id, appointment_id=appointment.id,
-                                        action="booked"))
+                                        action="booked", user_id=team[0] if team else None))
