@@ -15,6 +15,7 @@ from intranet.extensions import db
 from intranet.forms import EmptyForm
 from intranet.journeys.forms import EXIT_LABELS, FOLLOW_UP_LABELS, MODULE_STATUS_LABELS
 from intranet.journeys.services import coaches, journeys_of
+from intranet.notifications.services import messages_about
 from intranet.programs.services import programs
 from intranet.rendering import render
 from intranet.tenancy import association_blueprint, get_or_404
@@ -84,7 +85,8 @@ def show(beneficiary_id: int):
                   transitions=sorted(services.TRANSITIONS[beneficiary.status]), empty_form=EmptyForm(),
                   audit_labels=AUDIT_LABELS, module_status_labels=MODULE_STATUS_LABELS, exit_labels=EXIT_LABELS,
                   follow_up_labels=FOLLOW_UP_LABELS, coaches=coaches(g.association.id),
-                  appointments=appointments_of(beneficiary), appointment_labels=APPOINTMENT_LABELS)
+                  appointments=appointments_of(beneficiary), appointment_labels=APPOINTMENT_LABELS,
+                  messages=messages_about(association_id=g.association.id, beneficiary_id=beneficiary.id))
 
 
 @bp.route("/beneficiaries/<int:beneficiary_id>/edit", methods=["GET", "POST"])

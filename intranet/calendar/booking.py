@@ -23,6 +23,7 @@ from intranet.extensions import db
 from intranet.journeys.models import Journey, JourneyModule
 from intranet.members.models import Membership
 from intranet.network.models import Association
+from intranet.notifications import appointments as messages
 from intranet.programs.services import LocalModule, local_modules
 
 LONGEST = timedelta(hours=8)  # no session lasts longer: bounds the overlap searches
@@ -169,8 +170,12 @@ def _follow_journey(appointment: Appointment, timezone: str) -> None:
 
 
 def book(association: Association, req: Request, *, override: bool = False, self_service: bool = False,
-         alternatives=None) -> Appointment:
-    """Book a session for a beneficiary, or a seat in a collective one already there at that time."""
+         alternatives=None, link_url: str | None = None) -> Appointment:
+    """Book a session for a beneficiary, or a seat in a collective one already there at that time.
+
+    The confirmation goes out with `link_url`, the beneficiary's personal link to cancel or move;
+    for a booking by staff a new link is made.
+    """
     module = local_module(association.id, req.module_id)
     ends_at = req.starts_at + timedelta(minutes=module.duration_minutes)
     _check_parties(association, req, module)
@@ -202,8 +207,23 @@ def book(association: Association, req: Request, *, override: bool = False, self
     _follow_journey(appointment, association.timezone)
     _note(appointment, "seat" if joining else "booked",
           _("réservé en dehors des disponibilités") if unavailable else "")
+    beneficiary = db.session.get(Beneficiary, req.beneficiary_id)
+    # A self-booking keeps the link in use (a new one would replace it); staff bookings make one.
+    messages.booked(association, appointment, beneficiary,
+                    link_url if link_url or self_service else _new_link(beneficiary))
     db.session.commit()
     return appointment
+
+
+def _new_link(beneficiary: Beneficiary) -> str | None:
+    """A fresh personal link for the confirmation of a booking made by staff."""
+    if not beneficiary.email:
+        return None
+    from intranet.calendar.selfbooking import create_link
+    from intranet.urls import external_url
+
+    _link, token = create_link(beneficiary)
+    return external_url("selfbooking.home", token=token)
 
 
 def _collective_session(association: Association, req: Request, module: LocalModule) -> Appointment | None:
@@ -246,6 +266,8 @@ def move(association: Association, appointment: Appointment, *, starts_at: datet
     appointment.outside_availability = bool(unavailable)
     _follow_journey(appointment, association.timezone)
     _note(appointment, "moved", _("déplacé du %(d)s", d=local(before, association.timezone).strftime("%d/%m/%Y %H:%M")))
+    db.session.flush()
+    messages.moved(association, appointment)
     db.session.commit()
 
 
@@ -260,6 +282,8 @@ def set_status(association: Association, appointment: Appointment, status: str, 
         appointment.cancel_reason = reason.strip()
     _follow_journey(appointment, association.timezone)
     _note(appointment, status, reason.strip())
+    if status == "cancelled":
+        messages.cancelled(association, appointment, [s.beneficiary for s in appointment.booked_seats])
     db.session.commit()
 
 
@@ -273,6 +297,11 @@ def cancel_seat(seat: Seat, reason: str) -> None:
     if not appointment.booked_seats:
         appointment.status, appointment.cancel_reason = "cancelled", reason.strip()
     _note(appointment, "seat_cancelled", reason.strip())
+    association = db.session.get(Association, appointment.association_id)
+    if appointment.status == "cancelled":
+        messages.cancelled(association, appointment, [seat.beneficiary])
+    else:  # the collective session goes on without this person
+        messages.seat_freed(association, appointment, seat.beneficiary)
     db.session.commit()
 
 

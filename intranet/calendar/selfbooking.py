@@ -11,6 +11,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 
+from flask import has_request_context, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
@@ -281,7 +282,9 @@ def _book(link: BookingLink, module: LocalModule, slot: Slot, moving: Seat | Non
                               beneficiary_id=beneficiary.id, resource_id=slot.resource_id,
                               call_details=_call_details(beneficiary, module))
     try:
-        appointment = booking.book(association, request, self_service=True)
+        # The confirmation carries the link in use, which must stay valid (a new one would replace it).
+        appointment = booking.book(association, request, self_service=True,
+                                   link_url=url_for("selfbooking.home", _external=True) if has_request_context() else None)
     except booking.Conflict:
         db.session.rollback()  # booking.book rolled back already; a move's freed place went with it
         raise SelfBookingError(_("Cet horaire vient d’être pris par quelqu’un d’autre. Voici d’autres horaires "

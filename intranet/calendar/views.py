@@ -18,6 +18,7 @@ from intranet.clock import local, to_utc, today_in, utcnow
 from intranet.extensions import db
 from intranet.forms import EmptyForm
 from intranet.journeys.services import coaches
+from intranet.notifications.services import messages_about
 from intranet.programs.services import MODE_LABELS, local_modules
 from intranet.rendering import render
 from intranet.tenancy import association_blueprint, get_or_404, scoped
@@ -191,7 +192,8 @@ def _move_form(appointment: Appointment) -> MoveForm:
 def _show(appointment: Appointment, *, move_form=None, status_form=None, error=None, code=200):
     return render("calendar/appointment.html", a=appointment, history=booking.history(appointment),
                   move_form=move_form or _move_form(appointment), status_form=status_form or StatusForm(formdata=None),
-                  status_labels=STATUS_LABELS, error=error, empty_form=EmptyForm(), modes=MODE_LABELS), code
+                  status_labels=STATUS_LABELS, error=error, empty_form=EmptyForm(), modes=MODE_LABELS,
+                  messages=messages_about(association_id=g.association.id, appointment_id=appointment.id)), code
 
 
 @bp.get("/appointments/<int:appointment_id>")

@@ -29,6 +29,9 @@ class Journey(TenantScoped, db.Model):
     exit_situation: Mapped[str] = mapped_column(String(24), default="")
     follow_up_result: Mapped[str] = mapped_column(String(24), default="")
     follow_up_on: Mapped[date | None] = mapped_column(Date)
+    # One-click answers to the follow-up e-mails a month and six months after the exit.
+    answer_1m: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    answer_6m: Mapped[str] = mapped_column(String(20), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     beneficiary: Mapped[Beneficiary] = relationship()

@@ -4,6 +4,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from intranet.clock import UTCDateTime, utcnow
@@ -22,6 +23,7 @@ class Membership(TenantScoped, db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     role: Mapped[str] = mapped_column(String(20))
     active: Mapped[bool] = mapped_column(default=True)
+    digest: Mapped[bool] = mapped_column(default=True, server_default=sa_true())  # staff's daily digest e-mail
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     user: Mapped["User"] = relationship(back_populates="memberships")

@@ -26,6 +26,12 @@ class Association(db.Model):
     booking_min_hours: Mapped[int] = mapped_column(default=24, server_default="24")
     booking_max_days: Mapped[int] = mapped_column(default=42, server_default="42")
     change_min_hours: Mapped[int] = mapped_column(default=24, server_default="24")
+    # Reminders before each appointment: so many days before (0: none), and the day before at this hour (none if null).
+    reminder_days_before: Mapped[int] = mapped_column(default=2, server_default="2")
+    reminder_eve_hour: Mapped[int | None] = mapped_column(default=8, server_default="8")
+    # How the association's mails present themselves.
+    mail_sender_name: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    mail_reply_to: Mapped[str] = mapped_column(String(254), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     def __repr__(self) -> str:

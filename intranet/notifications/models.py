@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from intranet.clock import UTCDateTime, utcnow
 from intranet.extensions import db
 
-STATUSES = ("pending", "sent", "failed")
+STATUSES = ("pending", "sent", "failed", "cancelled")  # cancelled: a reminder no longer needed
 
 
 class OutboxMessage(db.Model):
@@ -20,6 +20,15 @@ class OutboxMessage(db.Model):
     # The same logical message (e.g. "invitation of membership 42") exists once at most.
     key: Mapped[str | None] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(String(40))
+    # What it concerns, so staff see it on the file and on the appointment.
+    beneficiary_id: Mapped[int | None] = mapped_column(ForeignKey("beneficiary.id"), index=True)
+    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointment.id"), index=True)
+    ics: Mapped[str] = mapped_column(Text, default="", server_default="")  # a calendar invitation to attach
+    # The association's sender name and reply-to address, fixed when the mail is queued.
+    sender: Mapped[str] = mapped_column(String(254), default="", server_default="")
+    reply_to: Mapped[str] = mapped_column(String(254), default="", server_default="")
+    # For mail that must wait (a reminder): not sent before this time; gives up a day after it.
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     to_address: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(255))
     text_body: Mapped[str] = mapped_column(Text)

@@ -5,6 +5,7 @@ import logging
 import smtplib
 import time
 from datetime import datetime, timedelta
+from email.utils import parseaddr
 
 from flask import current_app, render_template
 from flask_babel import force_locale
@@ -40,6 +41,10 @@ def queue_mail(
     association_id: int | None = None,
     key: str | None = None,
     locale: str = "fr",
+    beneficiary_id: int | None = None,
+    appointment_id: int | None = None,
+    ics: str = "",
+    due_at: datetime | None = None,
     **context,
 ) -> OutboxMessage:
     """Add a message to the outbox; it is sent once the surrounding transaction commits.
@@ -55,17 +60,28 @@ def queue_mail(
     with force_locale(locale):
         message = OutboxMessage(
             association_id=association_id,
+            beneficiary_id=beneficiary_id,
+            appointment_id=appointment_id,
+            ics=ics,
+            due_at=due_at,
             key=key,
             kind=kind,
             to_address=to,
             subject=render_block(name, "subject", **context).strip(),
             text_body=render_block(name, "text", **context).strip() + "\n",
             html_body=render_template(name, **context),
-            next_attempt_at=utcnow() + LEASE,  # the commit hands it to a worker; the tick, if that failed
+            # the commit hands it to a worker, the tick if that failed; a reminder waits for its time
+            next_attempt_at=due_at or utcnow() + LEASE,
         )
+    if association_id is not None:
+        from intranet.network.models import Association
+
+        association = db.session.get(Association, association_id)
+        message.sender, message.reply_to = association.mail_sender_name, association.mail_reply_to
     db.session.add(message)
     db.session.flush()
-    db.session.info.setdefault("outbox_new", []).append(message.id)
+    if due_at is None or due_at <= utcnow():
+        db.session.info.setdefault("outbox_new", []).append(message.id)
     return message
 
 
@@ -86,9 +102,11 @@ def deliver_batch(message_ids: list[int]) -> list[str]:
     """
     results = dict.fromkeys(message_ids, "skipped")
     columns = (OutboxMessage.id, OutboxMessage.to_address, OutboxMessage.subject, OutboxMessage.text_body,
-               OutboxMessage.html_body)
+               OutboxMessage.html_body, OutboxMessage.ics, OutboxMessage.sender, OutboxMessage.reply_to)
+    now = utcnow()
     pending = db.session.execute(
-        select(*columns).where(OutboxMessage.id.in_(message_ids), OutboxMessage.status == "pending")
+        select(*columns).where(OutboxMessage.id.in_(message_ids), OutboxMessage.status == "pending",
+                               or_(OutboxMessage.due_at.is_(None), OutboxMessage.due_at <= now))
         .order_by(OutboxMessage.id)
     ).all()
     with _SMTPConnection() as connection:
@@ -108,7 +126,7 @@ def hand_out_due_mail(now: datetime) -> int:
     if not smtp_configured():
         return 0  # mail stays in the outbox, readable in the local mailbox
     pending = select(OutboxMessage.id).where(OutboxMessage.status == "pending").with_for_update(skip_locked=True)
-    too_old = pending.where(OutboxMessage.created_at <= now - GIVE_UP_AFTER)
+    too_old = pending.where(func.coalesce(OutboxMessage.due_at, OutboxMessage.created_at) <= now - GIVE_UP_AFTER)
     db.session.execute(
         update(OutboxMessage).where(OutboxMessage.id.in_(too_old.scalar_subquery()))
         .values(status="failed", next_attempt_at=None,
@@ -129,7 +147,11 @@ def hand_out_due_mail(now: datetime) -> int:
 def _deliver(row, connection: "_SMTPConnection") -> str:
     # Rendered before locking, so the lock (the whole database, on SQLite) is held only while sending;
     # Core statements rather than ORM objects, as this runs for every message of a mass mailing.
-    email = _Email(subject=row.subject, recipients=[row.to_address], body=row.text_body, html=row.html_body)
+    email = _Email(subject=row.subject, recipients=[row.to_address], body=row.text_body, html=row.html_body,
+                   sender=_sender(row.sender), reply_to=row.reply_to or None)
+    if row.ics:
+        method = "CANCEL" if "METHOD:CANCEL" in row.ics else "REQUEST"
+        email.attach("rendez-vous.ics", f"text/calendar; method={method}; charset=UTF-8", row.ics.encode())
     email.render()
     message_id = row.id
     attempts = _lock_pending(message_id)
@@ -157,6 +179,14 @@ def _deliver(row, connection: "_SMTPConnection") -> str:
     db.session.execute(update(_outbox).where(_outbox.c.id == message_id).values(attempts=attempts, **changes))
     db.session.commit()
     return changes.get("status", "pending")
+
+
+def _sender(name: str):
+    """The configured sender address, under the association's name when it has one."""
+    default = current_app.config["MAIL_DEFAULT_SENDER"]
+    if not name:
+        return default
+    return (name, parseaddr(default)[1])
 
 
 class _Email(Message):
@@ -255,3 +285,15 @@ def enqueue_batches(ids: list[int]) -> None:
 @event.listens_for(Session, "after_rollback")
 def _forget_new_messages(session: Session) -> None:
     session.info.pop("outbox_new", None)
+
+
+def messages_about(*, association_id: int, beneficiary_id: int | None = None,
+                   appointment_id: int | None = None, limit: int = 20) -> list[OutboxMessage]:
+    """The latest mails about a beneficiary or an appointment of one association, newest first."""
+    query = select(OutboxMessage).where(OutboxMessage.association_id == association_id)
+    if beneficiary_id is not None:
+        query = query.where(OutboxMessage.beneficiary_id == beneficiary_id)
+    if appointment_id is not None:
+        query = query.where(OutboxMessage.appointment_id == appointment_id)
+    return list(db.session.scalars(query.order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+                                   .limit(limit)))
