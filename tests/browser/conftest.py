@@ -78,5 +78,6 @@ def sign_in(page, base: str, email: str, password: str = "tremplin-demo") -> Non
     page.goto(base + "/login")
     page.get_by_label("Adresse e-mail").fill(email)
     page.get_by_label("Mot de passe").fill(password)
-    page.get_by_role("button", name="Se connecter").click()
+    with page.expect_navigation():  # wait for the page after sign-in, not the login page still there
+        page.get_by_role("button", name="Se connecter").click()
     page.wait_for_load_state()
