@@ -31,7 +31,7 @@ def test_invite_a_staff_member_who_then_sets_a_password(new_page, live_server, d
     newcomer.get_by_label("Nouveau mot de passe").fill("mon secret à moi")
     newcomer.get_by_label("Confirmez le mot de passe").fill("mon secret à moi")
     newcomer.get_by_role("button", name="Enregistrer le mot de passe").click()
-    assert newcomer.url == live_server + "/a/bordeaux/"
+    newcomer.wait_for_url(live_server + "/a/bordeaux/")
     assert "Bienvenue, Inès Roux" in newcomer.locator(".flash").inner_text()
 
     newcomer.goto(link)

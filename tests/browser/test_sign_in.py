@@ -44,4 +44,4 @@ def test_the_volunteer_page_fits_a_phone(new_page, live_server, demo):
     assert page.url.endswith("/me/")
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     page.get_by_role("button", name="Se déconnecter").click()
-    assert page.url.endswith("/login")
+    page.wait_for_url("**/login")
