@@ -71,10 +71,13 @@ def load_demo() -> None:
     """Create (or complete) the demo network and commit."""
     from intranet.beneficiaries import demo as beneficiaries
     from intranet.calendar import demo as calendar
+    from intranet.notifications import demo as notifications
 
     associations = load_associations()
     load_people(associations)
     beneficiaries.load(associations)
     db.session.flush()
     calendar.load(associations)
+    db.session.flush()
+    notifications.load(associations)
     db.session.commit()

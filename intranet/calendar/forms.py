@@ -1,9 +1,11 @@
-"""Forms of the calendar: booking, moving, status, availability, absences, resources, booking window."""
+"""Forms of the calendar: booking, moving, status, availability, absences, resources, booking window, mail settings."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TimeField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from intranet.forms import EmailAddress
 
 STATUS_LABELS = {"planned": _l("Prévu"), "done": _l("Réalisé"), "no_show": _l("Absent·e"),
                  "excused": _l("Excusé·e"), "cancelled": _l("Annulé")}
@@ -78,3 +80,19 @@ class BookingWindowForm(FlaskForm):
     booking_max_days = IntegerField(_l("Jusqu’à (jours)"), validators=[InputRequired(), NumberRange(1, 180, _l("Entre 1 et 180 jours."))])
     change_min_hours = IntegerField(_l("Annulation ou déplacement jusqu’à (heures avant)"),
                                     validators=[InputRequired(), NumberRange(0, 24 * 14, _l("Entre 0 et 336 heures."))])
+
+
+class MailSettingsForm(FlaskForm):
+    reminder_days_before = IntegerField(
+        _l("Rappel aux personnes accompagnées, jours avant"), default=2,
+        description=_l("À l’heure du rendez-vous ; 0 pour aucun rappel."),
+        validators=[InputRequired(_l("Indiquez un nombre de jours.")), NumberRange(0, 14, _l("Entre 0 et 14 jours."))])
+    reminder_eve_hour = IntegerField(
+        _l("Rappel la veille, à (heure)"), default=8,
+        description=_l("De 0 à 23 ; laissez vide pour aucun rappel la veille."),
+        validators=[Optional(), NumberRange(0, 23, _l("Entre 0 et 23 heures."))])
+    mail_sender_name = StringField(_l("Nom de l’expéditeur"), description=_l("Par exemple le nom de l’association."),
+                                   validators=[Length(max=120, message=_l("120 caractères au plus."))])
+    mail_reply_to = StringField(_l("Adresse de réponse"),
+                                description=_l("Les réponses des personnes arrivent à cette adresse."),
+                                validators=[Optional(), Length(max=254), EmailAddress()])

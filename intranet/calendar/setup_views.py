@@ -1,11 +1,18 @@
-"""Setting the calendar up: people's availability and absences (staff), resources and booking window (admin)."""
+"""Setting the calendar up: people's availability and absences (staff), resources, booking window and mail settings (admin)."""
 
 from flask import flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
 from intranet.calendar import availability as rules
-from intranet.calendar.forms import WEEKDAYS, AbsenceForm, AvailabilityForm, BookingWindowForm, ResourceForm
+from intranet.calendar.forms import (
+    WEEKDAYS,
+    AbsenceForm,
+    AvailabilityForm,
+    BookingWindowForm,
+    MailSettingsForm,
+    ResourceForm,
+)
 from intranet.calendar.models import Absence, Availability, Resource
 from intranet.clock import today_in, utcnow
 from intranet.extensions import db
@@ -98,10 +105,11 @@ def delete_absence(absence_id: int):
 # --- resources and booking window (admin) ------------------------------------------------------
 
 
-def _resources_page(form=None, window_form=None, status=200):
+def _resources_page(form=None, window_form=None, mail_form=None, status=200):
     resources = db.session.scalars(scoped(Resource).order_by(Resource.active.desc(), Resource.name)).all()
     return render("calendar/resources.html", resources=resources, form=form or ResourceForm(formdata=None),
-                  window_form=window_form or BookingWindowForm(formdata=None, obj=g.association)), status
+                  window_form=window_form or BookingWindowForm(formdata=None, obj=g.association),
+                  mail_form=mail_form or MailSettingsForm(formdata=None, obj=g.association)), status
 
 
 def _save_resource(resource: Resource, form: ResourceForm) -> bool:
@@ -150,3 +158,19 @@ def booking_window():
         flash(_("Règles de réservation enregistrées."), "success")
         return redirect(url_for("availability.resources"))
     return _resources_page(window_form=form, status=422)
+
+
+@bp.post("/resources/mail")
+@requires("admin")
+def mail_settings():
+    form = MailSettingsForm()
+    if form.validate_on_submit():
+        association = g.association
+        association.reminder_days_before = form.reminder_days_before.data
+        association.reminder_eve_hour = form.reminder_eve_hour.data
+        association.mail_sender_name = (form.mail_sender_name.data or "").strip()
+        association.mail_reply_to = (form.mail_reply_to.data or "").strip()
+        db.session.commit()
+        flash(_("Réglages des courriels enregistrés."), "success")
+        return redirect(url_for("availability.resources"))
+    return _resources_page(mail_form=form, status=422)

@@ -13,7 +13,7 @@ from intranet.calendar.models import Appointment, AppointmentEvent
 from intranet.clock import local
 from intranet.extensions import db
 from intranet.network.models import Association
-from intranet.notifications import ics
+from intranet.notifications import ics, reminders
 from intranet.notifications.services import queue_mail
 
 
@@ -71,6 +71,7 @@ def booked(association: Association, appointment: Appointment, beneficiary: Bene
     """Confirm a booking to the beneficiary (with the link to cancel or move) and to the coach."""
     _to_beneficiary("confirmed", association, appointment, beneficiary, link=link)
     _to_coach("confirmed", association, appointment)
+    reminders.schedule(association, appointment)
 
 
 def moved(association: Association, appointment: Appointment) -> None:
@@ -78,6 +79,8 @@ def moved(association: Association, appointment: Appointment) -> None:
     for seat in appointment.booked_seats:
         _to_beneficiary("moved", association, appointment, seat.beneficiary, link=None)
     _to_coach("moved", association, appointment)
+    reminders.cancel(appointment)
+    reminders.schedule(association, appointment)
 
 
 def cancelled(association: Association, appointment: Appointment, beneficiaries: list[Beneficiary]) -> None:
@@ -85,8 +88,10 @@ def cancelled(association: Association, appointment: Appointment, beneficiaries:
     for beneficiary in beneficiaries:
         _to_beneficiary("cancelled", association, appointment, beneficiary, link=None, cancelled=True)
     _to_coach("cancelled", association, appointment, cancelled=True)
+    reminders.cancel(appointment)
 
 
 def seat_freed(association: Association, appointment: Appointment, beneficiary: Beneficiary) -> None:
     """Tell one beneficiary their place in a collective session is cancelled (the session goes on)."""
     _to_beneficiary("cancelled", association, appointment, beneficiary, link=None, cancelled=True)
+    reminders.cancel(appointment, beneficiary_id=beneficiary.id)

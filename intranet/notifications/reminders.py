@@ -1,0 +1,97 @@
+"""Reminders before an appointment: outbox rows that wait for their due time.
+
+Each reminder is queued with `due_at` when the appointment is booked (or moved), in the
+same transaction; the minute tick hands it out once due, so losing Redis loses nothing and
+a unique key per reminder means it is never sent twice. A cancelled or moved appointment
+marks its pending reminders "cancelled".
+
+Times are computed on the association's wall clock (`to_utc`), so a reminder "2 days before
+at 10:00" stays at 10:00 when the clocks change in between. Beneficiaries get the
+association's reminders (so many days before at the appointment's time, and the day before at
+`reminder_eve_hour`); the coach gets one the day before at `reminder_eve_hour`, or at
+COACH_EVE_HOUR when the association sends no eve reminder, in the coach's own language.
+Changing the settings applies to appointments booked or moved afterwards.
+"""
+
+from datetime import datetime, time, timedelta
+
+from sqlalchemy import update
+
+from intranet.auth.models import User
+from intranet.calendar.models import Appointment, AppointmentEvent
+from intranet.clock import local, to_utc, utcnow
+from intranet.extensions import db
+from intranet.network.models import Association
+from intranet.notifications import appointments as _messages
+from intranet.notifications.models import OutboxMessage
+from intranet.notifications.services import queue_mail
+
+BENEFICIARY_KIND = "appointment_reminder"
+COACH_KIND = "coach_reminder"
+KINDS = (BENEFICIARY_KIND, COACH_KIND)
+COACH_EVE_HOUR = 18  # the coach is reminded the evening before when the association chose no eve hour
+
+
+def due_times(association: Association, starts_at: datetime) -> dict[str, datetime]:
+    """The UTC due times of a beneficiary's reminders for an appointment, by kind ("days", "eve")."""
+    start = local(starts_at, association.timezone)
+    times = {}
+    if association.reminder_days_before:
+        day = start.date() - timedelta(days=association.reminder_days_before)
+        times["days"] = to_utc(day, start.time(), association.timezone)
+    if association.reminder_eve_hour is not None:
+        times["eve"] = to_utc(start.date() - timedelta(days=1), time(association.reminder_eve_hour),
+                              association.timezone)
+    return times
+
+
+def coach_due_time(association: Association, starts_at: datetime) -> datetime:
+    """When the coach is reminded: the day before, at the association's eve hour or COACH_EVE_HOUR."""
+    hour = association.reminder_eve_hour if association.reminder_eve_hour is not None else COACH_EVE_HOUR
+    day = local(starts_at, association.timezone).date() - timedelta(days=1)
+    return to_utc(day, time(hour), association.timezone)
+
+
+def _moves(appointment: Appointment) -> int:
+    # In the key, so that a move keeping the same start (another coach, another room) still gets fresh rows.
+    return db.session.query(AppointmentEvent).filter_by(appointment_id=appointment.id, action="moved").count()
+
+
+def schedule(association: Association, appointment: Appointment) -> None:
+    """Queue the reminders still to come of a planned appointment, for each booked seat and for its coach."""
+    seats = appointment.booked_seats
+    if appointment.status != "planned" or not seats:
+        return
+    now = utcnow()
+    stamp = f"{appointment.starts_at:%Y%m%d%H%M}-{_moves(appointment)}"
+    context = _messages._context(association, appointment)
+    for seat in seats:
+        beneficiary = seat.beneficiary
+        if not beneficiary.email:
+            continue  # staff call or text them
+        for name, due_at in due_times(association, appointment.starts_at).items():
+            if due_at <= now:
+                continue
+            queue_mail(to=beneficiary.email, template=BENEFICIARY_KIND, kind=BENEFICIARY_KIND,
+                       association_id=association.id, beneficiary_id=beneficiary.id,
+                       appointment_id=appointment.id, due_at=due_at,
+                       key=f"reminder-{name}-{appointment.id}-{seat.id}-{beneficiary.id}-{stamp}",
+                       person=beneficiary, **context)
+    due_at = coach_due_time(association, appointment.starts_at)
+    if due_at > now:
+        coach = db.session.get(User, appointment.volunteer_id)
+        queue_mail(to=coach.email, template=COACH_KIND, kind=COACH_KIND, locale=coach.locale,
+                   association_id=association.id, appointment_id=appointment.id, due_at=due_at,
+                   key=f"reminder-coach-{appointment.id}-{coach.id}-{stamp}", coach=coach,
+                   people=[s.beneficiary for s in seats],
+                   **_messages._context(association, appointment, coach.locale))
+
+
+def cancel(appointment: Appointment, beneficiary_id: int | None = None) -> None:
+    """Mark the appointment's reminders not sent yet as cancelled (only one beneficiary's, if given)."""
+    query = update(OutboxMessage).where(OutboxMessage.appointment_id == appointment.id,
+                                        OutboxMessage.kind.in_(KINDS), OutboxMessage.status == "pending")
+    if beneficiary_id is not None:
+        query = query.where(OutboxMessage.beneficiary_id == beneficiary_id)
+    db.session.execute(query.values(status="cancelled", next_attempt_at=None)
+                       .execution_options(synchronize_session="fetch"))
