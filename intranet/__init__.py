@@ -82,12 +82,15 @@ def _register_blueprints(app: Flask) -> None:
     from intranet.beneficiaries.views import bp as beneficiaries
     from intranet.calendar.setup_views import bp as availability
     from intranet.calendar.views import bp as calendar
+    from intranet.followups.views import bp as followups
+    from intranet.followups.views import public_bp as followups_public
     from intranet.home.views import bp as home
     from intranet.home.views import space_bp as space
     from intranet.journeys.views import bp as journeys
     from intranet.me.views import bp as me
     from intranet.members.views import bp as members
     from intranet.network.views import bp as network
+    from intranet.notifications.feed import bp as feeds
     from intranet.notifications.views import bp as mailbox
     from intranet.notifications.views import network_bp as network_mailbox
     from intranet.ops.cli import bp as cli
@@ -98,7 +101,8 @@ def _register_blueprints(app: Flask) -> None:
     from intranet.selfbooking import register as register_selfbooking
 
     for blueprint in (ops, cli, auth, home, space, me, members, mailbox, network, network_mailbox, network_programs,
-                      programs, beneficiaries, journeys, calendar, availability):
+                      programs, beneficiaries, journeys, calendar, availability, feeds,
+                      followups, followups_public):
         app.register_blueprint(blueprint)
     register_selfbooking(app)
     register_error_pages(app)

@@ -2,8 +2,9 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms import EmailField, PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from intranet.auth.services import MIN_PASSWORD_LENGTH
 from intranet.forms import EmailAddress
@@ -39,6 +40,13 @@ class NewPasswordForm(FlaskForm):
 class AccountForm(FlaskForm):
     name = StringField(_l("Nom"), validators=[DataRequired(_l("Indiquez votre nom.")), Length(max=120)])
     locale = SelectField(_l("Langue"), choices=[("fr", "Français"), ("en", "English")])
+
+
+class DigestForm(FlaskForm):
+    """Which associations' daily digest a staff member or admin receives (choices: their memberships)."""
+
+    memberships = SelectMultipleField(_l("Récapitulatif quotidien"), coerce=int, validate_choice=True,
+                                      widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
 
 
 class ChangePasswordForm(NewPasswordForm):

@@ -8,7 +8,14 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from intranet.auth import services
-from intranet.auth.forms import AccountForm, ChangePasswordForm, ForgotPasswordForm, LoginForm, NewPasswordForm
+from intranet.auth.forms import (
+    AccountForm,
+    ChangePasswordForm,
+    DigestForm,
+    ForgotPasswordForm,
+    LoginForm,
+    NewPasswordForm,
+)
 from intranet.extensions import db
 from intranet.forms import EmptyForm
 
@@ -99,7 +106,38 @@ def account():
         db.session.commit()
         flash(_("Vos préférences sont enregistrées."), "success")
         return redirect(url_for("auth.account"))
-    return render_template("auth/account.html", form=form)
+    return render_template("auth/account.html", form=form, digest_form=_digest_form())
+
+
+def _digest_memberships():
+    return [m for m in current_user.memberships
+            if m.active and m.association.active and m.role in ("staff", "admin")]
+
+
+def _digest_form(formdata=None) -> DigestForm:
+    """The person's own staff memberships are the only choices: nobody else's can be changed."""
+    memberships = _digest_memberships()
+    form = DigestForm(formdata=formdata) if formdata is not None else DigestForm(formdata=None)
+    form.memberships.choices = [
+        (m.id, _("Recevoir le récapitulatif quotidien de %(association)s", association=m.association.name))
+        for m in memberships]
+    if formdata is None:
+        form.memberships.data = [m.id for m in memberships if m.digest]
+    return form
+
+
+@bp.post("/account/digest")
+@login_required
+def digest():
+    form = _digest_form(request.form)
+    if form.validate_on_submit():
+        chosen = set(form.memberships.data or [])
+        for membership in _digest_memberships():
+            membership.digest = membership.id in chosen
+        db.session.commit()
+        flash(_("Vos préférences sont enregistrées."), "success")
+        return redirect(url_for("auth.account"))
+    return render_template("auth/account.html", form=AccountForm(obj=current_user), digest_form=form), 422
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

@@ -13,6 +13,7 @@ from intranet.extensions import db
 from intranet.forms import EmptyForm
 from intranet.journeys.forms import MODULE_STATUS_LABELS
 from intranet.journeys.services import sessions_of
+from intranet.notifications import feed
 from intranet.rendering import render
 from intranet.tenancy import personal_blueprint
 
@@ -25,8 +26,27 @@ def _memberships():
 
 @bp.get("/")
 def index():
+    feed_url = url_for("feeds.calendar", token=current_user.calendar_token, _external=True) \
+        if current_user.calendar_token else None
     return render("me/index.html", memberships=_memberships(),
-                  sessions=sessions_of(current_user, today_in("Europe/Paris")), module_status_labels=MODULE_STATUS_LABELS)
+                  sessions=sessions_of(current_user, today_in("Europe/Paris")), module_status_labels=MODULE_STATUS_LABELS,
+                  feed_url=feed_url, feed_form=EmptyForm())
+
+
+@bp.post("/calendar-feed")
+def create_feed():
+    if EmptyForm().validate_on_submit():
+        feed.new_token(current_user)
+        flash(_("Votre adresse d’agenda est prête. Toute adresse précédente ne fonctionne plus."), "success")
+    return redirect(url_for("me.index") + "#feed-title")
+
+
+@bp.post("/calendar-feed/off")
+def revoke_feed():
+    if EmptyForm().validate_on_submit():
+        feed.revoke(current_user)
+        flash(_("Votre agenda n’est plus partagé : l’adresse ne fonctionne plus."), "success")
+    return redirect(url_for("me.index") + "#feed-title")
 
 
 def _form() -> AvailabilityForm:

@@ -12,11 +12,13 @@ from datetime import datetime
 
 from intranet.clock import utcnow
 from intranet.extensions import db
+from intranet.followups.services import send_follow_ups
+from intranet.notifications.digest import send_digests
 from intranet.notifications.services import hand_out_due_mail
 
 log = logging.getLogger(__name__)
 
-STEPS: tuple[Callable[[datetime], object], ...] = (hand_out_due_mail,)
+STEPS: tuple[Callable[[datetime], object], ...] = (hand_out_due_mail, send_digests, send_follow_ups)
 
 
 def tick(now: datetime | None = None) -> dict[str, object]:

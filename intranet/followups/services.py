@@ -1,0 +1,142 @@
+"""Send the follow-up e-mails after an exit, read their signed answers, list who did not answer.
+
+A month (30 days) and six months (182 days) after the exit, the beneficiary gets one short e-mail
+with four links. Journeys exited long before (more than LATE past the date) are never mailed, so an
+old import or demo data does not write to everyone at once. Each link is signed (no row to keep)
+and valid for LINK_MAX_AGE; the six-month answer also gives the ESF+ longer-term result.
+"""
+
+from datetime import date, datetime, timedelta
+
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import String, and_, cast, func, literal, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from intranet.audit.services import record
+from intranet.beneficiaries.models import Beneficiary
+from intranet.clock import utcnow
+from intranet.extensions import db
+from intranet.journeys.models import Journey
+from intranet.network.models import Association
+from intranet.notifications.models import OutboxMessage
+from intranet.notifications.services import queue_mail
+from intranet.urls import external_url
+
+PERIODS = {"1m": 30, "6m": 182}  # days after the exit
+LATE = timedelta(days=60)  # a follow-up not sent by then is not sent at all
+LINK_MAX_AGE = timedelta(days=90)
+SALT = "journey-follow-up"
+ANSWERS = ("job", "training", "searching", "other")
+# What a six-month answer means as the ESF+ longer-term result; "other" is left for staff to qualify.
+RESULT_OF_ANSWER = {"job": "employment", "training": "improved", "searching": "no_change"}
+
+
+class LinkProblem(Exception):
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason  # "unknown" or "expired"
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=SALT)
+
+
+def make_token(journey_id: int, period: str) -> str:
+    return _serializer().dumps({"j": journey_id, "p": period})
+
+
+def read_token(token: str) -> tuple[Journey, str]:
+    """The journey and period a link is about; LinkProblem if it is forged, expired or its journey is gone."""
+    try:
+        data = _serializer().loads(token, max_age=int(LINK_MAX_AGE.total_seconds()))
+    except SignatureExpired as error:
+        raise LinkProblem("expired") from error
+    except BadSignature as error:
+        raise LinkProblem("unknown") from error
+    if not isinstance(data, dict) or data.get("p") not in PERIODS or not isinstance(data.get("j"), int):
+        raise LinkProblem("unknown")
+    journey = db.session.get(Journey, data["j"])
+    if journey is None or journey.exited_on is None:
+        raise LinkProblem("unknown")
+    return journey, data["p"]
+
+
+def record_answer(journey: Journey, period: str, answer: str, today: date) -> None:
+    """Keep the person's answer; at six months it is also the ESF+ result, unless staff recorded one."""
+    if answer not in ANSWERS or period not in PERIODS:
+        raise ValueError(answer)
+    previous = getattr(journey, f"answer_{period}")
+    setattr(journey, f"answer_{period}", answer)
+    if period == "6m":
+        # A result the person's previous answer gave may follow their new answer; one staff recorded stays.
+        from_answer = previous in RESULT_OF_ANSWER and journey.follow_up_result == RESULT_OF_ANSWER[previous]
+        if not journey.follow_up_result or from_answer:
+            journey.follow_up_result = RESULT_OF_ANSWER.get(answer, "")
+            journey.follow_up_on = today if answer in RESULT_OF_ANSWER else None
+    record(journey.beneficiary, "follow_up_answer", [f"journey:{journey.id}", f"answer_{period}"])
+    db.session.commit()
+
+
+def _key(period: str, journey_id: int) -> str:
+    return f"follow-up-{period}-{journey_id}"
+
+
+def send_follow_ups(now: datetime) -> int:
+    """Queue the follow-up e-mails that have come due; return how many were queued. Safe to run twice."""
+    today = now.date()
+    queued = 0
+    for period, days in PERIODS.items():
+        due_until = today - timedelta(days=days)
+        query = (
+            select(Journey, Beneficiary, Association)
+            .join(Beneficiary, Beneficiary.id == Journey.beneficiary_id)
+            .join(Association, Association.id == Journey.association_id)
+            .where(Journey.exited_on <= due_until, Journey.exited_on >= due_until - LATE,
+                   Beneficiary.email != "", Association.active.is_(True),
+                   getattr(Journey, f"answer_{period}") == "",
+                   ~select(OutboxMessage.id).where(
+                       OutboxMessage.key == literal(f"follow-up-{period}-") + cast(Journey.id, String)).exists())
+            .order_by(Journey.id).limit(500)
+        )
+        if period == "6m":
+            query = query.where(Journey.follow_up_result == "")  # staff already know the result
+        for journey, beneficiary, association in db.session.execute(query).all():
+            token = make_token(journey.id, period)
+            links = {answer: external_url("followups_public.answer", token=token, answer=answer) for answer in ANSWERS}
+            queue_mail(to=beneficiary.email, template="follow_up", kind=f"follow_up_{period}",
+                       association_id=association.id, beneficiary_id=beneficiary.id, key=_key(period, journey.id),
+                       person=beneficiary, association=association, period=period, links=links)
+            try:
+                db.session.commit()
+            except IntegrityError:  # another tick queued it meanwhile
+                db.session.rollback()
+            else:
+                queued += 1
+    return queued
+
+
+def _unanswered(association_id: int, now: datetime):
+    """Follow-up mails of the association, sent or waiting, whose journey has no answer for that period."""
+    matches = or_(*(and_(OutboxMessage.kind == f"follow_up_{period}",
+                         OutboxMessage.key == literal(f"follow-up-{period}-") + cast(Journey.id, String),
+                         getattr(Journey, f"answer_{period}") == "")
+                    for period in PERIODS))
+    # Past the links' validity nobody can answer any more: those are staff's to call, listed no longer.
+    return (select(OutboxMessage, Journey)
+            .join(Journey, and_(Journey.association_id == association_id, matches))
+            .where(OutboxMessage.association_id == association_id, OutboxMessage.kind.in_(
+                [f"follow_up_{p}" for p in PERIODS]), OutboxMessage.status.in_(("pending", "sent")),
+                OutboxMessage.created_at >= now - LINK_MAX_AGE))
+
+
+def unanswered(association_id: int, now: datetime | None = None) -> list[tuple[OutboxMessage, Journey]]:
+    """The follow-ups sent and not answered, newest first, with the journey and its beneficiary."""
+    query = _unanswered(association_id, now or utcnow()).options(joinedload(Journey.beneficiary))
+    return [tuple(row) for row in db.session.execute(
+        query.order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())).all()]
+
+
+def count_unanswered(association_id: int, now: datetime | None = None) -> int:
+    return db.session.scalar(select(func.count()).select_from(_unanswered(association_id, now or utcnow()).subquery()))

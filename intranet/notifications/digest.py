@@ -1,0 +1,95 @@
+"""The staff's daily digest: one e-mail per association and person, on the evening before.
+
+Once it is DIGEST_HOUR or later where the association is, every active staff member or admin who
+has not opted out (Membership.digest) gets one digest for the day: tomorrow's planned sessions and
+the association's e-mails given up on in the last two days (mail is retried for a day before it is
+given up on, so a shorter look back would miss some). A day with nothing to say sends nothing.
+The key `digest-<association>-<user>-<day>` makes a second run, or a second worker, send nothing twice.
+"""
+
+from datetime import datetime, time, timedelta
+
+from babel.dates import format_date
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from intranet.auth.models import User
+from intranet.calendar.models import Appointment, Seat
+from intranet.clock import local, to_utc
+from intranet.extensions import db
+from intranet.members.models import Membership
+from intranet.network.models import Association
+from intranet.notifications.models import OutboxMessage
+from intranet.notifications.services import queue_mail
+from intranet.urls import external_url
+
+DIGEST_HOUR = time(18, 0)  # local time: the day's work is done, tomorrow's sessions are mostly known
+FAILED_LOOK_BACK = timedelta(days=2)
+
+
+def _key(association_id: int, user_id: int, day) -> str:
+    return f"digest-{association_id}-{user_id}-{day.isoformat()}"
+
+
+def _tomorrow(association: Association, day) -> list[Appointment]:
+    start = to_utc(day + timedelta(days=1), time(0), association.timezone)
+    end = to_utc(day + timedelta(days=2), time(0), association.timezone)
+    return list(db.session.scalars(
+        select(Appointment)
+        .where(Appointment.association_id == association.id, Appointment.status == "planned",
+               Appointment.starts_at >= start, Appointment.starts_at < end)
+        .options(selectinload(Appointment.seats).selectinload(Seat.beneficiary), selectinload(Appointment.volunteer))
+        .order_by(Appointment.starts_at, Appointment.id)))
+
+
+def _failed(association: Association, now: datetime) -> list[OutboxMessage]:
+    return list(db.session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.association_id == association.id, OutboxMessage.status == "failed",
+               OutboxMessage.kind != "daily_digest", OutboxMessage.created_at >= now - FAILED_LOOK_BACK)
+        .order_by(OutboxMessage.created_at, OutboxMessage.id)))
+
+
+def send_digests(now: datetime) -> int:
+    """Queue the digests that have come due; return how many were queued. Safe to run twice."""
+    queued = 0
+    for association in db.session.scalars(select(Association).where(Association.active.is_(True))
+                                          .order_by(Association.id)).all():
+        moment = local(now, association.timezone)
+        if moment.time() < DIGEST_HOUR:
+            continue
+        day = moment.date()
+        recipients = db.session.execute(
+            select(Membership, User).join(User, User.id == Membership.user_id)
+            .where(Membership.association_id == association.id, Membership.active.is_(True),
+                   Membership.digest.is_(True), Membership.role.in_(("staff", "admin")), User.active.is_(True))
+            .order_by(User.id)).all()
+        keys = {_key(association.id, user.id, day) for _, user in recipients}
+        done = set(db.session.scalars(select(OutboxMessage.key).where(OutboxMessage.key.in_(keys)))) if keys else set()
+        recipients = [(m, u) for m, u in recipients if _key(association.id, u.id, day) not in done]
+        if not recipients:
+            continue
+        appointments, failed = _tomorrow(association, day), _failed(association, now)
+        if not appointments and not failed:
+            continue  # nothing to say: no mail rather than an empty one every evening
+        tz = association.timezone
+        sessions = [{"starts": f"{local(a.starts_at, tz):%H:%M}", "ends": f"{local(a.ends_at, tz):%H:%M}",
+                     "name": a.name, "coach": a.volunteer.name,
+                     "people": [s.beneficiary.full_name for s in a.booked_seats]} for a in appointments]
+        for membership, user in recipients:
+            queue_mail(to=user.email, template="daily_digest", kind="daily_digest", locale=user.locale,
+                       association_id=association.id, key=_key(association.id, user.id, day),
+                       association=association, person=user, sessions=sessions, failed=failed,
+                       tomorrow=format_date(day + timedelta(days=1), "EEEE d MMMM", locale=user.locale),
+                       calendar_url=external_url("calendar.week", slug=association.slug),
+                       mailbox_url=external_url("mailbox.index", slug=association.slug)
+                       if membership.role == "admin" else "",
+                       account_url=external_url("auth.account"))
+            try:
+                db.session.commit()
+            except IntegrityError:  # another tick queued it meanwhile
+                db.session.rollback()
+            else:
+                queued += 1
+    return queued

@@ -1,0 +1,105 @@
+"""The volunteers' private calendar feed: their own sessions only, first names only, revocable."""
+
+from datetime import timedelta
+
+import pytest
+from icalendar import Calendar
+
+from intranet.clock import utcnow
+from intranet.extensions import db as _db
+from intranet.notifications import feed
+from tests.factories import make_appointment as appointment
+from tests.factories import make_association, make_beneficiary, make_membership, make_user, make_volunteer
+
+
+@pytest.fixture
+def bordeaux():
+    return make_association("bordeaux", name="Tremplin Bordeaux")
+
+
+@pytest.fixture
+def coach(bordeaux):
+    return make_volunteer(bordeaux, "Camille Coach")
+
+
+def events(client, user) -> list:
+    response = client.get(f"/feeds/{user.calendar_token}.ics")
+    assert response.status_code == 200 and response.mimetype == "text/calendar"
+    return Calendar.from_ical(response.data).walk("VEVENT")
+
+
+def test_the_feed_holds_the_coachs_own_sessions(client, bordeaux, coach):
+    soon = utcnow() + timedelta(days=3)
+    mine = appointment(bordeaux, volunteer=coach, starts_at=soon, name="Atelier CV")
+    appointment(bordeaux, starts_at=soon)  # another coach's
+    appointment(bordeaux, volunteer=coach, starts_at=soon, status="cancelled")
+    appointment(bordeaux, volunteer=coach, starts_at=utcnow() + timedelta(days=120))  # too far ahead
+    appointment(bordeaux, volunteer=coach, starts_at=utcnow() - timedelta(days=40))  # too long ago
+    done = appointment(bordeaux, volunteer=coach, starts_at=utcnow() - timedelta(days=10), status="done")
+    feed.new_token(coach)
+    found = events(client, coach)
+    assert sorted(str(e["uid"]) for e in found) == sorted(f"appointment-{a.id}@tremplin" for a in (mine, done))
+    event = next(e for e in found if str(e["uid"]) == f"appointment-{mine.id}@tremplin")
+    assert str(event["summary"]) == "Atelier CV — Tremplin Bordeaux"
+    assert event.decoded("dtstart") == mine.starts_at.replace(microsecond=0)
+    assert "06 00 00 00 00" in str(event["location"])
+
+
+def test_the_feed_names_beneficiaries_by_first_name_only(client, bordeaux, coach):
+    person = make_beneficiary(bordeaux, first_name="Samira", last_name="Discrète")
+    appointment(bordeaux, volunteer=coach, beneficiary=person, starts_at=utcnow() + timedelta(days=2))
+    feed.new_token(coach)
+    response = client.get(f"/feeds/{coach.calendar_token}.ics")
+    [event] = Calendar.from_ical(response.data).walk("VEVENT")
+    assert "Samira" in str(event["description"])
+    assert "Discrète" not in response.data.decode() and person.email not in response.data.decode()
+
+
+def test_an_association_the_coach_left_drops_out_of_the_feed(client, bordeaux, coach):
+    appointment(bordeaux, volunteer=coach, starts_at=utcnow() + timedelta(days=2))
+    coach.memberships[0].active = False
+    _db.session.commit()
+    feed.new_token(coach)
+    assert events(client, coach) == []
+
+
+def test_a_revoked_or_replaced_token_opens_nothing(client, bordeaux, coach):
+    old = feed.new_token(coach)
+    new = feed.new_token(coach)
+    assert client.get(f"/feeds/{old}.ics").status_code == 404
+    assert client.get(f"/feeds/{new}.ics").status_code == 200
+    feed.revoke(coach)
+    assert client.get(f"/feeds/{new}.ics").status_code == 404
+
+
+def test_an_unknown_token_opens_nothing(client, bordeaux):
+    assert client.get("/feeds/nope.ics").status_code == 404
+    assert client.get(f"/feeds/{'x' * 43}.ics").status_code == 404
+
+
+def test_the_volunteer_creates_and_switches_off_the_feed_in_their_space(client, bordeaux, login_as):
+    user = login_as("volunteer", bordeaux)
+    assert "Créer l’adresse de mon agenda" in client.get("/me/").get_data(as_text=True)
+    client.post("/me/calendar-feed")
+    _db.session.refresh(user)
+    token = user.calendar_token
+    assert token and f"/feeds/{token}.ics" in client.get("/me/").get_data(as_text=True)
+    client.post("/me/calendar-feed")
+    _db.session.refresh(user)
+    assert user.calendar_token != token
+    client.post("/me/calendar-feed/off")
+    _db.session.refresh(user)
+    assert user.calendar_token is None
+
+
+def test_someone_without_membership_gets_an_empty_feed(client):
+    user = make_user()
+    feed.new_token(user)
+    assert events(client, user) == []
+
+
+def test_a_membership_elsewhere_does_not_show_sessions_of_an_association_one_is_not_in(client, bordeaux, coach):
+    make_membership(make_association("nantes"), "volunteer", coach)
+    appointment(bordeaux, volunteer=coach, starts_at=utcnow() + timedelta(days=2))
+    feed.new_token(coach)
+    assert len(events(client, coach)) == 1

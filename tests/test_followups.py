@@ -1,0 +1,213 @@
+"""Follow-ups after an exit: when they are sent, the one-click answers, and staff's list of who did not answer."""
+
+import re
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from intranet.followups import services
+from intranet.journeys.models import Journey
+from intranet.notifications.models import OutboxMessage
+from tests.factories import make_association, make_beneficiary, make_journey
+
+NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+TODAY = NOW.date()
+
+
+@pytest.fixture
+def bordeaux():
+    return make_association("bordeaux")
+
+
+def exited(association, days_ago: int, **fields) -> Journey:
+    return make_journey(association, exited_on=TODAY - timedelta(days=days_ago), exit_situation="job_searching",
+                        **fields)
+
+
+def follow_ups(db) -> list[OutboxMessage]:
+    return list(db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind.like("follow_up_%"))
+                                   .order_by(OutboxMessage.id)))
+
+
+@pytest.mark.parametrize(("days_ago", "kinds"), [
+    (29, []), (30, ["follow_up_1m"]), (90, ["follow_up_1m"]), (91, []), (181, []), (182, ["follow_up_6m"]),
+    (242, ["follow_up_6m"]), (243, []), (600, []),
+])
+def test_follow_ups_are_sent_a_month_and_six_months_after_the_exit_and_not_too_late(bordeaux, db, days_ago, kinds):
+    exited(bordeaux, days_ago)
+    services.send_follow_ups(NOW)
+    assert [m.kind for m in follow_ups(db)] == kinds
+
+
+def test_one_follow_up_per_journey_and_period_however_often_the_tick_runs(bordeaux, db):
+    journey = exited(bordeaux, 35)
+    assert services.send_follow_ups(NOW) == 1
+    assert services.send_follow_ups(NOW + timedelta(minutes=1)) == 0
+    [message] = follow_ups(db)
+    assert message.key == f"follow-up-1m-{journey.id}" and message.beneficiary_id == journey.beneficiary_id
+
+
+def test_no_follow_up_without_an_email_address_or_for_an_open_journey(bordeaux, db):
+    exited(bordeaux, 35, beneficiary=make_beneficiary(bordeaux, email="", contact_channel="phone"))
+    make_journey(bordeaux)
+    services.send_follow_ups(NOW)
+    assert follow_ups(db) == []
+
+
+def test_the_six_month_mail_is_not_sent_when_staff_already_recorded_the_result(bordeaux, db):
+    exited(bordeaux, 190, follow_up_result="employment", follow_up_on=TODAY)
+    services.send_follow_ups(NOW)
+    assert follow_ups(db) == []
+
+
+def _links(message: OutboxMessage) -> dict[str, str]:
+    return {answer: path for path, answer in re.findall(r'href="http://localhost(/f/[^/"]+/(\w+))"', message.html_body)}
+
+
+def test_the_mail_has_four_answer_links(bordeaux, db):
+    exited(bordeaux, 35)
+    services.send_follow_ups(NOW)
+    assert set(_links(follow_ups(db)[0])) == {"job", "training", "searching", "other"}
+
+
+def test_one_click_records_the_one_month_answer(bordeaux, db, client):
+    journey = exited(bordeaux, 35)
+    services.send_follow_ups(NOW)
+    response = client.get(_links(follow_ups(db)[0])["training"])
+    assert response.status_code == 200 and "Je suis en formation" in response.get_data(as_text=True)
+    db.session.refresh(journey)
+    assert (journey.answer_1m, journey.answer_6m, journey.follow_up_result) == ("training", "", "")
+
+
+@pytest.mark.parametrize(("answer", "result"), [("job", "employment"), ("training", "improved"),
+                                                ("searching", "no_change"), ("other", "")])
+def test_the_six_month_answer_is_the_esf_result(bordeaux, db, client, answer, result):
+    journey = exited(bordeaux, 185)
+    client.get(f"/f/{services.make_token(journey.id, '6m')}/{answer}")
+    db.session.refresh(journey)
+    assert (journey.answer_6m, journey.follow_up_result) == (answer, result)
+    assert (journey.follow_up_on is not None) == bool(result)
+
+
+def test_clicking_again_changes_the_answer_and_its_result(bordeaux, db, client):
+    journey = exited(bordeaux, 185)
+    token = services.make_token(journey.id, "6m")
+    client.get(f"/f/{token}/job")
+    html = client.get(f"/f/{token}/searching").get_data(as_text=True)
+    db.session.refresh(journey)
+    assert (journey.answer_6m, journey.follow_up_result) == ("searching", "no_change")
+    assert "Je cherche toujours" in html and f"/f/{token}/job" in html
+
+
+def test_the_answer_does_not_overwrite_a_result_staff_recorded(bordeaux, db, client):
+    journey = exited(bordeaux, 185, follow_up_result="improved", follow_up_on=TODAY)
+    client.get(f"/f/{services.make_token(journey.id, '6m')}/searching")
+    db.session.refresh(journey)
+    assert (journey.answer_6m, journey.follow_up_result) == ("searching", "improved")
+
+
+def test_a_tampered_token_opens_nothing(bordeaux, db, client):
+    journey = exited(bordeaux, 35)
+    token = services.make_token(journey.id, "1m")
+    response = client.get(f"/f/{token[:-2]}xx/job")
+    assert response.status_code == 404 and "ne fonctionne pas" in response.get_data(as_text=True)
+    db.session.refresh(journey)
+    assert journey.answer_1m == ""
+
+
+def test_a_token_for_another_purpose_opens_nothing(bordeaux, db, client, app):
+    from itsdangerous import URLSafeTimedSerializer
+
+    journey = exited(bordeaux, 35)
+    forged = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="another-salt").dumps({"j": journey.id, "p": "1m"})
+    assert client.get(f"/f/{forged}/job").status_code == 404
+
+
+def test_an_unknown_answer_is_refused(bordeaux, db, client):
+    journey = exited(bordeaux, 35)
+    assert client.get(f"/f/{services.make_token(journey.id, '1m')}/rich").status_code == 404
+    db.session.refresh(journey)
+    assert journey.answer_1m == ""
+
+
+def test_an_expired_link_says_so(bordeaux, db, client, monkeypatch):
+    journey = exited(bordeaux, 35)
+    signed_at = time.time() - 91 * 86400
+    monkeypatch.setattr("itsdangerous.timed.time.time", lambda: signed_at)  # the signing clock, 91 days ago
+    token = services.make_token(journey.id, "1m")
+    monkeypatch.undo()
+    response = client.get(f"/f/{token}/job")
+    assert response.status_code == 410 and "expiré" in response.get_data(as_text=True)
+
+
+def test_the_thank_you_page_shows_no_staff_navigation(bordeaux, db, client):
+    journey = exited(bordeaux, 35)
+    html = client.get(f"/f/{services.make_token(journey.id, '1m')}/job").get_data(as_text=True)
+    assert "/a/bordeaux" not in html and journey.beneficiary.last_name not in html
+
+
+def test_staff_see_who_did_not_answer_in_their_own_association_only(bordeaux, db, client, login_as):
+    login_as("staff", bordeaux)
+    quiet, talkative = exited(bordeaux, 35), exited(bordeaux, 40)
+    elsewhere = exited(make_association("nantes"), 35)
+    services.send_follow_ups(NOW)
+    services.record_answer(talkative, "1m", "job", TODAY)
+    html = client.get("/a/bordeaux/follow-ups").get_data(as_text=True)
+    assert quiet.beneficiary.full_name in html and quiet.beneficiary.email in html
+    assert talkative.beneficiary.full_name not in html
+    assert elsewhere.beneficiary.full_name not in html
+    assert "1 suivi sans réponse" in client.get("/a/bordeaux/beneficiaries").get_data(as_text=True)
+
+
+def test_a_follow_up_key_naming_another_associations_journey_is_not_listed(bordeaux, db, client, login_as):
+    from tests.factories import make_outbox_message
+
+    login_as("staff", bordeaux)
+    other = exited(make_association("nantes"), 35)
+    make_outbox_message(bordeaux, kind="follow_up_1m", key=f"follow-up-1m-{other.id}")
+    assert services.unanswered(bordeaux.id) == []
+    assert other.beneficiary.full_name not in client.get("/a/bordeaux/follow-ups").get_data(as_text=True)
+
+
+def test_volunteers_cannot_open_the_follow_up_list(bordeaux, client, login_as):
+    login_as("volunteer", bordeaux)
+    assert client.get("/a/bordeaux/follow-ups").status_code == 403
+
+
+def test_the_answers_show_on_the_beneficiary_file(bordeaux, db, client, login_as):
+    login_as("staff", bordeaux)
+    journey = exited(bordeaux, 185)
+    services.record_answer(journey, "1m", "searching", TODAY)
+    services.record_answer(journey, "6m", "job", TODAY)
+    html = client.get(f"/a/bordeaux/beneficiaries/{journey.beneficiary_id}").get_data(as_text=True)
+    assert "Réponse à un mois : Je cherche toujours" in html and "Réponse à six mois : J’ai trouvé un emploi" in html
+
+
+def test_the_unanswered_list_runs_the_same_queries_for_5_and_50_rows(bordeaux, db, client, login_as, count_queries):
+    login_as("staff", bordeaux)
+
+    def add(n):
+        for _ in range(n):
+            exited(bordeaux, 35)
+        services.send_follow_ups(NOW)
+
+    def queries():
+        with count_queries() as statements:
+            assert client.get("/a/bordeaux/follow-ups").status_code == 200
+        return len(statements)
+
+    add(5)
+    five = queries()
+    add(45)
+    assert len(services.unanswered(bordeaux.id)) == 50
+    assert queries() == five
+
+
+def test_the_tick_sends_follow_ups(bordeaux, db):
+    from intranet.notifications.tick import tick
+
+    exited(bordeaux, 35)
+    tick(NOW)
+    assert len(follow_ups(db)) == 1
