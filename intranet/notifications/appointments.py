@@ -60,7 +60,7 @@ def _to_beneficiary(kind: str, association: Association, appointment: Appointmen
 def _to_coach(kind: str, association: Association, appointment: Appointment, *, cancelled: bool = False) -> None:
     coach = db.session.get(User, appointment.volunteer_id)
     stamp = appointment.starts_at.strftime("%Y%m%d%H%M")
-    queue_mail(to=coach.email, template=f"coach_{kind}", kind=f"coach_{kind}", locale=coach.locale,
+    queue_mail(to=coach.email, template="coach_session", event=kind, kind=f"coach_{kind}", locale=coach.locale,
                association_id=association.id, appointment_id=appointment.id,
                key=f"coach-{kind}-{appointment.id}-{coach.id}-{stamp}",
                ics=_invitation(association, appointment, cancelled=cancelled), coach=coach,

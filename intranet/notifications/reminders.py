@@ -80,7 +80,7 @@ def schedule(association: Association, appointment: Appointment) -> None:
     due_at = coach_due_time(association, appointment.starts_at)
     if due_at > now:
         coach = db.session.get(User, appointment.volunteer_id)
-        queue_mail(to=coach.email, template=COACH_KIND, kind=COACH_KIND, locale=coach.locale,
+        queue_mail(to=coach.email, template="coach_session", event="reminder", kind=COACH_KIND, locale=coach.locale,
                    association_id=association.id, appointment_id=appointment.id, due_at=due_at,
                    key=f"reminder-coach-{appointment.id}-{coach.id}-{stamp}", coach=coach,
                    people=[s.beneficiary for s in seats],
