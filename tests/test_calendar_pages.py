@@ -234,3 +234,18 @@ def test_admins_add_resources_and_set_the_booking_window(client, login_as, assoc
 
 def test_staff_cannot_manage_resources(client, staff):
     assert client.get("/a/bordeaux/resources").status_code == 403
+
+
+def test_the_booking_form_runs_the_same_number_of_queries_for_2_and_12_coaches(client, staff, assoc, count_queries):
+    beneficiary = make_beneficiary(assoc)
+
+    def queries():
+        data = {**book_data(make_volunteer(assoc), beneficiary), "refresh": "1"}
+        with count_queries() as statements:
+            assert client.post("/a/bordeaux/calendar/book", data=data).status_code == 200
+        return len(statements)
+
+    few = queries()
+    for _ in range(10):
+        make_volunteer(assoc)
+    assert queries() == few

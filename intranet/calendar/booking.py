@@ -16,7 +16,7 @@ from sqlalchemy import func, select, update
 
 from intranet.auth.models import User
 from intranet.beneficiaries.models import Beneficiary
-from intranet.calendar.availability import is_available
+from intranet.calendar.availability import absences, availabilities, covers, is_available
 from intranet.calendar.models import Appointment, AppointmentEvent, Resource, Seat
 from intranet.clock import local
 from intranet.extensions import db
@@ -113,6 +113,26 @@ def busy_reasons(association: Association, *, starts_at: datetime, ends_at: date
         if seat is not None:
             reasons.append(_("la personne accompagnée a déjà un rendez-vous à ce moment"))
     return reasons
+
+
+def coach_status(association: Association, user_ids: list[int], starts_at: datetime,
+                 ends_at: datetime) -> dict[int, str | None]:
+    """For each coach, why they cannot take this time (None: free), in three queries whatever their number."""
+    weekly = availabilities(association.id, user_ids)
+    away = {a.user_id for a in absences(user_ids, starts_at, ends_at)}
+    busy = set(db.session.scalars(_overlap(select(Appointment.volunteer_id), starts_at, ends_at).where(
+        Appointment.volunteer_id.in_(user_ids)))) if user_ids else set()
+    status = {}
+    for user_id in user_ids:
+        if user_id in busy:
+            status[user_id] = _("la personne qui accompagne a déjà une séance à ce moment")
+        elif not covers(weekly, user_id, starts_at, ends_at, association.timezone):
+            status[user_id] = _("en dehors de ses disponibilités")
+        elif user_id in away:
+            status[user_id] = _("absent·e ce jour-là")
+        else:
+            status[user_id] = None
+    return status
 
 
 def _check_parties(association: Association, req: Request, module: LocalModule) -> Resource | None:

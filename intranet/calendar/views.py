@@ -9,7 +9,6 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from intranet.beneficiaries.models import Beneficiary
 from intranet.calendar import booking
-from intranet.calendar.availability import is_available
 from intranet.calendar.forms import STATUS_LABELS, BookingForm, MoveForm, StatusForm
 from intranet.calendar.models import Appointment, Resource, Seat
 from intranet.calendar.slots import find_slots
@@ -102,13 +101,9 @@ def _available_people(form: BookingForm) -> list[tuple[int, str, str | None]]:
         return []
     starts_at = to_utc(form.day.data, form.at.data, g.association.timezone)
     ends_at = starts_at + timedelta(minutes=module.duration_minutes)
-    result = []
-    for user in coaches(g.association.id):
-        why = is_available(g.association, user.id, starts_at, ends_at)
-        busy = booking.busy_reasons(g.association, starts_at=starts_at, ends_at=ends_at, volunteer_id=user.id,
-                                    resource_id=None, beneficiary_id=None)
-        result.append((user.id, user.name, busy[0] if busy else why))
-    return sorted(result, key=lambda r: (r[2] is not None, r[1]))
+    people = coaches(g.association.id)
+    status = booking.coach_status(g.association, [u.id for u in people], starts_at, ends_at)
+    return sorted(((u.id, u.name, status[u.id]) for u in people), key=lambda r: (r[2] is not None, r[1]))
 
 
 @bp.route("/calendar/book", methods=["GET", "POST"])
