@@ -7,9 +7,10 @@ PORT ?= 5000
 
 .PHONY: setup run test bench lint translations translations-update screenshots clean
 
-$(VENV)/.installed: requirements.txt
+# A developer's machine gets the runtime and the test tools; production installs requirements.txt only.
+$(VENV)/.installed: requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON3) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $@
 
 translations/en/LC_MESSAGES/messages.mo: translations/en/LC_MESSAGES/messages.po $(VENV)/.installed

@@ -1,12 +1,12 @@
 """Extensions created once here and bound to the app in create_app."""
 
 from flask_babel import Babel
+from flask_htmx import HTMX
 from flask_login import LoginManager
 from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
-from htmx_flask import Htmx
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
@@ -29,5 +29,5 @@ login = LoginManager()
 mail = Mail()
 migrate = Migrate()
 csrf = CSRFProtect()
-htmx = Htmx()
+htmx = HTMX()  # `if htmx:` in a view: the request came from htmx (HX-Request)
 babel = Babel()

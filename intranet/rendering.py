@@ -1,11 +1,13 @@
 """One helper to answer with a full page, or with one block of it for htmx."""
 
-import json
 import re
 
-from flask import make_response, render_template, request
+from flask import render_template
+from flask_htmx import make_response
 from jinja2_fragments.flask import render_block
 from markupsafe import Markup, escape
+
+from intranet.extensions import htmx
 
 _URL = re.compile(r"https?://[^\s<>\"]+")
 
@@ -15,11 +17,9 @@ def render(template: str, block: str | None = None, *, announce: str | None = No
 
     `announce` is read out to screen-reader users (and shown) after the swap.
     """
-    partial = block and request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request
+    partial = block and htmx and not htmx.boosted and not htmx.history_restore_request
     html = render_block(template, block, **context) if partial else render_template(template, **context)
-    response = make_response(html)
-    if announce:
-        response.headers["HX-Trigger"] = json.dumps({"announce": announce})
+    response = make_response(html, trigger={"announce": announce} if announce else None)
     response.vary.add("HX-Request")
     return response
 

@@ -4,6 +4,7 @@ from datetime import date, datetime, timedelta
 
 from flask import flash, g, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_htmx import make_response
 from sqlalchemy import or_
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -14,7 +15,7 @@ from intranet.calendar.models import Appointment, Resource, Seat
 from intranet.calendar.slots import find_slots
 from intranet.calendar.week import Filters, calendar, monday
 from intranet.clock import local, to_utc, today_in, utcnow
-from intranet.extensions import db
+from intranet.extensions import db, htmx
 from intranet.forms import EmptyForm
 from intranet.journeys.services import coaches
 from intranet.notifications.services import messages_about
@@ -138,8 +139,8 @@ def book():
                         when=local(appointment.starts_at, g.association.timezone).strftime("%d/%m/%Y %H:%M"))
             flash(message, "success")
             day = local(appointment.starts_at, g.association.timezone).date().isoformat()
-            if request.htmx:  # a full page, so the week shows the new appointment and the message
-                return "", 204, {"HX-Redirect": url_for("calendar.week", day=day)}
+            if htmx:  # a full page, so the week shows the new appointment and the message
+                return make_response("", 204, redirect=url_for("calendar.week", day=day))
             return redirect(url_for("calendar.week", day=day))
     status = 409 if error else (422 if form.errors else 200)
     return render("calendar/book.html", "booking", form=form, error=error, alternatives=alternatives,

@@ -9,7 +9,7 @@ from sqlalchemy.orm import joinedload
 
 from intranet.beneficiaries.models import Beneficiary
 from intranet.clock import today_in
-from intranet.extensions import db
+from intranet.extensions import db, htmx
 from intranet.journeys import services
 from intranet.journeys.forms import (
     EXIT_LABELS,
@@ -85,7 +85,7 @@ def update_module(journey_module_id: int):
             item = _load_item(journey_module_id)
             getattr(form, exc.field).errors.append(str(exc))
         else:
-            if not request.htmx:
+            if not htmx:
                 flash(_("« %(name)s » : %(status)s.", name=item.name, status=MODULE_STATUS_LABELS[item.status]),
                       "success")
                 return redirect(_file_url(item.journey.beneficiary_id, f"journey-module-{item.id}"))
@@ -94,7 +94,7 @@ def update_module(journey_module_id: int):
     status = 422 if form.errors else 200
     context = {"item": item, "form": form, "module_status_labels": MODULE_STATUS_LABELS, "open_form": bool(form.errors),
                "coaches": services.coaches(item.association_id)}
-    if request.htmx:
+    if htmx:
         return render("journeys/_module.html", announce=announce, **context), status
     return render("journeys/module_page.html", **context), status
 

@@ -7,7 +7,7 @@ from sqlalchemy import or_
 from sqlalchemy.orm import contains_eager, joinedload
 
 from intranet.auth.models import User
-from intranet.extensions import db
+from intranet.extensions import db, htmx
 from intranet.forms import EmptyForm
 from intranet.members import services
 from intranet.members.forms import ROLE_LABELS, InviteForm, RoleForm
@@ -80,7 +80,7 @@ def change_role(membership_id: int):
             ok, message = False, str(error)
     else:
         message = _("Ce rôle n’existe pas.")
-    if request.htmx:
+    if htmx:
         return render("members/_row.html", announce=message, membership=membership,
                       empty_form=EmptyForm(), row_error=None if ok else message)
     flash(message, "success" if ok else "error")
