@@ -20,6 +20,9 @@ document.documentElement.classList.add("js");
   document.addEventListener("htmx:afterSettle", function (event) {
     var target = event.detail.elt;
     if (!target || !target.isConnected) return;
+    // Swapped content may say what changed ("12 résultats"); the permanent region reads it out.
+    var told = target.matches("[data-announce]") ? target : target.querySelector("[data-announce]");
+    if (told) announce(told.getAttribute("data-announce"));
     var active = document.activeElement;
     // Keep focus where the person is typing or choosing (htmx restores it in the new content);
     // otherwise move it into what was swapped in.
@@ -27,6 +30,28 @@ document.documentElement.classList.add("js");
     if (active && active !== document.body && target.contains(active) && active.matches("input, select, textarea")) return;
     var focusable = target.matches("[data-focus-after-swap]") ? target : target.querySelector("[data-focus-after-swap]");
     if (focusable) focusable.focus();
+  });
+
+  // The element waiting for an answer says so (Pico shows a spinner on busy buttons).
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (event.detail.elt) event.detail.elt.setAttribute("aria-busy", "true");
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (event.detail.elt) event.detail.elt.removeAttribute("aria-busy");
+  });
+
+  // On a phone the main navigation folds behind a Menu button; without script it stays open.
+  document.addEventListener("DOMContentLoaded", function () {
+    var toggle = document.querySelector(".nav-toggle");
+    var links = document.getElementById("nav-links");
+    if (!toggle || !links) return;
+    toggle.hidden = false;
+    links.classList.add("collapsed");
+    toggle.addEventListener("click", function () {
+      var open = links.classList.toggle("collapsed") === false;
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+      if (open) { var first = links.querySelector("a, summary"); if (first) first.focus(); }
+    });
   });
 
   document.addEventListener("htmx:responseError", function (event) {

@@ -46,8 +46,9 @@ def new_page(browser, request):
     """Open pages in fresh browser contexts (one per person); a failing test leaves a screenshot."""
     contexts = []
 
-    def open_page(width: int = 1280, height: int = 800):
-        context = browser.new_context(viewport={"width": width, "height": height}, locale="fr-FR")
+    def open_page(width: int = 1280, height: int = 800, color_scheme: str = "light"):
+        context = browser.new_context(viewport={"width": width, "height": height}, locale="fr-FR",
+                                      color_scheme=color_scheme)
         context.set_default_timeout(10_000)
         contexts.append(context)
         return context.new_page()

@@ -23,7 +23,8 @@ def test_staff_book_from_the_week_view_and_a_cancelled_slot_is_free_again(page, 
     tuesday = _next_tuesday()
 
     sign_in(page, live_server, "staff@exemple.test", "correct horse battery")
-    page.get_by_role("link", name="Agenda", exact=True).click()
+    page.locator("summary", has_text="Agenda").click()
+    page.get_by_role("link", name="Semaine et jour").click()
     page.goto(f"{live_server}/a/bordeaux/calendar?day={tuesday.isoformat()}")
     page.evaluate("window.__sameDocument = true")
     cell = page.get_by_role("link", name=f"Réserver le {_weekday_label(tuesday)} à 10:00")

@@ -8,6 +8,7 @@ def test_invite_a_staff_member_who_then_sets_a_password(new_page, live_server, d
     load_demo()
     admin = new_page()
     sign_in(admin, live_server, "admin.bordeaux@tremplin.test")
+    admin.locator("summary", has_text="Paramètres").click()
     admin.get_by_role("link", name="Membres", exact=True).click()
     admin.get_by_text("Inviter une personne").click()
     admin.get_by_label("Nom et prénom").fill("Inès Roux")
@@ -18,6 +19,7 @@ def test_invite_a_staff_member_who_then_sets_a_password(new_page, live_server, d
     assert "Invitation en attente" in admin.locator("tr", has_text="Inès Roux").inner_text()
 
     # The admin reads the mail in the association's mailbox (and, with SMTP, it really left).
+    admin.locator("summary", has_text="Paramètres").click()
     admin.get_by_role("link", name="Courriels", exact=True).click()
     admin.get_by_role("link", name="Invitation à rejoindre Tremplin Bordeaux sur Tremplin").click()
     link = admin.locator(".mail-text a").first.get_attribute("href")

@@ -43,5 +43,7 @@ def test_the_volunteer_page_fits_a_phone(new_page, live_server, demo):
     sign_in(page, live_server, "benevole.bordeaux@tremplin.test")
     assert page.url.endswith("/me/")
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.get_by_role("button", name="Menu").click()
+    page.locator(".nav-group summary").last.click()
     page.get_by_role("button", name="Se déconnecter").click()
     page.wait_for_url("**/login")
