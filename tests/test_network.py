@@ -88,6 +88,8 @@ def test_an_unknown_association_is_404(client, office):
 def test_slugify_handles_accents_and_spaces():
     assert services.slugify("  Le Mans (Sarthe) ") == "le-mans-sarthe"
     assert services.slugify("Île-de-France") == "ile-de-france"
+    assert services.slugify("Cœur de Loire") == "coeur-de-loire"
+    assert services.slugify("L’Envol & Co") == "lenvol-co"
 
 
 def test_the_network_office_reaches_its_own_space_from_my_spaces(client, office):

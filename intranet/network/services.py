@@ -1,9 +1,8 @@
 """The network office's rules: create and deactivate associations."""
 
-import re
-import unicodedata
 
 from flask_babel import gettext as _
+from slugify import slugify as make_slug
 from sqlalchemy import func, select
 
 from intranet.extensions import db
@@ -20,9 +19,8 @@ class AssociationError(Exception):
 
 
 def slugify(text: str) -> str:
-    """'Le Mans (Sarthe)' -> 'le-mans-sarthe'."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:60]
+    """'Le Mans (Sarthe)' -> 'le-mans-sarthe', 'Cœur de Loire' -> 'coeur-de-loire'."""
+    return make_slug(text, max_length=60, word_boundary=False)
 
 
 def create_association(*, name: str, slug: str, kind: str, city: str, department_code: str,
