@@ -42,27 +42,35 @@ def test_the_invitation_link_activates_the_account(client, admin, db, sent_mail,
     assert "Bienvenue sur Tremplin, Julien Moreau" in page.get_data(as_text=True)
     response = newcomer.post(link.removeprefix("http://localhost"),
                              data={"password": "mon beau secret", "confirm": "mon beau secret"})
-    assert response.headers["Location"] == "/"
+    assert response.headers["Location"] == "/a/bordeaux/"
     assert newcomer.get("/").headers["Location"] == "/a/bordeaux/"
     assert newcomer.get(link.removeprefix("http://localhost")).status_code == 410
 
 
-def test_inviting_someone_who_has_an_account_adds_a_membership(client, admin, db, sent_mail, bordeaux):
+def test_inviting_someone_who_has_an_account_adds_a_pending_membership(client, admin, db, sent_mail, bordeaux):
     existing = make_user("aicha@exemple.test")
     make_membership(make_association("lille"), "volunteer", existing)
     assert invite(client, email="AICHA@exemple.test", role="volunteer").status_code == 302
-    assert {m.association.slug for m in existing.memberships} == {"lille", "bordeaux"}
+    states = {m.association.slug: m.state for m in existing.memberships}
+    assert states == {"lille": "active", "bordeaux": "invited"}
     subject, _ = sent_mail("aicha@exemple.test")[0]
-    assert "Vous avez maintenant accès" in subject
+    assert subject == "Invitation à rejoindre Tremplin Bordeaux sur Tremplin"
 
 
-def test_inviting_a_current_member_is_refused_next_to_the_email(client, admin, db):
-    make_membership(make_association("bordeaux2"), "staff")
-    invite(client)
+def test_inviting_a_current_member_is_refused_next_to_the_email(client, admin, bordeaux, db):
+    make_membership(bordeaux, "staff", make_user("julien@exemple.test"))
     response = invite(client)
     assert response.status_code == 422
     assert "fait déjà partie de Tremplin Bordeaux" in response.get_data(as_text=True)
     assert len(db.session.scalars(select(User).where(User.email == "julien@exemple.test")).all()) == 1
+
+
+def test_inviting_someone_already_invited_points_to_the_resend_button(client, admin, db, sent_mail):
+    invite(client)
+    response = invite(client)
+    assert response.status_code == 422
+    assert "Une invitation est déjà en attente pour julien@exemple.test" in response.get_data(as_text=True)
+    assert len(sent_mail("julien@exemple.test")) == 1
 
 
 @pytest.mark.parametrize("fields,message", [
