@@ -39,8 +39,8 @@ class InvitationError(Exception):
 def invite(association: Association, *, email: str, name: str, role: str, invited_by: User | None) -> Membership:
     """Invite `email` into `association` with `role`, creating the account if needed, and mail the link.
 
-    The membership waits for the person's acceptance. Someone deactivated (or who declined)
-    can be invited again; someone already invited gets a new link with `resend_invitation`.
+    The membership waits for the person's acceptance. Inviting again someone still invited,
+    or deactivated (or who declined), sends a new link that replaces the earlier one.
     """
     if role not in ROLES:
         raise MembershipError(_("Rôle inconnu."))
@@ -55,9 +55,6 @@ def invite(association: Association, *, email: str, name: str, role: str, invite
     )
     if membership is not None and membership.state == ACTIVE:
         raise MembershipError(_("%(email)s fait déjà partie de %(association)s.", email=email, association=association.name))
-    if membership is not None and membership.state == INVITED:
-        raise MembershipError(_("Une invitation est déjà en attente pour %(email)s : renvoyez-la depuis la liste "
-                                "des membres si besoin.", email=email))
     if membership is None:
         membership = Membership(association_id=association.id, user_id=user.id, role=role, state=INVITED)
         db.session.add(membership)
