@@ -42,27 +42,37 @@ def test_the_invitation_link_activates_the_account(client, admin, db, sent_mail,
     assert "Bienvenue sur Tremplin, Julien Moreau" in page.get_data(as_text=True)
     response = newcomer.post(link.removeprefix("http://localhost"),
                              data={"password": "mon beau secret", "confirm": "mon beau secret"})
-    assert response.headers["Location"] == "/"
+    assert response.headers["Location"] == "/a/bordeaux/"
     assert newcomer.get("/").headers["Location"] == "/a/bordeaux/"
     assert newcomer.get(link.removeprefix("http://localhost")).status_code == 410
 
 
-def test_inviting_someone_who_has_an_account_adds_a_membership(client, admin, db, sent_mail, bordeaux):
+def test_inviting_someone_who_has_an_account_adds_a_pending_membership(client, admin, db, sent_mail, bordeaux):
     existing = make_user("aicha@exemple.test")
     make_membership(make_association("lille"), "volunteer", existing)
     assert invite(client, email="AICHA@exemple.test", role="volunteer").status_code == 302
-    assert {m.association.slug for m in existing.memberships} == {"lille", "bordeaux"}
+    states = {m.association.slug: m.state for m in existing.memberships}
+    assert states == {"lille": "active", "bordeaux": "invited"}
     subject, _ = sent_mail("aicha@exemple.test")[0]
-    assert "Vous avez maintenant accès" in subject
+    assert subject == "Invitation à rejoindre Tremplin Bordeaux sur Tremplin"
 
 
-def test_inviting_a_current_member_is_refused_next_to_the_email(client, admin, db):
-    make_membership(make_association("bordeaux2"), "staff")
-    invite(client)
+def test_inviting_a_current_member_is_refused_next_to_the_email(client, admin, bordeaux, db):
+    make_membership(bordeaux, "staff", make_user("julien@exemple.test"))
     response = invite(client)
     assert response.status_code == 422
     assert "fait déjà partie de Tremplin Bordeaux" in response.get_data(as_text=True)
     assert len(db.session.scalars(select(User).where(User.email == "julien@exemple.test")).all()) == 1
+
+
+def test_inviting_someone_already_invited_again_replaces_the_link(client, admin, db, sent_mail, app):
+    invite(client)
+    assert invite(client, role="admin").status_code == 302
+    first, second = (next(line for line in text.splitlines() if "/invitation/" in line).removeprefix("http://localhost")
+                     for _, text in sent_mail("julien@exemple.test", 2))
+    assert "Administrateur·rice" in sent_mail("julien@exemple.test", 2)[1][1]
+    assert app.test_client().get(first).status_code == 404 and app.test_client().get(second).status_code == 200
+    assert len(db.session.scalars(select(Membership).join(User).where(User.email == "julien@exemple.test")).all()) == 1
 
 
 @pytest.mark.parametrize("fields,message", [

@@ -118,8 +118,9 @@ def _forget_old_attempts() -> None:
 
 # --- signed links -------------------------------------------------------------------
 
-INVITATION = "invitation"
+# Invitations are not account links: each is bound to one membership (members.services).
 PASSWORD_RESET = "password-reset"
+_MAX_AGE = {PASSWORD_RESET: "PASSWORD_RESET_MAX_AGE"}
 
 
 def _serializer(purpose: str) -> URLSafeTimedSerializer:
@@ -142,7 +143,7 @@ class TokenError(Exception):
 
 def read_token(token: str, purpose: str) -> User:
     """The user a link token is for, or TokenError with a message for the person."""
-    max_age = current_app.config["INVITATION_MAX_AGE" if purpose == INVITATION else "PASSWORD_RESET_MAX_AGE"]
+    max_age = current_app.config[_MAX_AGE[purpose]]
     try:
         data = _serializer(purpose).loads(token, max_age=max_age)
     except SignatureExpired as error:
@@ -174,6 +175,6 @@ def request_password_reset(email: str) -> None:
 
 
 def complete_with_password(user: User, password: str) -> None:
-    """Set the password chosen through an invitation or a reset link."""
+    """Set the password chosen through a reset link, or changed in one's account."""
     set_password(user, password)
     db.session.commit()

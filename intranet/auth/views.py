@@ -18,6 +18,7 @@ from intranet.auth.forms import (
 )
 from intranet.extensions import db
 from intranet.forms import EmptyForm
+from intranet.members import services as members
 
 bp = Blueprint("auth", __name__)
 
@@ -73,19 +74,10 @@ def forgot_password():
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
 def reset_password(token: str):
-    return _choose_password(token, services.PASSWORD_RESET)
-
-
-@bp.route("/invitation/<token>", methods=["GET", "POST"])
-def accept_invitation(token: str):
-    return _choose_password(token, services.INVITATION)
-
-
-def _choose_password(token: str, purpose: str):
     try:
-        user = services.read_token(token, purpose)
+        user = services.read_token(token, services.PASSWORD_RESET)
     except services.TokenError as error:
-        return render_template("auth/link_error.html", reason=str(error), purpose=purpose), 410 if str(error) != "invalid" else 404
+        return _link_error(str(error), services.PASSWORD_RESET)
     form = NewPasswordForm()
     if form.validate_on_submit():
         services.complete_with_password(user, form.password.data)
@@ -93,7 +85,68 @@ def _choose_password(token: str, purpose: str):
         login_user(user)
         flash(_("Votre mot de passe est enregistré. Bienvenue, %(name)s !", name=user.name), "success")
         return redirect(url_for("home.index"))
-    return render_template("auth/choose_password.html", form=form, user=user, purpose=purpose)
+    return render_template("auth/choose_password.html", form=form, user=user, purpose=services.PASSWORD_RESET)
+
+
+def _link_error(reason: str, purpose: str):
+    return render_template("auth/link_error.html", reason=reason, purpose=purpose), 404 if reason == "invalid" else 410
+
+
+def _landing(membership) -> str:
+    if membership.role == "volunteer":
+        return url_for("me.index")
+    return url_for("space.dashboard", slug=membership.association.slug)
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+def accept_invitation(token: str):
+    """Join one association: someone new chooses a password, anyone else signs in, then accepts or declines."""
+    try:
+        membership = members.find_invitation(token)
+    except members.InvitationError as error:
+        return _link_error(str(error), "invitation")
+    user = membership.user
+    if current_user.is_authenticated and current_user.id != user.id:
+        # The same answer whether or not the address has an account.
+        return render_template("auth/invitation_elsewhere.html"), 403
+    if members.needs_password(user):
+        return _choose_password(membership)
+    if not current_user.is_authenticated:
+        flash(_("Connectez-vous pour répondre à l’invitation de %(association)s.",
+                association=membership.association.name), "info")
+        return redirect(url_for("auth.login", next=request.path))
+    form = EmptyForm()
+    if form.validate_on_submit():
+        try:
+            if request.form.get("answer") == "decline":
+                members.decline_invitation(membership, user)
+                flash(_("Vous avez décliné l’invitation de %(association)s.",
+                        association=membership.association.name), "info")
+                return redirect(url_for("home.index"))
+            members.accept_invitation(membership, user)
+        except members.InvitationError as error:
+            db.session.rollback()
+            return _link_error(str(error), "invitation")
+        flash(_("Vous avez rejoint %(association)s.", association=membership.association.name), "success")
+        return redirect(_landing(membership))
+    return render_template("auth/invitation.html", membership=membership, form=form)
+
+
+def _choose_password(membership):
+    user = membership.user
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        try:
+            members.accept_invitation(membership, user, form.password.data)
+        except members.InvitationError as error:
+            db.session.rollback()
+            return _link_error(str(error), "invitation")
+        logout_user()
+        login_user(user)
+        flash(_("Votre mot de passe est enregistré. Bienvenue, %(name)s !", name=user.name), "success")
+        return redirect(_landing(membership))
+    return render_template("auth/choose_password.html", form=form, user=user, purpose="invitation",
+                           membership=membership)
 
 
 @bp.route("/account", methods=["GET", "POST"])

@@ -1,4 +1,17 @@
-"""When people can coach: weekly availability, absences, and the check of a given time."""
+"""When people can coach: weekly availability, absences, and the check of a given time.
+
+A person may belong to several associations; what one association records about them stays
+its own. The rule:
+
+- Weekly availability and absences belong to the association that recorded them (by its staff,
+  or by the person for that association in /me). Only that association lists, changes or
+  deletes them, and only its own bookings and slot searches use them: another association's
+  holidays or opening hours neither show nor count elsewhere.
+- Appointments are the busy times that count everywhere: a coach is one person and is never
+  booked twice at once, whichever association booked the first session. Another association
+  learns only that the person already has a session then, nothing about it.
+- Only active members have availability or absences recorded; a pending invitation gives none.
+"""
 
 from datetime import date, datetime, time, timedelta
 
@@ -65,12 +78,13 @@ def availabilities(association_id: int, user_ids: list[int] | None = None) -> li
     return list(db.session.scalars(query.order_by(Availability.weekday, Availability.starts)))
 
 
-def absences(user_ids: list[int], start: datetime, end: datetime) -> list[Absence]:
-    """Absences of these people overlapping [start, end), whichever association recorded them."""
+def absences(association_id: int, user_ids: list[int], start: datetime, end: datetime) -> list[Absence]:
+    """Absences of these people overlapping [start, end) recorded by this association (never another's)."""
     if not user_ids:
         return []
     return list(db.session.scalars(select(Absence).where(
-        Absence.user_id.in_(user_ids), Absence.starts_at < end, Absence.ends_at > start)))
+        Absence.association_id == association_id, Absence.user_id.in_(user_ids), Absence.starts_at < end,
+        Absence.ends_at > start)))
 
 
 def covers(rows: list[Availability], user_id: int, starts_at: datetime, ends_at: datetime, timezone: str) -> bool:
@@ -90,6 +104,6 @@ def is_available(association: Association, user_id: int, starts_at: datetime, en
     """None when the person declared they are free then; otherwise why not, in words."""
     if not covers(availabilities(association.id, [user_id]), user_id, starts_at, ends_at, association.timezone):
         return _("en dehors de ses disponibilités")
-    if absences([user_id], starts_at, ends_at):
+    if absences(association.id, [user_id], starts_at, ends_at):
         return _("absent·e ce jour-là")
     return None

@@ -119,7 +119,7 @@ def coach_status(association: Association, user_ids: list[int], starts_at: datet
                  ends_at: datetime) -> dict[int, str | None]:
     """For each coach, why they cannot take this time (None: free), in three queries whatever their number."""
     weekly = availabilities(association.id, user_ids)
-    away = {a.user_id for a in absences(user_ids, starts_at, ends_at)}
+    away = {a.user_id for a in absences(association.id, user_ids, starts_at, ends_at)}
     busy = set(db.session.scalars(_overlap(select(Appointment.volunteer_id), starts_at, ends_at).where(
         Appointment.volunteer_id.in_(user_ids)))) if user_ids else set()
     status = {}

@@ -48,7 +48,7 @@ def find_slots(association: Association, module: LocalModule, *, start: datetime
             Appointment.volunteer_id.in_(people), Appointment.status.in_(ACTIVE),
             Appointment.starts_at < end, Appointment.starts_at > start - LONGEST)) if people else []:
         busy[a.volunteer_id].append((a.starts_at, a.ends_at))
-    for a in absences(people, start, end):
+    for a in absences(association.id, people, start, end):
         busy[a.user_id].append((a.starts_at, a.ends_at))
     own = [(a.starts_at, a.ends_at) for a in db.session.scalars(
         select(Appointment).join(Seat, Seat.appointment_id == Appointment.id).where(

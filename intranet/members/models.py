@@ -1,10 +1,12 @@
 """Who belongs to which association, and with which role."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from flask import current_app
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy import true as sa_true
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from intranet.clock import UTCDateTime, utcnow
@@ -15,21 +17,78 @@ if TYPE_CHECKING:
     from intranet.auth.models import User
     from intranet.network.models import Association
 
+# A membership is invited (waiting for its owner's acceptance, no access), active, or deactivated
+# (access removed, invitation cancelled or declined). Only "active" opens the association's space.
+INVITED, ACTIVE, DEACTIVATED = "invited", "active", "deactivated"
+MEMBERSHIP_STATES = (INVITED, ACTIVE, DEACTIVATED)
+
+
+def _accepted_now(context) -> datetime | None:
+    # A row made directly in the active state (demo data, fixtures) counts as accepted when made.
+    return utcnow() if context.get_current_parameters().get("state") == ACTIVE else None
+
 
 class Membership(TenantScoped, db.Model):
-    """A user's role in one association; deactivated, never deleted, so history stays."""
+    """A user's role in one association; deactivated, never deleted, so history stays.
+
+    An invitation belongs to one membership: the link mailed carries a random token whose
+    digest only is kept here, valid while the membership is invited, for INVITATION_MAX_AGE
+    after `invited_at`; a new invitation replaces it, deactivation cancels it.
+    """
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     role: Mapped[str] = mapped_column(String(20))
-    active: Mapped[bool] = mapped_column(default=True)
+    # Rows made directly (demo data, tests) are active members; invitations set "invited" explicitly.
+    state: Mapped[str] = mapped_column(String(20), default=ACTIVE, server_default=ACTIVE)
     digest: Mapped[bool] = mapped_column(default=True, server_default=sa_true())  # staff's daily digest e-mail
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the person accepted (None: never did, so giving access back needs a new invitation).
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=_accepted_now)
+    invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    invitation_digest: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The name the inviter typed: shown to the association until the person accepts, so the
+    # association learns nothing of an account the address may already have.
+    invited_name: Mapped[str | None] = mapped_column(String(120))
 
     user: Mapped["User"] = relationship(back_populates="memberships")
     association: Mapped["Association"] = relationship()
 
-    __table_args__ = (UniqueConstraint("association_id", "user_id"),)
+    __table_args__ = (
+        UniqueConstraint("association_id", "user_id"),
+        CheckConstraint(f"state IN {MEMBERSHIP_STATES!r}", name="state"),
+    )
+
+    @hybrid_property
+    def active(self) -> bool:
+        """Whether the membership opens the association's space."""
+        return self.state == ACTIVE
+
+    @active.inplace.setter
+    def _active_setter(self, value: bool) -> None:
+        # For fixtures and demo data; the application moves states through members.services only.
+        self.state = ACTIVE if value else DEACTIVATED
+
+    @active.inplace.expression
+    @classmethod
+    def _active_expression(cls):
+        return cls.state == ACTIVE
+
+    @property
+    def pending(self) -> bool:
+        return self.state == INVITED
+
+    def invitation_expired(self, now: datetime | None = None) -> bool:
+        """Whether the pending invitation's link is too old to be used."""
+        age = timedelta(seconds=current_app.config["INVITATION_MAX_AGE"])
+        return self.invited_at is None or self.invited_at + age <= (now or utcnow())
+
+    @property
+    def display_name(self) -> str:
+        """The name the association may see: its own wording until the person has accepted."""
+        if self.accepted_at is None and self.invited_name:
+            return self.invited_name
+        return self.user.name
 
     @property
     def role_rank(self) -> int:

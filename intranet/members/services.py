@@ -1,81 +1,163 @@
-"""Invite people into an association, change their role, deactivate them."""
+"""Invite people into an association, change their role, deactivate them.
 
+Joining an association is the person's own decision: an invitation makes a membership in
+the "invited" state, which gives no access, and mails a link bound to that membership only.
+Through it, someone new chooses a password; someone who already has a password (or works
+in another association already) signs in and accepts or declines. Nothing the inviter sees
+(mail, page, message) differs with whether the address already had an account.
+"""
+
+import hashlib
+import secrets
+from datetime import datetime
+
+from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from intranet.auth.models import User
-from intranet.auth.services import INVITATION, make_token, normalize_email
+from intranet.auth.services import normalize_email, set_password
+from intranet.clock import utcnow
 from intranet.extensions import db
-from intranet.members.models import Membership
+from intranet.members.models import ACTIVE, DEACTIVATED, INVITED, Membership
 from intranet.network.models import Association
 from intranet.notifications.services import queue_mail
 from intranet.tenancy import ROLES
 from intranet.urls import external_url
+
+MAX_TOKEN_LENGTH = 100
 
 
 class MembershipError(Exception):
     """A change refused by a rule; the message is for the person who asked."""
 
 
-def invite(association: Association, *, email: str, name: str, role: str, invited_by: User | None) -> Membership:
-    """Give `email` a role in `association`, creating the account if needed, and mail them.
+class InvitationError(Exception):
+    """An invitation link that opens nothing: "invalid", "expired", "used" or "revoked"."""
 
-    Someone new gets an invitation link to choose a password; someone who already has an
-    account is told they can now work in this association too.
+
+def invite(association: Association, *, email: str, name: str, role: str, invited_by: User | None) -> Membership:
+    """Invite `email` into `association` with `role`, creating the account if needed, and mail the link.
+
+    The membership waits for the person's acceptance. Inviting again someone still invited,
+    or deactivated (or who declined), sends a new link that replaces the earlier one.
     """
     if role not in ROLES:
         raise MembershipError(_("Rôle inconnu."))
-    email = normalize_email(email)
+    email, name = normalize_email(email), name.strip()
     user = db.session.scalar(select(User).where(User.email == email))
     if user is None:
-        user = User(email=email, name=name.strip())
+        user = User(email=email, name=name)
         db.session.add(user)
         db.session.flush()
     membership = db.session.scalar(
         select(Membership).where(Membership.association_id == association.id, Membership.user_id == user.id)
     )
-    if membership is not None and membership.active:
+    if membership is not None and membership.state == ACTIVE:
         raise MembershipError(_("%(email)s fait déjà partie de %(association)s.", email=email, association=association.name))
     if membership is None:
-        membership = Membership(association_id=association.id, user_id=user.id, role=role)
+        membership = Membership(association_id=association.id, user_id=user.id, role=role, state=INVITED)
         db.session.add(membership)
-    membership.role, membership.active = role, True
-    db.session.flush()
-    _mail_invitation(membership, invited_by)
+    membership.role, membership.invited_name = role, name
+    _send_invitation(membership, invited_by)
     db.session.commit()
     return membership
 
 
-def _mail_invitation(membership: Membership, invited_by: User | None) -> None:
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _send_invitation(membership: Membership, invited_by: User | None) -> None:
+    """Put the membership in the invited state with a new link (the earlier one stops working) and mail it."""
+    token = secrets.token_urlsafe(32)
+    membership.state, membership.invited_at, membership.invitation_digest = INVITED, utcnow(), _digest(token)
+    db.session.flush()
     user, association = membership.user, membership.association
-    if user.password_hash:
-        template, link = "added_to_association", external_url("home.index")
-    else:
-        template, link = "invitation", external_url("auth.accept_invitation", token=make_token(user, INVITATION))
+    # One wording and one language for everyone: the mail must not tell whether the address has an account.
     queue_mail(
-        to=user.email, template=template, kind="invitation", association_id=association.id, locale=user.locale,
-        user=user, association=association, role=membership.role, invited_by=invited_by, link=link,
+        to=user.email, template="invitation", kind="invitation", association_id=association.id,
+        locale=current_app.config["BABEL_DEFAULT_LOCALE"], name=membership.display_name, association=association,
+        role=membership.role, invited_by=invited_by, link=external_url("auth.accept_invitation", token=token),
+        days=current_app.config["INVITATION_MAX_AGE"] // 86400,
     )
 
 
 def resend_invitation(membership: Membership, invited_by: User | None) -> None:
-    """Send the invitation again, for someone who lost it or let it expire."""
-    _mail_invitation(membership, invited_by)
+    """Send a new link to someone who lost the invitation or let it expire; the old link stops working."""
+    if membership.state != INVITED:
+        raise MembershipError(_("Cette invitation n’est plus en attente."))
+    _send_invitation(membership, invited_by)
+    db.session.commit()
+
+
+def find_invitation(token: str, now: datetime | None = None) -> Membership:
+    """The membership an invitation link is for, or InvitationError saying why it opens nothing."""
+    membership = None
+    if token and len(token) <= MAX_TOKEN_LENGTH:
+        membership = db.session.scalar(select(Membership).where(Membership.invitation_digest == _digest(token)))
+    if membership is None or not membership.user.active or not membership.association.active:
+        raise InvitationError("invalid")
+    if membership.state == ACTIVE:
+        raise InvitationError("used")
+    if membership.state == DEACTIVATED:
+        raise InvitationError("revoked")
+    if membership.invitation_expired(now):
+        raise InvitationError("expired")
+    return membership
+
+
+def needs_password(user: User) -> bool:
+    """Whether an invitation link may set this account's password: someone new, with no password and no access yet.
+
+    Anyone else (a password already chosen, access to another association, the network
+    office) accepts by signing in, so one association's link never takes over an account.
+    """
+    if user.password_hash or user.is_network_office:
+        return False
+    return not db.session.scalar(
+        select(func.count()).where(Membership.user_id == user.id, Membership.state == ACTIVE))
+
+
+def accept_invitation(membership: Membership, user: User, password: str | None = None) -> None:
+    """Activate this membership only, for its own recipient; someone new sets their password with it."""
+    if membership.user_id != user.id:
+        raise InvitationError("invalid")
+    if password is not None and not needs_password(user):
+        raise InvitationError("invalid")
+    # Single use even when two requests race: only the one that moves it from "invited" wins.
+    won = db.session.execute(
+        update(Membership).where(Membership.id == membership.id, Membership.state == INVITED)
+        .values(state=ACTIVE, accepted_at=utcnow()).execution_options(synchronize_session=False)
+    ).rowcount
+    if not won:
+        raise InvitationError("used")
+    if password is not None:
+        set_password(user, password)
+    db.session.commit()
+    db.session.refresh(membership)
+
+
+def decline_invitation(membership: Membership, user: User) -> None:
+    """The recipient says no: the membership stays without access and the link stops working."""
+    if membership.user_id != user.id or membership.state != INVITED:
+        raise InvitationError("invalid")
+    membership.state = DEACTIVATED
     db.session.commit()
 
 
 def _active_admins(association_id: int) -> int:
     return db.session.scalar(
         select(func.count()).where(
-            Membership.association_id == association_id, Membership.role == "admin", Membership.active.is_(True)
+            Membership.association_id == association_id, Membership.role == "admin", Membership.state == ACTIVE
         )
     )
 
 
 def _keep_one_admin(membership: Membership) -> None:
-    if membership.role == "admin" and membership.active and _active_admins(membership.association_id) <= 1:
+    if membership.role == "admin" and membership.state == ACTIVE and _active_admins(membership.association_id) <= 1:
         raise MembershipError(_("%(name)s est le dernier administrateur ou la dernière administratrice : "
-                                "nommez d’abord quelqu’un d’autre.", name=membership.user.name))
+                                "nommez d’abord quelqu’un d’autre.", name=membership.display_name))
 
 
 def change_role(membership: Membership, role: str) -> None:
@@ -89,15 +171,25 @@ def change_role(membership: Membership, role: str) -> None:
 
 
 def deactivate(membership: Membership, by: User) -> None:
-    """Remove a member's access; their history stays. The last admin cannot be removed."""
+    """Remove a member's access, or cancel a pending invitation (its link stops working); history stays.
+
+    The last admin cannot be removed, nor can one remove one's own access.
+    """
     if membership.user_id == by.id:
         raise MembershipError(_("Vous ne pouvez pas retirer votre propre accès."))
     _keep_one_admin(membership)
-    membership.active = False
+    membership.state = DEACTIVATED
     db.session.commit()
 
 
-def reactivate(membership: Membership) -> None:
-    """Give a deactivated member their access back."""
-    membership.active = True
+def reactivate(membership: Membership, invited_by: User | None) -> bool:
+    """Give access back to someone who had accepted (True); anyone else gets a new invitation (False)."""
+    if membership.state != DEACTIVATED:
+        raise MembershipError(_("Cette personne n’est pas désactivée."))
+    if membership.accepted_at is None:
+        _send_invitation(membership, invited_by)
+        db.session.commit()
+        return False
+    membership.state = ACTIVE
     db.session.commit()
+    return True

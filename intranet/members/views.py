@@ -3,7 +3,7 @@
 from flask import flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import or_
+from sqlalchemy import case, func, or_
 from sqlalchemy.orm import contains_eager, joinedload
 
 from intranet.auth.models import User
@@ -11,7 +11,7 @@ from intranet.extensions import db, htmx
 from intranet.forms import EmptyForm
 from intranet.members import services
 from intranet.members.forms import ROLE_LABELS, InviteForm, RoleForm
-from intranet.members.models import Membership
+from intranet.members.models import INVITED, Membership
 from intranet.rendering import render
 from intranet.tenancy import association_blueprint, get_or_404, scoped
 
@@ -24,10 +24,12 @@ def _load(membership_id: int) -> Membership:
 
 def _members_page(q: str, page: int):
     query = scoped(Membership).join(Membership.user).options(contains_eager(Membership.user))
+    # Until the person accepts, the association knows them by the name it typed (Membership.display_name).
+    name = case((Membership.accepted_at.is_(None), func.coalesce(Membership.invited_name, User.name)), else_=User.name)
     if q:
         pattern = f"%{q.strip()}%"
-        query = query.where(or_(User.name.ilike(pattern), User.email.ilike(pattern)))
-    query = query.order_by(Membership.active.desc(), User.name, Membership.id)
+        query = query.where(or_(name.ilike(pattern), User.email.ilike(pattern)))
+    query = query.order_by(Membership.active.desc(), (Membership.state == INVITED).desc(), name, Membership.id)
     return db.paginate(query, page=page, per_page=25, error_out=False)
 
 
@@ -61,6 +63,7 @@ def invite():
         db.session.rollback()
         form.email.errors.append(str(error))
         return _list(form, 422)
+    # The same message whether or not the address already had an account.
     flash(_("Invitation envoyée à %(email)s.", email=membership.user.email), "success")
     return redirect(url_for("members.index"))
 
@@ -73,7 +76,7 @@ def change_role(membership_id: int):
     if ok:
         try:
             services.change_role(membership, form.role.data)
-            message = _("%(name)s a maintenant le rôle « %(role)s ».", name=membership.user.name,
+            message = _("%(name)s a maintenant le rôle « %(role)s ».", name=membership.display_name,
                         role=ROLE_LABELS[membership.role])
         except services.MembershipError as error:
             db.session.rollback()
@@ -98,7 +101,10 @@ def deactivate(membership_id: int):
             db.session.rollback()
             flash(str(error), "error")
         else:
-            flash(_("L’accès de %(name)s est retiré. Son historique est conservé.", name=membership.user.name), "success")
+            flash(_("L’invitation de %(name)s est annulée : son lien ne fonctionne plus.", name=membership.display_name)
+                  if membership.accepted_at is None else
+                  _("L’accès de %(name)s est retiré. Son historique est conservé.", name=membership.display_name),
+                  "success")
         return redirect(url_for("members.index"))
     return render("members/confirm_deactivate.html", membership=membership, form=form)
 
@@ -107,8 +113,14 @@ def deactivate(membership_id: int):
 def reactivate(membership_id: int):
     membership = _load(membership_id)
     if EmptyForm().validate_on_submit():
-        services.reactivate(membership)
-        flash(_("%(name)s a de nouveau accès à l’association.", name=membership.user.name), "success")
+        try:
+            restored = services.reactivate(membership, current_user)
+        except services.MembershipError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            flash(_("%(name)s a de nouveau accès à l’association.", name=membership.display_name) if restored else
+                  _("Invitation envoyée à %(email)s.", email=membership.user.email), "success")
     return redirect(url_for("members.index"))
 
 
@@ -116,6 +128,12 @@ def reactivate(membership_id: int):
 def resend(membership_id: int):
     membership = _load(membership_id)
     if EmptyForm().validate_on_submit():
-        services.resend_invitation(membership, current_user)
-        flash(_("Invitation renvoyée à %(email)s.", email=membership.user.email), "success")
+        try:
+            services.resend_invitation(membership, current_user)
+        except services.MembershipError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            flash(_("Invitation renvoyée à %(email)s. Le lien précédent ne fonctionne plus.",
+                    email=membership.user.email), "success")
     return redirect(url_for("members.index"))

@@ -1,30 +1,35 @@
-"""An admin invites a staff member, who follows the e-mailed link and chooses a password."""
+"""An admin invites people by e-mail: someone new chooses a password through the link, someone who
+already has an account signs in and accepts; nobody gets access before answering."""
 
 from intranet.demo import load_demo
 from tests.browser.conftest import sign_in
+
+
+def _invite(admin, name: str, email: str, role: str) -> str:
+    """Invite someone from the members page and return the link read in the association's mailbox."""
+    admin.locator("summary", has_text="Paramètres").click()
+    admin.get_by_role("link", name="Membres", exact=True).click()
+    admin.get_by_text("Inviter une personne").click()
+    admin.get_by_label("Nom et prénom").fill(name)
+    admin.get_by_label("Adresse e-mail").fill(email)
+    admin.get_by_label("Rôle", exact=True).select_option(label=role)
+    admin.get_by_role("button", name="Envoyer l’invitation").click()
+    assert f"Invitation envoyée à {email}." in admin.locator(".flash").inner_text()
+    assert "Invitation envoyée le" in admin.locator("tr", has_text=name).inner_text()
+    admin.locator("summary", has_text="Paramètres").click()
+    admin.get_by_role("link", name="Courriels", exact=True).click()
+    admin.locator("tr", has_text=email).get_by_role(
+        "link", name="Invitation à rejoindre Tremplin Bordeaux sur Tremplin").click()
+    return admin.locator(".mail-text a").first.get_attribute("href")
 
 
 def test_invite_a_staff_member_who_then_sets_a_password(new_page, live_server, db, app, mail_sink):
     load_demo()
     admin = new_page()
     sign_in(admin, live_server, "admin.bordeaux@tremplin.test")
-    admin.locator("summary", has_text="Paramètres").click()
-    admin.get_by_role("link", name="Membres", exact=True).click()
-    admin.get_by_text("Inviter une personne").click()
-    admin.get_by_label("Nom et prénom").fill("Inès Roux")
-    admin.get_by_label("Adresse e-mail").fill("ines.roux@exemple.test")
-    admin.get_by_label("Rôle", exact=True).select_option(label="Salarié·e")
-    admin.get_by_role("button", name="Envoyer l’invitation").click()
-    assert "Invitation envoyée à ines.roux@exemple.test." in admin.locator(".flash").inner_text()
-    assert "Invitation en attente" in admin.locator("tr", has_text="Inès Roux").inner_text()
-
-    # The admin reads the mail in the association's mailbox (and, with SMTP, it really left).
-    admin.locator("summary", has_text="Paramètres").click()
-    admin.get_by_role("link", name="Courriels", exact=True).click()
-    admin.get_by_role("link", name="Invitation à rejoindre Tremplin Bordeaux sur Tremplin").click()
-    link = admin.locator(".mail-text a").first.get_attribute("href")
+    link = _invite(admin, "Inès Roux", "ines.roux@exemple.test", "Salarié·e")
     assert link.startswith(live_server + "/invitation/")
-    if app.config["MAIL_SERVER"]:
+    if app.config["MAIL_SERVER"]:  # with SMTP, the mail really left
         assert link in mail_sink.wait_for("ines.roux@exemple.test")[0].get_body(("plain",)).get_content()
 
     newcomer = new_page()
@@ -38,3 +43,27 @@ def test_invite_a_staff_member_who_then_sets_a_password(new_page, live_server, d
 
     newcomer.goto(link)
     assert "déjà servi" in newcomer.locator("main").inner_text()
+
+
+def test_someone_with_an_account_signs_in_then_accepts(new_page, live_server, db, app):
+    load_demo()
+    admin = new_page()
+    sign_in(admin, live_server, "admin.bordeaux@tremplin.test")
+    link = _invite(admin, "Sophie V.", "admin.lille@tremplin.test", "Salarié·e")
+
+    sophie = new_page()
+    sophie.goto(link)  # not signed in: the link asks to sign in, never for a new password
+    sophie.wait_for_url(f"{live_server}/login?**")
+    assert "Connectez-vous pour répondre à l’invitation de Tremplin Bordeaux" in sophie.locator(".flash").inner_text()
+    sophie.get_by_label("Adresse e-mail").fill("admin.lille@tremplin.test")
+    sophie.get_by_label("Mot de passe").fill("tremplin-demo")
+    sophie.get_by_role("button", name="Se connecter").click()
+    sophie.wait_for_url(link)
+    assert sophie.get_by_role("heading", level=1).inner_text() == "Rejoindre Tremplin Bordeaux ?"
+    sophie.get_by_role("button", name="Accepter l’invitation").click()
+    sophie.wait_for_url(live_server + "/a/bordeaux/")
+    assert "Vous avez rejoint Tremplin Bordeaux." in sophie.locator(".flash").inner_text()
+
+    admin.locator("summary", has_text="Paramètres").click()
+    admin.get_by_role("link", name="Membres", exact=True).click()
+    assert "Actif" in admin.locator("tr", has_text="admin.lille@tremplin.test").inner_text()
