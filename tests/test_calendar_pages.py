@@ -309,3 +309,14 @@ def test_staff_booking_years_ago_is_refused_next_to_the_date_and_sends_nothing(c
     assert "jours en arrière" in _field_error(response.get_data(as_text=True), "day")
     assert db.session.scalar(select(func.count()).select_from(Appointment)) == 0
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+
+@pytest.mark.parametrize("capacity", ["٢", "２", "1_0", "²"])
+def test_numbers_take_the_digits_0_to_9_only(client, login_as, assoc, db, capacity):
+    login_as("admin", assoc)
+    response = client.post("/a/bordeaux/resources", data={"name": "Salle", "kind": "room", "capacity": capacity,
+                                                           "opens_at": "09:00", "closes_at": "18:00",
+                                                           "open_days": "01234"})
+    assert response.status_code == 422
+    assert "avec les chiffres 0 à 9" in _field_error(response.get_data(as_text=True), "res-capacity")
+    assert db.session.scalar(select(func.count()).select_from(Resource)) == 0
