@@ -138,3 +138,27 @@ def test_the_received_mail_has_both_bodies_the_invitation_and_a_working_link(wor
     link = next(line for line in text_part(mail).splitlines() if "/p/" in line).strip()
     page = client.get(link.replace("http://localhost", ""))
     assert page.status_code == 200 and "Bonjour Yasmine" in page.get_data(as_text=True)
+
+
+def _with_line(message) -> list[str]:
+    """The people a coach's mail names, from its "Avec :" line."""
+    line = next(line for line in message.text_body.splitlines() if line.startswith("Avec :"))
+    return [name.strip() for name in line.removeprefix("Avec :").split(",")]
+
+
+def test_the_coach_mail_of_a_collective_session_names_each_person_once(world, db):
+    assoc, volunteer, beneficiary = world
+    workshop = program("remote").modules[4]
+    workshop.capacity = 3
+    db.session.commit()
+    second = make_beneficiary(assoc, first_name="Zoé")
+    for person in (beneficiary, second):
+        appointment = booking.book(assoc, booking.Request(
+            module_id=workshop.id, starts_at=to_utc(DAY, time(10, 0), assoc.timezone), volunteer_id=volunteer.id,
+            beneficiary_id=person.id, call_details="06 12 34 56 78"))
+    (confirmed,) = _mails("coach_confirmed")
+    assert _with_line(confirmed) == ["Yasmine"]
+    booking.move(assoc, appointment, starts_at=to_utc(DAY, time(15, 0), assoc.timezone), volunteer_id=volunteer.id,
+                 resource_id=None)
+    (moved,) = _mails("coach_moved")
+    assert _with_line(moved) == ["Yasmine", "Zoé"]

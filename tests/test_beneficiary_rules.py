@@ -8,6 +8,7 @@ from intranet.beneficiaries.rules import (
     InvalidValue,
     age_band,
     display_phone,
+    has_other_digits,
     name_key,
     normalize_phone,
     normalize_postcode,
@@ -59,3 +60,31 @@ def test_age_bands_are_derived_from_the_birth_date(birth, band):
 
 def test_name_keys_ignore_case_accents_and_dashes():
     assert name_key("  Jean-Noël  GARNIER ") == name_key("jean noel garnier") == "jean noel garnier"
+
+
+OTHER_DIGITS = {
+    "arabic_indic": "٣٣٠٠٠",  # what an Arabic keyboard types for 33000
+    "extended_arabic_indic": "۳۳۰۰۰",
+    "full_width": "３３０００",
+    "devanagari": "३३०००",
+    "mixed": "33٠00",
+}
+
+
+@pytest.mark.parametrize("raw", OTHER_DIGITS.values(), ids=OTHER_DIGITS.keys())
+def test_postcodes_take_the_digits_0_to_9_only(raw):
+    with pytest.raises(InvalidValue):
+        normalize_postcode(raw)
+    assert has_other_digits(raw)
+
+
+@pytest.mark.parametrize("raw", ["٠٦١٢٣٤٥٦٧٨", "06 ١٢ 34 56 78", "+٣٣ 6 12 34 56 78", "０６１２３４５６７８",
+                                 "+262 ６92 12 34 56"])
+def test_phones_take_the_digits_0_to_9_only(raw):
+    with pytest.raises(InvalidValue):
+        normalize_phone(raw)
+    assert has_other_digits(raw)
+
+
+def test_plain_digits_are_not_other_digits():
+    assert not has_other_digits("06 12 34 56 78") and not has_other_digits("") and not has_other_digits("2A")

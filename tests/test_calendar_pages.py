@@ -249,3 +249,74 @@ def test_the_booking_form_runs_the_same_number_of_queries_for_2_and_12_coaches(c
     for _ in range(10):
         make_volunteer(assoc)
     assert queries() == few
+
+
+def _field_error(html: str, field_id: str) -> str:
+    import re
+
+    found = re.search(rf'<small id="{field_id}-error" class="field-error">([^<]*)</small>', html)
+    return found.group(1) if found else ""
+
+
+def test_a_move_into_the_past_is_explained_next_to_the_date(client, staff, assoc, db):
+    volunteer = make_volunteer(assoc)
+    appointment = make_appointment(assoc, starts_at=to_utc(DAY, time(10, 0), "Europe/Paris"), volunteer=volunteer)
+    yesterday = datetime.now(UTC).date() - timedelta(days=1)
+    response = client.post(f"/a/bordeaux/appointments/{appointment.id}/move",
+                           data={"day": yesterday.isoformat(), "at": "10:00", "volunteer_id": volunteer.id,
+                                 "resource_id": "", "override": "y"})
+    assert response.status_code == 422
+    assert "déjà passé" in _field_error(response.get_data(as_text=True), "mv-day")
+    db.session.refresh(appointment)
+    assert appointment.starts_at == to_utc(DAY, time(10, 0), "Europe/Paris")
+
+
+def test_a_move_to_a_closed_resource_is_explained_next_to_the_resource(client, staff, assoc, db):
+    from tests.factories import make_resource
+
+    volunteer = make_volunteer(assoc)
+    appointment = make_appointment(assoc, starts_at=to_utc(DAY, time(10, 0), "Europe/Paris"), volunteer=volunteer)
+    closed = make_resource(assoc, name="Salle du soir", opens_at=time(17, 0))
+    response = client.post(f"/a/bordeaux/appointments/{appointment.id}/move",
+                           data={"day": DAY.isoformat(), "at": "11:00", "volunteer_id": volunteer.id,
+                                 "resource_id": closed.id})
+    assert response.status_code == 422
+    assert "fermé" in _field_error(response.get_data(as_text=True), "mv-resource_id")
+    db.session.refresh(appointment)
+    assert appointment.resource_id is None and appointment.starts_at == to_utc(DAY, time(10, 0), "Europe/Paris")
+
+
+def test_a_session_still_to_come_cannot_be_marked_done_from_the_page(client, staff, assoc, db):
+    beneficiary = make_beneficiary(assoc)
+    item = make_journey(assoc, beneficiary).modules[0]
+    client.post("/a/bordeaux/calendar/book", data=book_data(make_volunteer(assoc), beneficiary))
+    appointment = db.session.scalar(select(Appointment))
+    response = client.post(f"/a/bordeaux/appointments/{appointment.id}/status", data={"status": "done", "reason": ""})
+    assert response.status_code == 422
+    assert "pas encore commencé" in _field_error(response.get_data(as_text=True), "st-status")
+    db.session.refresh(appointment)
+    db.session.refresh(item)
+    assert appointment.status == "planned" and (item.status, item.happened_on) == ("planned", DAY)
+
+
+def test_staff_booking_years_ago_is_refused_next_to_the_date_and_sends_nothing(client, staff, assoc, db):
+    from intranet.notifications.models import OutboxMessage
+
+    beneficiary = make_beneficiary(assoc, email="yasmine@exemple.test")
+    response = client.post("/a/bordeaux/calendar/book",
+                           data=book_data(make_volunteer(assoc), beneficiary, day="2023-01-03", override="y"))
+    assert response.status_code == 422
+    assert "jours en arrière" in _field_error(response.get_data(as_text=True), "day")
+    assert db.session.scalar(select(func.count()).select_from(Appointment)) == 0
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+
+@pytest.mark.parametrize("capacity", ["٢", "２", "1_0", "²"])
+def test_numbers_take_the_digits_0_to_9_only(client, login_as, assoc, db, capacity):
+    login_as("admin", assoc)
+    response = client.post("/a/bordeaux/resources", data={"name": "Salle", "kind": "room", "capacity": capacity,
+                                                           "opens_at": "09:00", "closes_at": "18:00",
+                                                           "open_days": "01234"})
+    assert response.status_code == 422
+    assert "avec les chiffres 0 à 9" in _field_error(response.get_data(as_text=True), "res-capacity")
+    assert db.session.scalar(select(func.count()).select_from(Resource)) == 0

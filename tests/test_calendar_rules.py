@@ -3,6 +3,7 @@
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
+from sqlalchemy import func, select
 
 from intranet.calendar import booking
 from intranet.calendar.availability import add_absence, add_availability, is_available
@@ -177,7 +178,7 @@ def test_the_journey_module_follows_the_appointment(assoc):
     v = make_volunteer(assoc)
     a = booking.book(assoc, request(assoc, v, b, mod=module("remote", 0)))
     assert (item.status, item.happened_on, item.coach_id) == ("planned", MONDAY, v.id)
-    booking.set_status(assoc, a, "done")
+    booking.set_status(assoc, a, "done", now=a.ends_at)
     assert item.status == "done"
     booking.set_status(assoc, a, "cancelled", "Malade")
     assert (item.status, item.happened_on) == ("to_plan", None)
@@ -243,3 +244,136 @@ def test_slots_skip_the_beneficiary_s_own_appointments_and_absences(assoc):
     start = to_utc(MONDAY, time(0, 0), PARIS)
     assert find_slots(assoc, _local_module(assoc, module()), start=start, end=start + timedelta(days=2),
                       beneficiary_id=b.id) == []
+
+
+# --- one set of checks for booking, moving and self-service ------------------------------------------
+
+NOW = datetime(2026, 12, 14, 12, 0, tzinfo=UTC)  # three weeks before MONDAY
+
+
+def _studio_session(assoc):
+    """A portrait session booked in the studio on MONDAY at 10:00, with what a move could change."""
+    studio = make_resource(assoc, kind="studio", name="Studio")
+    v, b = make_volunteer(assoc), make_beneficiary(assoc)
+    a = booking.book(assoc, request(assoc, v, b, mod=module("in_person", 3), resource_id=studio.id), now=NOW)
+    return a, v
+
+
+def _moves_and_mails(db, a):
+    from intranet.calendar.models import AppointmentEvent
+    from intranet.notifications.models import OutboxMessage
+
+    moves = db.session.scalar(select(func.count()).select_from(AppointmentEvent).where(
+        AppointmentEvent.appointment_id == a.id, AppointmentEvent.action == "moved"))
+    mails = db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.kind.in_(("appointment_moved", "coach_moved"))))
+    return moves, mails
+
+
+@pytest.mark.parametrize(("where", "at", "message"), [
+    ("other_association", time(11, 0), "n’existe pas"),
+    ("inactive", time(11, 0), "plus en service"),
+    ("room", time(11, 0), "studio"),
+    ("afternoon_studio", time(11, 0), "fermé"),
+    ("same", time(22, 0), "fermé"),
+    ("none", time(11, 0), "studio"),
+])
+def test_a_move_is_checked_like_a_booking(assoc, db, where, at, message):
+    a, v = _studio_session(assoc)
+    before = (a.starts_at, a.resource_id, a.volunteer_id)
+    resources = {
+        "other_association": lambda: make_resource(make_association("lille"), kind="studio").id,
+        "inactive": lambda: make_resource(assoc, kind="studio", active=False).id,
+        "room": lambda: make_resource(assoc, kind="room").id,
+        "afternoon_studio": lambda: make_resource(assoc, kind="studio", opens_at=time(14, 0)).id,
+        "same": lambda: a.resource_id,
+        "none": lambda: None,
+    }
+    resource_id = resources[where]()
+    with pytest.raises(booking.BookingError, match=message) as error:
+        booking.move(assoc, a, starts_at=to_utc(MONDAY, at, PARIS), volunteer_id=v.id, resource_id=resource_id,
+                     override=True, now=NOW)
+    assert error.value.field == "resource_id"
+    db.session.rollback()
+    db.session.refresh(a)
+    assert (a.starts_at, a.resource_id, a.volunteer_id) == before
+    assert _moves_and_mails(db, a) == (0, 0)
+
+
+def test_a_move_into_the_past_is_refused(assoc, db):
+    a, v = _studio_session(assoc)
+    later = MONDAY + timedelta(days=7)
+    with pytest.raises(booking.BookingError, match="déjà passé") as error:
+        booking.move(assoc, a, starts_at=to_utc(MONDAY, time(11, 0), PARIS), volunteer_id=v.id,
+                     resource_id=a.resource_id, now=to_utc(later, time(9, 0), PARIS))
+    assert error.value.field == "day"
+    db.session.rollback()
+    assert local(db.session.get(Appointment, a.id).starts_at, PARIS).time() == time(10, 0)
+    assert _moves_and_mails(db, a) == (0, 0)
+
+
+def test_a_move_to_someone_outside_the_association_is_refused(assoc, db):
+    a, _v = _studio_session(assoc)
+    outsider = make_volunteer(make_association("lille"))
+    with pytest.raises(booking.BookingError, match="de l’association") as error:
+        booking.move(assoc, a, starts_at=a.starts_at, volunteer_id=outsider.id, resource_id=a.resource_id,
+                     override=True, now=NOW)
+    assert error.value.field == "volunteer_id"
+    db.session.rollback()
+    assert db.session.get(Appointment, a.id).volunteer_id != outsider.id
+
+
+def test_an_inactive_resource_cannot_be_booked(assoc, db):
+    studio = make_resource(assoc, kind="studio", active=False)
+    with pytest.raises(booking.BookingError, match="plus en service"):
+        booking.book(assoc, request(assoc, make_volunteer(assoc), make_beneficiary(assoc), mod=module("in_person", 3),
+                                    resource_id=studio.id), now=NOW)
+    assert db.session.scalar(select(func.count()).select_from(Appointment)) == 0
+
+
+def _mail_count(db) -> int:
+    from intranet.notifications.models import OutboxMessage
+
+    return db.session.scalar(select(func.count()).select_from(OutboxMessage))
+
+
+def test_staff_cannot_book_far_in_the_past_and_nothing_is_sent(assoc, db):
+    b = make_beneficiary(assoc, email="yasmine@exemple.test")
+    long_ago = request(assoc, make_volunteer(assoc), b, day=date(2024, 1, 8))
+    with pytest.raises(booking.BookingError, match="30 jours en arrière") as error:
+        booking.book(assoc, long_ago, override=True, now=NOW)
+    assert error.value.field == "day"
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(Appointment)) == 0
+    assert _mail_count(db) == 0
+
+
+def test_a_session_recorded_after_it_took_place_sends_no_confirmation_nor_reminder(assoc, db):
+    b = make_beneficiary(assoc, email="yasmine@exemple.test")
+    last_week = request(assoc, make_volunteer(assoc), b, day=MONDAY - timedelta(days=7))
+    a = booking.book(assoc, last_week, now=to_utc(MONDAY, time(9, 0), PARIS))
+    assert a.id is not None and [s.beneficiary_id for s in a.booked_seats] == [b.id]
+    assert _mail_count(db) == 0
+
+
+def test_self_service_never_books_in_the_past(assoc, db):
+    v, b = make_volunteer(assoc), make_beneficiary(assoc)
+    with pytest.raises(booking.BookingError, match="déjà passé"):
+        booking.book(assoc, request(assoc, v, b), self_service=True, now=to_utc(MONDAY, time(10, 30), PARIS))
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(Appointment)) == 0
+
+
+@pytest.mark.parametrize("status", ["done", "no_show"])
+def test_a_session_still_to_come_cannot_be_marked_done_or_missed(assoc, db, status):
+    b = make_beneficiary(assoc)
+    item = make_journey(assoc, b, modules=2).modules[0]
+    a = booking.book(assoc, request(assoc, make_volunteer(assoc), b), now=NOW)
+    with pytest.raises(booking.BookingError, match="pas encore commencé") as error:
+        booking.set_status(assoc, a, status, now=NOW)
+    assert error.value.field == "status"
+    db.session.rollback()
+    assert db.session.get(Appointment, a.id).status == "planned"
+    assert (item.status, item.happened_on) == ("planned", MONDAY)
+    booking.set_status(assoc, a, status, now=a.starts_at + timedelta(minutes=5))  # once begun, it may
+    assert item.status == booking.JOURNEY_STATUS[status]

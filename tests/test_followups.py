@@ -5,7 +5,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from intranet.followups import services
 from intranet.journeys.models import Journey
@@ -72,20 +72,65 @@ def test_the_mail_has_four_answer_links(bordeaux, db):
     assert set(_links(follow_ups(db)[0])) == {"job", "training", "searching", "other"}
 
 
-def test_one_click_records_the_one_month_answer(bordeaux, db, client):
+def _answers_audited(db, journey) -> int:
+    from intranet.audit.models import AuditEntry
+
+    return db.session.scalar(select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.action == "follow_up_answer", AuditEntry.object_id == journey.beneficiary_id))
+
+
+@pytest.mark.parametrize("period", ["1m", "6m"])
+def test_opening_an_answer_link_records_nothing_and_asks_to_confirm(bordeaux, db, client, period):
+    journey = exited(bordeaux, 185 if period == "6m" else 35)
+    link = f"/f/{services.make_token(journey.id, period)}/job"
+    response = client.get(link)  # what a mail scanner or a link preview does
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "J’ai trouvé un emploi" in html
+    assert re.search(rf'<form method="post" action="{re.escape(link)}"[^>]*>', html) and "Confirmer ma réponse" in html
+    db.session.expire_all()
+    journey = db.session.get(Journey, journey.id)
+    assert (journey.answer_1m, journey.answer_6m, journey.follow_up_result, journey.follow_up_on) == ("", "", "", None)
+    assert _answers_audited(db, journey) == 0
+
+
+def test_confirming_records_the_one_month_answer_once(bordeaux, db, client):
     journey = exited(bordeaux, 35)
     services.send_follow_ups(NOW)
-    response = client.get(_links(follow_ups(db)[0])["training"])
-    assert response.status_code == 200 and "Je suis en formation" in response.get_data(as_text=True)
+    link = _links(follow_ups(db)[0])["training"]
+    client.get(link)
+    response = client.post(link)
+    assert response.status_code == 200 and "Votre réponse est enregistrée" in response.get_data(as_text=True)
+    assert client.post(link).status_code == 200  # a second click, a reload
     db.session.refresh(journey)
     assert (journey.answer_1m, journey.answer_6m, journey.follow_up_result) == ("training", "", "")
+    assert _answers_audited(db, journey) == 1
+
+
+def test_the_answer_is_confirmed_with_a_csrf_protected_form_that_works_without_javascript(bordeaux, db, client, app):
+    journey = exited(bordeaux, 185)
+    link = f"/f/{services.make_token(journey.id, '6m')}/job"
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        forged = client.post(link)  # no token: a cross-site form, or a page kept open too long
+        page = client.get(link).get_data(as_text=True)
+        csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        db.session.expire_all()
+        untouched = db.session.get(Journey, journey.id).answer_6m
+        confirmed = client.post(link, data={"csrf_token": csrf})
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+    assert forged.status_code == 400 and "La page a expiré" in forged.get_data(as_text=True)
+    assert untouched == ""
+    assert confirmed.status_code == 200
+    db.session.refresh(journey)
+    assert (journey.answer_6m, journey.follow_up_result) == ("job", "employment")
 
 
 @pytest.mark.parametrize(("answer", "result"), [("job", "employment"), ("training", "improved"),
                                                 ("searching", "no_change"), ("other", "")])
 def test_the_six_month_answer_is_the_esf_result(bordeaux, db, client, answer, result):
     journey = exited(bordeaux, 185)
-    client.get(f"/f/{services.make_token(journey.id, '6m')}/{answer}")
+    client.post(f"/f/{services.make_token(journey.id, '6m')}/{answer}")
     db.session.refresh(journey)
     assert (journey.answer_6m, journey.follow_up_result) == (answer, result)
     assert (journey.follow_up_on is not None) == bool(result)
@@ -94,8 +139,8 @@ def test_the_six_month_answer_is_the_esf_result(bordeaux, db, client, answer, re
 def test_clicking_again_changes_the_answer_and_its_result(bordeaux, db, client):
     journey = exited(bordeaux, 185)
     token = services.make_token(journey.id, "6m")
-    client.get(f"/f/{token}/job")
-    html = client.get(f"/f/{token}/searching").get_data(as_text=True)
+    client.post(f"/f/{token}/job")
+    html = client.post(f"/f/{token}/searching").get_data(as_text=True)
     db.session.refresh(journey)
     assert (journey.answer_6m, journey.follow_up_result) == ("searching", "no_change")
     assert "Je cherche toujours" in html and f"/f/{token}/job" in html
@@ -103,7 +148,7 @@ def test_clicking_again_changes_the_answer_and_its_result(bordeaux, db, client):
 
 def test_the_answer_does_not_overwrite_a_result_staff_recorded(bordeaux, db, client):
     journey = exited(bordeaux, 185, follow_up_result="improved", follow_up_on=TODAY)
-    client.get(f"/f/{services.make_token(journey.id, '6m')}/searching")
+    client.post(f"/f/{services.make_token(journey.id, '6m')}/searching")
     db.session.refresh(journey)
     assert (journey.answer_6m, journey.follow_up_result) == ("searching", "improved")
 
@@ -111,8 +156,9 @@ def test_the_answer_does_not_overwrite_a_result_staff_recorded(bordeaux, db, cli
 def test_a_tampered_token_opens_nothing(bordeaux, db, client):
     journey = exited(bordeaux, 35)
     token = services.make_token(journey.id, "1m")
-    response = client.get(f"/f/{token[:-2]}xx/job")
-    assert response.status_code == 404 and "ne fonctionne pas" in response.get_data(as_text=True)
+    for send in (client.get, client.post):
+        response = send(f"/f/{token[:-2]}xx/job")
+        assert response.status_code == 404 and "ne fonctionne pas" in response.get_data(as_text=True)
     db.session.refresh(journey)
     assert journey.answer_1m == ""
 
@@ -127,7 +173,7 @@ def test_a_token_for_another_purpose_opens_nothing(bordeaux, db, client, app):
 
 def test_an_unknown_answer_is_refused(bordeaux, db, client):
     journey = exited(bordeaux, 35)
-    assert client.get(f"/f/{services.make_token(journey.id, '1m')}/rich").status_code == 404
+    assert client.post(f"/f/{services.make_token(journey.id, '1m')}/rich").status_code == 404
     db.session.refresh(journey)
     assert journey.answer_1m == ""
 
@@ -144,8 +190,9 @@ def test_an_expired_link_says_so(bordeaux, db, client, monkeypatch):
 
 def test_the_thank_you_page_shows_no_staff_navigation(bordeaux, db, client):
     journey = exited(bordeaux, 35)
-    html = client.get(f"/f/{services.make_token(journey.id, '1m')}/job").get_data(as_text=True)
-    assert "/a/bordeaux" not in html and journey.beneficiary.last_name not in html
+    for send in (client.get, client.post):
+        html = send(f"/f/{services.make_token(journey.id, '1m')}/job").get_data(as_text=True)
+        assert "/a/bordeaux" not in html and journey.beneficiary.last_name not in html
 
 
 def test_staff_see_who_did_not_answer_in_their_own_association_only(bordeaux, db, client, login_as):

@@ -188,3 +188,48 @@ def test_coaches_are_the_association_members(bordeaux):
     member = make_membership(bordeaux, "volunteer", make_user(name="Aïcha Diallo")).user
     make_membership(make_association(), "volunteer")
     assert [u.id for u in services.coaches(bordeaux.id)] == [member.id]
+
+
+def test_a_missed_module_cannot_be_in_the_future(bordeaux):
+    item = make_journey(bordeaux).modules[0]
+    with pytest.raises(services.JourneyError, match="futur"):
+        services.update_module(item, status="missed", happened_on=TODAY + timedelta(days=1), coach_id=None, notes="",
+                               today=TODAY)
+
+
+@pytest.mark.parametrize("follow_up", [
+    {"follow_up_result": "employment", "follow_up_on": TODAY - timedelta(days=5)},
+    {"answer_1m": "searching"},
+    {"answer_6m": "other"},
+])
+def test_once_followed_up_the_exit_date_stays_and_dates_stay_in_order(bordeaux, db, follow_up):
+    exited_on = TODAY - timedelta(days=200)
+    journey = make_journey(bordeaux, started_on=TODAY - timedelta(days=300), exited_on=exited_on,
+                           exit_situation="job_searching", **follow_up)
+    with pytest.raises(services.JourneyError, match="reste") as error:
+        services.exit_journey(journey, exited_on=TODAY - timedelta(days=1), situation="employment", today=TODAY)
+    assert error.value.field == "exited_on"
+    db.session.rollback()
+    journey = db.session.get(Journey, journey.id)
+    assert (journey.exited_on, journey.exit_situation) == (exited_on, "job_searching")
+    assert journey.follow_up_on is None or journey.exited_on <= journey.follow_up_on
+    services.exit_journey(journey, exited_on=exited_on, situation="employment", today=TODAY)  # the situation may be corrected
+    assert (journey.exited_on, journey.exit_situation) == (exited_on, "employment")
+
+
+def test_before_any_follow_up_the_exit_date_may_be_corrected(bordeaux):
+    journey = make_journey(bordeaux, started_on=TODAY - timedelta(days=30), exited_on=TODAY - timedelta(days=10),
+                           exit_situation="job_searching")
+    services.exit_journey(journey, exited_on=TODAY - timedelta(days=2), situation="job_searching", today=TODAY)
+    assert journey.exited_on == TODAY - timedelta(days=2)
+
+
+def test_a_refused_re_exit_is_explained_next_to_the_date(client, staff, bordeaux, db):
+    exited_on = TODAY - timedelta(days=200)
+    journey = make_journey(bordeaux, started_on=TODAY - timedelta(days=300), exited_on=exited_on,
+                           exit_situation="job_searching", follow_up_result="improved", follow_up_on=TODAY)
+    response = client.post(f"/a/bordeaux/journeys/{journey.id}/exit",
+                           data={"exited_on": TODAY.isoformat(), "situation": "employment"})
+    assert response.status_code == 422 and "la date de sortie reste" in response.get_data(as_text=True)
+    db.session.refresh(journey)
+    assert journey.exited_on == exited_on

@@ -37,6 +37,7 @@ def test_creating_an_association_derives_the_slug_and_goes_to_its_page(client, o
     ({"name": ""}, "Indiquez le nom de l’association."),
     ({"slug": "Pas Bon!"}, "Uniquement des lettres minuscules"),
     ({"department_code": "999x"}, "Un numéro de département"),
+    ({"department_code": "٣٣"}, "Un numéro de département"),
     ({"slug": "bordeaux"}, "L’identifiant « bordeaux » est déjà pris."),
 ])
 def test_bad_association_input_is_explained_and_nothing_is_created(client, office, db, fields, message):

@@ -164,3 +164,13 @@ def test_import_communes_reports_a_bad_line(app, db, tmp_path):
     csv_file.write_text("23000;Guéret;1\n2300;Mauvais;1\n", encoding="utf-8")
     result = app.test_cli_runner().invoke(args=["import-communes", str(csv_file)])
     assert result.exit_code != 0 and "ligne 2" in result.output
+
+
+def test_import_communes_takes_the_digits_0_to_9_only(app, db, tmp_path):
+    from intranet.beneficiaries.models import Commune
+
+    csv_file = tmp_path / "communes.csv"
+    csv_file.write_text("23000;Guéret;1\n٣٣٠٠٠;Bordeaux;0\n", encoding="utf-8")
+    result = app.test_cli_runner().invoke(args=["import-communes", str(csv_file)])
+    assert result.exit_code != 0 and "ligne 2" in result.output
+    assert db.session.scalar(select(func.count()).select_from(Commune)) == 0

@@ -10,7 +10,7 @@ from tests.factories import make_association
 _APP = create_app()
 PUBLIC = {"static", "ops.healthz", "auth.login", "auth.forgot_password", "auth.reset_password",
           "auth.accept_invitation", "auth.logout",
-          "feeds.calendar", "followups_public.answer"}  # the token in the URL is the key
+          "feeds.calendar", "followups_public.answer", "followups_public.record"}  # the token in the URL is the key
 PUBLIC_PREFIX = "/p/<token>"  # beneficiaries' personal links: no account, the token is the key
 
 

@@ -237,6 +237,29 @@ def test_losing_a_race_while_moving_keeps_the_old_place(monkeypatch, world):
     assert _count(Appointment) == 2
 
 
+def _past_key(world) -> str:
+    day = local(utcnow(), world.association.timezone).date() - timedelta(days=2)
+    return _key_at(world, day, time(10, 0))
+
+
+def test_a_past_time_that_slips_past_the_slot_check_is_refused_by_the_booking_rules(monkeypatch, world):
+    _skip_the_early_check(monkeypatch, world.volunteer.id)
+    with pytest.raises(selfbooking.SelfBookingError, match="plus possible"):
+        selfbooking.book_next(world.link, _past_key(world))
+    assert _count(Appointment) == 0 and _count(OutboxMessage) == 0
+    assert selfbooking.db.session.get(JourneyModule, world.item.id).status == "to_plan"
+
+
+def test_a_move_to_a_past_time_is_refused_by_the_booking_rules(monkeypatch, world):
+    seat = selfbooking.book_next(world.link, selfbooking.slot_key(_first_slot(world)))
+    _skip_the_early_check(monkeypatch, world.volunteer.id)
+    with pytest.raises(selfbooking.SelfBookingError, match="plus possible"):
+        selfbooking.move(world.link, seat, _past_key(world))
+    selfbooking.db.session.refresh(seat)
+    assert seat.status == "booked" and seat.appointment.starts_at > utcnow()
+    assert _count(Appointment) == 1
+
+
 def test_a_malformed_time_gets_a_message_not_an_error(client, world):
     response = client.post(_url(world.link, "/book"), data={"at": "n'importe quoi"})
     assert response.status_code == 409

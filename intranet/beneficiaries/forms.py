@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from intranet.beneficiaries.rules import InvalidValue, normalize_phone, normalize_postcode
+from intranet.beneficiaries.rules import InvalidValue, has_other_digits, normalize_phone, normalize_postcode
 from intranet.forms import EmailAddress
 
 NOT_ASKED = ("", _l("Non renseigné"))
@@ -32,6 +32,8 @@ STATUS_LABELS = {"new": _l("Nouveau"), "in_progress": _l("En cours"), "completed
 
 
 def _french_phone(form, field):
+    if has_other_digits(field.data):
+        raise ValidationError(_l("Écrivez le numéro avec les chiffres 0 à 9, par ex. 06 12 34 56 78."))
     try:
         field.data = normalize_phone(field.data or "")
     except InvalidValue as error:
@@ -39,6 +41,8 @@ def _french_phone(form, field):
 
 
 def _postcode(form, field):
+    if has_other_digits(field.data):
+        raise ValidationError(_l("Écrivez le code postal avec les chiffres 0 à 9, par ex. 33000."))
     try:
         field.data = normalize_postcode(field.data or "")
     except InvalidValue as error:

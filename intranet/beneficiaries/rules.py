@@ -1,4 +1,8 @@
-"""Pure rules of the beneficiary file: phone and postcode formats, age bands, name keys."""
+"""Pure rules of the beneficiary file: phone and postcode formats, age bands, name keys.
+
+Digits are the ASCII 0-9 only: Python's `\\d` and `str.isdigit()` also take Arabic-Indic,
+full-width or superscript digits, which would be stored as typed and match nothing afterwards.
+"""
 
 import re
 import unicodedata
@@ -11,6 +15,11 @@ class InvalidValue(ValueError):
     """A value in a format we cannot accept; the message says which format is expected."""
 
 
+def has_other_digits(text: str) -> bool:
+    """Whether `text` holds digits other than 0-9 (Arabic-Indic ٥, full-width ５, superscript ², …)."""
+    return any(c.isdigit() and c not in "0123456789" for c in text or "")
+
+
 def normalize_phone(raw: str) -> str:
     """'06 12 34 56 78', '+33 6 12…', '0033 6…' -> '+33612345678'; other countries kept in E.164."""
     text = raw.strip()
@@ -20,18 +29,18 @@ def normalize_phone(raw: str) -> str:
     digits = re.sub(r"[\s.\-/()]", "", text)
     if digits.startswith("00"):
         digits = "+" + digits[2:]
-    if re.fullmatch(r"0[1-9]\d{8}", digits):
+    if re.fullmatch(r"0[1-9][0-9]{8}", digits):
         return "+33" + digits[1:]
-    if re.fullmatch(r"\+33[1-9]\d{8}", digits):
+    if re.fullmatch(r"\+33[1-9][0-9]{8}", digits):
         return digits
-    if re.fullmatch(r"\+(?!33)[1-9]\d{5,14}", digits):
+    if re.fullmatch(r"\+(?!33)[1-9][0-9]{5,14}", digits):
         return digits
     raise InvalidValue("Un numéro de téléphone comme 06 12 34 56 78 ou +33 6 12 34 56 78.")
 
 
 def display_phone(phone: str) -> str:
     """'+33612345678' -> '06 12 34 56 78'; other numbers unchanged."""
-    if re.fullmatch(r"\+33\d{9}", phone):
+    if re.fullmatch(r"\+33[0-9]{9}", phone):
         national = "0" + phone[3:]
         return " ".join(national[i:i + 2] for i in range(0, 10, 2))
     return phone
@@ -42,7 +51,7 @@ def normalize_postcode(raw: str) -> str:
     text = re.sub(r"\s", "", raw or "")
     if not text:
         return ""
-    if not re.fullmatch(r"\d{5}", text):
+    if not re.fullmatch(r"[0-9]{5}", text):
         raise InvalidValue("Un code postal de 5 chiffres, par ex. 33000.")
     return text
 

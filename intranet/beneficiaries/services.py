@@ -165,7 +165,7 @@ def search(association_id: int, filters: Filters, today: date):
                                       Beneficiary.active.is_(not filters.inactive))
     if filters.q:
         pattern = f"%{filters.q.strip()}%"
-        digits = "".join(c for c in filters.q if c.isdigit())
+        digits = "".join(c for c in filters.q if c in "0123456789")  # phones are stored with these only
         conditions = [Beneficiary.first_name.ilike(pattern), Beneficiary.last_name.ilike(pattern),
                       Beneficiary.email.ilike(pattern), Beneficiary.commune.ilike(pattern),
                       (Beneficiary.first_name + " " + Beneficiary.last_name).ilike(pattern)]

@@ -18,15 +18,19 @@ from intranet.auth.models import User
 from intranet.beneficiaries.models import Beneficiary
 from intranet.calendar.availability import absences, availabilities, covers, is_available
 from intranet.calendar.models import Appointment, AppointmentEvent, Resource, Seat
-from intranet.clock import local
+from intranet.clock import local, utcnow
 from intranet.extensions import db
 from intranet.journeys.models import Journey, JourneyModule
 from intranet.members.models import Membership
 from intranet.network.models import Association
 from intranet.notifications import appointments as messages
+from intranet.programs.models import Module
 from intranet.programs.services import LocalModule, local_modules
 
 LONGEST = timedelta(hours=8)  # no session lasts longer: bounds the overlap searches
+# Staff may record a session held without a booking (a walk-in) up to this far back, and no further;
+# a beneficiary booking online, or anyone moving a session, chooses a time to come.
+STAFF_PAST = timedelta(days=30)
 ACTIVE = ("planned", "done", "no_show", "excused")  # statuses that hold the time
 # Journey module status that follows each appointment status.
 JOURNEY_STATUS = {"planned": "planned", "done": "done", "no_show": "missed", "excused": "to_plan",
@@ -135,27 +139,52 @@ def coach_status(association: Association, user_ids: list[int], starts_at: datet
     return status
 
 
-def _check_parties(association: Association, req: Request, module: LocalModule) -> Resource | None:
+def check_slot(association: Association, *, starts_at: datetime, ends_at: datetime, volunteer_id: int,
+               resource_id: int | None, resource_kind: str, past: timedelta = timedelta(0),
+               now: datetime | None = None) -> Resource | None:
+    """Check where and when a session may take place; the one set of rules for booking, moving,
+    self-service and imports.
+
+    The coach is an active member; the resource belongs to the association, is active, of the
+    kind the module needs and open for the whole session; the session starts no earlier than
+    `past` before now (nothing in the past by default). Capacity and overlaps are checked under
+    the locks by `busy_reasons`. Raises BookingError naming the field at fault; writes nothing.
+    """
+    now = now or utcnow()
+    if starts_at < now - past:
+        if past:
+            raise BookingError("day", _("Une séance passée ne s’enregistre que jusqu’à %(days)d jours en arrière.",
+                                        days=past.days))
+        raise BookingError("day", _("Ce moment est déjà passé : choisissez une date et une heure à venir."))
     member = db.session.scalar(select(Membership.id).where(
-        Membership.association_id == association.id, Membership.user_id == req.volunteer_id,
+        Membership.association_id == association.id, Membership.user_id == volunteer_id,
         Membership.active.is_(True)))
     if member is None:
         raise BookingError("volunteer_id", _("Choisissez une personne de l’association pour accompagner."))
-    beneficiary = db.session.get(Beneficiary, req.beneficiary_id)
-    if beneficiary is None or beneficiary.association_id != association.id or not beneficiary.active:
-        raise BookingError("beneficiary_id", _("Choisissez une personne accompagnée par l’association."))
-    resource = db.session.get(Resource, req.resource_id) if req.resource_id else None
-    if resource is not None and (resource.association_id != association.id or not resource.active):
+    resource = db.session.get(Resource, resource_id) if resource_id else None
+    if resource_id and (resource is None or resource.association_id != association.id):
         raise BookingError("resource_id", _("Cette ressource n’existe pas."))
-    if module.resource_kind and (resource is None or resource.kind != module.resource_kind):
-        raise BookingError("resource_id", _("Ce module a besoin d’une ressource « %(kind)s ».",
-                                            kind=module.resource_kind))
+    if resource is not None and not resource.active:
+        raise BookingError("resource_id", _("« %(name)s » n’est plus en service.", name=resource.name))
+    if resource_kind and (resource is None or resource.kind != resource_kind):
+        raise BookingError("resource_id", _("Ce module a besoin d’une ressource « %(kind)s ».", kind=resource_kind))
     if resource is not None:
-        start = local(req.starts_at, association.timezone)
-        end = local(req.starts_at + timedelta(minutes=module.duration_minutes), association.timezone)
+        start, end = local(starts_at, association.timezone), local(ends_at, association.timezone)
         if (str(start.weekday()) not in resource.open_days or start.time() < resource.opens_at
                 or end.time() > resource.closes_at or end.date() != start.date()):
             raise BookingError("resource_id", _("« %(name)s » est fermé à ce moment.", name=resource.name))
+    return resource
+
+
+def _check_parties(association: Association, req: Request, module: LocalModule, *, past: timedelta,
+                   now: datetime | None) -> Resource | None:
+    resource = check_slot(association, starts_at=req.starts_at,
+                          ends_at=req.starts_at + timedelta(minutes=module.duration_minutes),
+                          volunteer_id=req.volunteer_id, resource_id=req.resource_id,
+                          resource_kind=module.resource_kind, past=past, now=now)
+    beneficiary = db.session.get(Beneficiary, req.beneficiary_id)
+    if beneficiary is None or beneficiary.association_id != association.id or not beneficiary.active:
+        raise BookingError("beneficiary_id", _("Choisissez une personne accompagnée par l’association."))
     if module.mode != "in_person" and not req.call_details.strip():
         raise BookingError("call_details", _("Indiquez le numéro à appeler ou le lien de la visio."))
     return resource
@@ -190,15 +219,17 @@ def _follow_journey(appointment: Appointment, timezone: str) -> None:
 
 
 def book(association: Association, req: Request, *, override: bool = False, self_service: bool = False,
-         alternatives=None, link_url: str | None = None) -> Appointment:
+         alternatives=None, link_url: str | None = None, now: datetime | None = None) -> Appointment:
     """Book a session for a beneficiary, or a seat in a collective one already there at that time.
 
     The confirmation goes out with `link_url`, the beneficiary's personal link to cancel or move;
-    for a booking by staff a new link is made.
+    for a booking by staff a new link is made. A session recorded after it started (staff, up to
+    STAFF_PAST back) sends no confirmation and no reminder.
     """
+    now = now or utcnow()
     module = local_module(association.id, req.module_id)
     ends_at = req.starts_at + timedelta(minutes=module.duration_minutes)
-    _check_parties(association, req, module)
+    _check_parties(association, req, module, past=timedelta(0) if self_service else STAFF_PAST, now=now)
     _lock(association, volunteer_id=req.volunteer_id, resource_id=req.resource_id,
           beneficiary_id=req.beneficiary_id)
     unavailable = is_available(association, req.volunteer_id, req.starts_at, ends_at)
@@ -221,16 +252,19 @@ def book(association: Association, req: Request, *, override: bool = False, self
         db.session.flush()
     item = _journey_module(association, req.beneficiary_id, module.id)
     seat = Seat(association_id=association.id, appointment_id=appointment.id, beneficiary_id=req.beneficiary_id,
-                journey_module_id=item.id if item else None)
-    db.session.add(seat)
+                journey_module_id=item.id if item else None, status="booked")
+    # Appended through the collection only: adding it to the session first would let the collection's
+    # lazy load flush it and then list it a second time (a name twice in the coach's mail).
     appointment.seats.append(seat)
+    db.session.flush()
     _follow_journey(appointment, association.timezone)
     _note(appointment, "seat" if joining else "booked",
           _("réservé en dehors des disponibilités") if unavailable else "")
     beneficiary = db.session.get(Beneficiary, req.beneficiary_id)
-    # A self-booking keeps the link in use (a new one would replace it); staff bookings make one.
-    messages.booked(association, appointment, beneficiary,
-                    link_url if link_url or self_service else _new_link(beneficiary))
+    if appointment.starts_at > now:  # a session already begun is a record: nobody is told to come
+        # A self-booking keeps the link in use (a new one would replace it); staff bookings make one.
+        messages.booked(association, appointment, beneficiary,
+                        link_url if link_url or self_service else _new_link(beneficiary))
     db.session.commit()
     return appointment
 
@@ -262,11 +296,14 @@ def _collective_session(association: Association, req: Request, module: LocalMod
 
 
 def move(association: Association, appointment: Appointment, *, starts_at: datetime, volunteer_id: int,
-         resource_id: int | None, override: bool = False) -> None:
-    """Move a planned appointment to another time or coach; the journey follows."""
+         resource_id: int | None, override: bool = False, now: datetime | None = None) -> None:
+    """Move a planned appointment to a time to come, another coach or resource; the journey follows."""
     if appointment.status != "planned":
         raise BookingError("starts_at", _("Seul un rendez-vous prévu peut être déplacé."))
     ends_at = starts_at + (appointment.ends_at - appointment.starts_at)
+    module = db.session.get(Module, appointment.module_id)
+    check_slot(association, starts_at=starts_at, ends_at=ends_at, volunteer_id=volunteer_id, resource_id=resource_id,
+               resource_kind=module.resource_kind, now=now)
     beneficiaries = [s.beneficiary_id for s in appointment.booked_seats]
     _lock(association, volunteer_id=volunteer_id, resource_id=resource_id, appointment_id=appointment.id)
     unavailable = is_available(association, volunteer_id, starts_at, ends_at)
@@ -291,10 +328,15 @@ def move(association: Association, appointment: Appointment, *, starts_at: datet
     db.session.commit()
 
 
-def set_status(association: Association, appointment: Appointment, status: str, reason: str = "") -> None:
+def set_status(association: Association, appointment: Appointment, status: str, reason: str = "",
+               now: datetime | None = None) -> None:
     """Record what happened (done, no-show, excused) or cancel with a reason; the journey follows."""
     if status not in JOURNEY_STATUS:
         raise BookingError("status", _("Statut inconnu."))
+    if status in ("done", "no_show") and appointment.starts_at > (now or utcnow()):
+        raise BookingError("status", _("Cette séance n’a pas encore commencé : elle ne peut être notée réalisée ou "
+                                       "absente qu’à partir du %(when)s.", when=local(
+                                           appointment.starts_at, association.timezone).strftime("%d/%m/%Y %H:%M")))
     if status == "cancelled" and not reason.strip():
         raise BookingError("reason", _("Indiquez la raison de l’annulation."))
     appointment.status = status

@@ -2,10 +2,10 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TimeField
+from wtforms import BooleanField, DateField, SelectField, StringField, TimeField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from intranet.forms import EmailAddress
+from intranet.forms import EmailAddress, WholeNumberField
 
 STATUS_LABELS = {"planned": _l("Prévu"), "done": _l("Réalisé"), "no_show": _l("Absent·e"),
                  "excused": _l("Excusé·e"), "cancelled": _l("Annulé")}
@@ -65,7 +65,7 @@ class ResourceForm(FlaskForm):
     name = StringField(_l("Nom"), validators=[DataRequired(_l("Indiquez un nom.")), Length(max=120)])
     kind = StringField(_l("Type"), default="room", description=_l("« studio » pour le studio photo, « room » pour une salle."),
                        validators=[DataRequired(_l("Indiquez un type.")), Length(max=60)])
-    capacity = IntegerField(_l("Séances en même temps"), default=1,
+    capacity = WholeNumberField(_l("Séances en même temps"), default=1,
                             validators=[InputRequired(_l("Indiquez une capacité.")), NumberRange(1, 50, _l("Entre 1 et 50."))])
     opens_at = TimeField(_l("Ouvre à"), validators=[InputRequired(_l("Indiquez l’heure d’ouverture."))])
     closes_at = TimeField(_l("Ferme à"), validators=[InputRequired(_l("Indiquez l’heure de fermeture."))])
@@ -75,19 +75,19 @@ class ResourceForm(FlaskForm):
 
 
 class BookingWindowForm(FlaskForm):
-    booking_min_hours = IntegerField(_l("Réservation possible à partir de (heures)"),
+    booking_min_hours = WholeNumberField(_l("Réservation possible à partir de (heures)"),
                                      validators=[InputRequired(), NumberRange(0, 24 * 14, _l("Entre 0 et 336 heures."))])
-    booking_max_days = IntegerField(_l("Jusqu’à (jours)"), validators=[InputRequired(), NumberRange(1, 180, _l("Entre 1 et 180 jours."))])
-    change_min_hours = IntegerField(_l("Annulation ou déplacement jusqu’à (heures avant)"),
+    booking_max_days = WholeNumberField(_l("Jusqu’à (jours)"), validators=[InputRequired(), NumberRange(1, 180, _l("Entre 1 et 180 jours."))])
+    change_min_hours = WholeNumberField(_l("Annulation ou déplacement jusqu’à (heures avant)"),
                                     validators=[InputRequired(), NumberRange(0, 24 * 14, _l("Entre 0 et 336 heures."))])
 
 
 class MailSettingsForm(FlaskForm):
-    reminder_days_before = IntegerField(
+    reminder_days_before = WholeNumberField(
         _l("Rappel aux personnes accompagnées, jours avant"), default=2,
         description=_l("À l’heure du rendez-vous ; 0 pour aucun rappel."),
         validators=[InputRequired(_l("Indiquez un nombre de jours.")), NumberRange(0, 14, _l("Entre 0 et 14 jours."))])
-    reminder_eve_hour = IntegerField(
+    reminder_eve_hour = WholeNumberField(
         _l("Rappel la veille, à (heure)"), default=8,
         description=_l("De 0 à 23 ; laissez vide pour aucun rappel la veille."),
         validators=[Optional(), NumberRange(0, 23, _l("Entre 0 et 23 heures."))])

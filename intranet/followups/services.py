@@ -64,10 +64,12 @@ def read_token(token: str) -> tuple[Journey, str]:
 
 
 def record_answer(journey: Journey, period: str, answer: str, today: date) -> None:
-    """Keep the person's answer; at six months it is also the ESF+ result, unless staff recorded one."""
+    """Keep the person's answer, once; at six months it is also the ESF+ result, unless staff recorded one."""
     if answer not in ANSWERS or period not in PERIODS:
         raise ValueError(answer)
     previous = getattr(journey, f"answer_{period}")
+    if previous == answer:
+        return  # the same answer sent again (a second click, a reload): nothing changes
     setattr(journey, f"answer_{period}", answer)
     if period == "6m":
         # A result the person's previous answer gave may follow their new answer; one staff recorded stays.

@@ -1,11 +1,19 @@
-"""The one-click answer pages (public, from the e-mail) and staff's list of follow-ups left unanswered."""
+"""The answer pages (public, from the e-mail) and staff's list of follow-ups left unanswered.
 
-from flask import Blueprint, g
+A link of the e-mail only shows the answer it stands for with a button; the answer is recorded
+by that button's POST. Mail scanners and link previews open every link of a mail: a GET that
+recorded would let them choose the person's answer, and at six months the ESF+ result.
+"""
+
+from flask import Blueprint, g, request
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
 
 from intranet.clock import today_in
 from intranet.extensions import db
 from intranet.followups import services
+from intranet.forms import EmptyForm
 from intranet.network.models import Association
 from intranet.rendering import render
 from intranet.tenancy import association_blueprint
@@ -26,19 +34,54 @@ def keep_private(response):
     return response
 
 
-@public_bp.get("/<token>/<answer>")
-def answer(token: str, answer: str):
+def _open(token: str, answer: str):
+    """The journey, period and association a link is about, or the page that says why it opens nothing."""
     try:
         journey, period = services.read_token(token)
     except services.LinkProblem as problem:
-        return render("followups/problem.html", reason=problem.reason, association=None), \
-            PROBLEM_STATUS[problem.reason]
+        return None, (render("followups/problem.html", reason=problem.reason, association=None),
+                      PROBLEM_STATUS[problem.reason])
     association = db.session.get(Association, journey.association_id)
     if answer not in services.ANSWERS:
-        return render("followups/problem.html", reason="answer", association=association), 404
+        return None, (render("followups/problem.html", reason="answer", association=association), 404)
+    return (journey, period, association), None
+
+
+def _confirm_page(token: str, answer: str, error: str | None = None, status: int = 200):
+    opened, problem = _open(token, answer)
+    if problem:
+        return problem
+    journey, period, association = opened
+    return render("followups/confirm.html", association=association, answer=answer, token=token, error=error,
+                  answer_labels=ANSWER_LABELS, first_name=journey.beneficiary.first_name, form=EmptyForm(),
+                  already=getattr(journey, f"answer_{period}") == answer), status
+
+
+@public_bp.get("/<token>/<answer>")
+def answer(token: str, answer: str):
+    """Show the answer the link stands for, with the button that records it; nothing is written."""
+    return _confirm_page(token, answer)
+
+
+@public_bp.post("/<token>/<answer>")
+def record(token: str, answer: str):
+    opened, problem = _open(token, answer)
+    if problem:
+        return problem
+    journey, period, association = opened
+    if not EmptyForm().validate_on_submit():
+        return _confirm_page(token, answer, _("La page a expiré. Confirmez à nouveau votre réponse."), 400)
     services.record_answer(journey, period, answer, today_in(association.timezone))
     return render("followups/thanks.html", association=association, answer=answer, token=token,
                   answer_labels=ANSWER_LABELS, first_name=journey.beneficiary.first_name)
+
+
+@public_bp.errorhandler(CSRFError)
+def page_expired(error):
+    """A form sent without its session (cookies cleared, page kept open for long): ask again, write nothing."""
+    args = request.view_args or {}
+    return _confirm_page(args.get("token", ""), args.get("answer", ""),
+                         _("La page a expiré. Confirmez à nouveau votre réponse."), 400)
 
 
 @bp.get("/follow-ups")

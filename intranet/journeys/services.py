@@ -68,6 +68,8 @@ def update_module(item: JourneyModule, *, status: str, happened_on: date | None,
         happened_on = today
     if status == "done" and happened_on > today:
         raise JourneyError("happened_on", _("Un module réalisé ne peut pas être daté dans le futur."))
+    if status == "missed" and happened_on is not None and happened_on > today:
+        raise JourneyError("happened_on", _("Une absence ne peut pas être datée dans le futur."))
     changed = []
     for field, value in (("status", status), ("happened_on", happened_on), ("coach_id", coach_id),
                          ("notes", notes.strip())):
@@ -81,7 +83,11 @@ def update_module(item: JourneyModule, *, status: str, happened_on: date | None,
 
 
 def exit_journey(journey: Journey, *, exited_on: date, situation: str, today: date) -> None:
-    """Close a journey with the ESF+ situation at exit; the file is completed when nothing stays open."""
+    """Close a journey with the ESF+ situation at exit; the file is completed when nothing stays open.
+
+    Closing it again corrects the situation; once a follow-up is recorded (an answer to the follow-up
+    e-mails or the six-month result) the exit date stays, so the exit never comes after its follow-up.
+    """
     if situation not in EXIT_SITUATIONS:
         raise JourneyError("situation", _("Choisissez la situation à la sortie."))
     if exited_on < journey.started_on:
@@ -89,6 +95,10 @@ def exit_journey(journey: Journey, *, exited_on: date, situation: str, today: da
                                           d=journey.started_on.strftime("%d/%m/%Y")))
     if exited_on > today:
         raise JourneyError("exited_on", _("La date de sortie ne peut pas être dans le futur."))
+    followed_up = journey.answer_1m or journey.answer_6m or journey.follow_up_result or journey.follow_up_on
+    if journey.exited_on is not None and followed_up and exited_on != journey.exited_on:
+        raise JourneyError("exited_on", _("Le suivi après la sortie est déjà enregistré : la date de sortie reste "
+                                          "le %(d)s.", d=journey.exited_on.strftime("%d/%m/%Y")))
     journey.exited_on, journey.exit_situation = exited_on, situation
     beneficiary = journey.beneficiary
     others_open = db.session.scalar(select(Journey.id).where(

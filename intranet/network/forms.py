@@ -24,7 +24,7 @@ class AssociationForm(FlaskForm):
     city = StringField(_l("Ville"), validators=[Length(max=120)])
     department_code = StringField(
         _l("Département"), description=_l("Numéro du département, par ex. 33, 2A ou 971."),
-        validators=[Optional(), Regexp(r"^(\d{2,3}|2[AaBb])$", message=_l("Un numéro de département : 33, 2A, 971…"))],
+        validators=[Optional(), Regexp(r"^([0-9]{2,3}|2[AaBb])$", message=_l("Un numéro de département : 33, 2A, 971…"))],
     )
     timezone = SelectField(_l("Fuseau horaire"), choices=[(tz, tz) for tz in COMMON_TIMEZONES], default="Europe/Paris")
 

@@ -1,5 +1,7 @@
 """Command-line tools: create a network-office account, load the demo network."""
 
+import re
+
 import click
 from flask import Blueprint
 
@@ -49,9 +51,9 @@ def import_communes(csv_file) -> None:
 
     rows = []
     for line, row in enumerate(csv.reader(csv_file, delimiter=";"), start=1):
-        if line == 1 and not row[0].strip().isdigit():
+        if line == 1 and not re.fullmatch(r"[0-9]+", row[0].strip()):
             continue  # header
-        if len(row) < 3 or not row[0].strip().isdigit() or len(row[0].strip()) != 5:
+        if len(row) < 3 or not re.fullmatch(r"[0-9]{5}", row[0].strip()):
             raise click.BadParameter(f"ligne {line} : attendu code_postal;commune;rural", param_hint="CSV_FILE")
         rows.append((row[0], row[1], row[2].strip().lower() in ("1", "oui", "yes", "true", "rural")))
     click.echo(f"{load(rows)} communes chargées.")
