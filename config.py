@@ -11,6 +11,11 @@ def _env_bool(name: str, default: bool = False) -> bool:
     return os.environ.get(name, str(default)).strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _env_list(name: str) -> list[str] | None:
+    values = [v.strip() for v in os.environ.get(name, "").split(",") if v.strip()]
+    return values or None
+
+
 def _database_url() -> str:
     url = os.environ.get("DATABASE_URL", "")
     if not url:
@@ -41,10 +46,14 @@ class Config:
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Tremplin <ne-pas-repondre@tremplin.test>")
     MAIL_SUPPRESS_SEND = False  # Flask-Mail would otherwise drop mail silently under TESTING
 
-    # Absolute links in e-mails when no request is there to tell the host (jobs, CLI).
     SERVER_NAME = os.environ.get("SERVER_NAME") or None
     PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "http")
-    BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:" + os.environ.get("PORT", "5000"))
+    # The site's address: every absolute link (e-mails above all) is built from it, never from the
+    # request's Host header. Required in production; locally, the address `make run` serves.
+    BASE_URL = os.environ.get("BASE_URL", "")
+    DEFAULT_BASE_URL = "http://127.0.0.1:" + os.environ.get("PORT", "5000")
+    # Host names the app answers to (others get 400); in production, BASE_URL's host unless set.
+    TRUSTED_HOSTS = _env_list("TRUSTED_HOSTS")
 
     BABEL_DEFAULT_LOCALE = "fr"
     BABEL_DEFAULT_TIMEZONE = "Europe/Paris"
@@ -69,8 +78,10 @@ class Config:
     LOGIN_LOCK_SECONDS = 15 * 60
 
     PAGE_SIZE = 25
-    # Production runs behind a reverse proxy that sets X-Forwarded-* headers.
+    # Production runs behind a reverse proxy: trust the X-Forwarded-For / X-Forwarded-Proto values
+    # added by the PROXY_COUNT proxies in front of the app (never X-Forwarded-Host).
     PROXY_FIX = _env_bool("PROXY_FIX", APP_ENV == "production")
+    PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "1"))
 
 
 class TestConfig(Config):
@@ -81,3 +92,4 @@ class TestConfig(Config):
     SECRET_KEY = "test-secret"
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
     MAIL_SERVER = ""
+    BASE_URL = "http://localhost"

@@ -1,5 +1,7 @@
 """Tremplin: the intranet of a network of job-coaching associations."""
 
+from urllib.parse import urlsplit
+
 from flask import Flask, g, has_request_context, request
 from flask_babel import get_locale
 from flask_login import current_user
@@ -16,8 +18,12 @@ def create_app(config: type[Config] = Config) -> Flask:
     app.config.from_object(config)
     if app.config["APP_ENV"] == "production" and app.config["SECRET_KEY"] == DEFAULT_SECRET_KEY:
         raise RuntimeError("SECRET_KEY must be set in production (APP_ENV=production).")
+    _settle_site_address(app)
     if app.config["PROXY_FIX"]:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+        # The proxy's X-Forwarded-Host is not trusted: the Host header is checked against TRUSTED_HOSTS,
+        # and links never come from either (they come from BASE_URL).
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=0)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         from pathlib import Path
 
@@ -32,6 +38,23 @@ def create_app(config: type[Config] = Config) -> Flask:
     _register_blueprints(app)
     _init_request_hooks(app)
     return app
+
+
+def _settle_site_address(app: Flask) -> None:
+    """Check BASE_URL (required in production) and, in production, answer only to its host by default."""
+    production = app.config["APP_ENV"] == "production"
+    base_url = (app.config["BASE_URL"] or "").strip().rstrip("/")
+    if not base_url:
+        if production:
+            raise RuntimeError("BASE_URL must be set in production (APP_ENV=production), e.g. "
+                               "BASE_URL=https://tremplin.example.org: links in e-mails are built from it.")
+        base_url = app.config["DEFAULT_BASE_URL"]
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise RuntimeError(f"BASE_URL must be the site's address, such as https://tremplin.example.org (got {base_url!r}).")
+    app.config["BASE_URL"] = base_url
+    if production and not app.config.get("TRUSTED_HOSTS"):
+        app.config["TRUSTED_HOSTS"] = [parts.hostname]
 
 
 def _init_extensions(app: Flask) -> None:

@@ -2,12 +2,15 @@
 
 import re
 
-from flask import render_template
+from flask import current_app, render_template
+from flask_babel import gettext as _
 from flask_htmx import make_response
+from jinja2_fragments import render_block as render_block_in
 from jinja2_fragments.flask import render_block
 from markupsafe import Markup, escape
 
 from intranet.extensions import htmx
+from intranet.urls import MASK
 
 _URL = re.compile(r"https?://[^\s<>\"]+")
 
@@ -24,7 +27,24 @@ def render(template: str, block: str | None = None, *, announce: str | None = No
     return response
 
 
+def render_text_block(template: str, block: str, **context) -> str:
+    """Render one block of `template` as plain text (no HTML escaping): e-mail subjects and text parts."""
+    app = current_app._get_current_object()
+    environment = app.extensions.get("text_jinja_env")
+    if environment is None:  # made once the app is set up, so it shares its globals, filters and loader
+        environment = app.extensions["text_jinja_env"] = app.jinja_env.overlay(autoescape=False)
+    app.update_template_context(context)
+    return render_block_in(environment, template, block, **context)
+
+
 def linkify(text: str) -> Markup:
-    """Escape `text` and make its web addresses clickable (mail bodies in the mailbox)."""
+    """Escape `text` and make its web addresses clickable (mail bodies in the mailbox); masked links stay text."""
     escaped = str(escape(text))
-    return Markup(_URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', escaped))
+
+    def link(match: re.Match) -> str:
+        url = match.group(0)
+        if MASK in url:
+            return f'<span class="masked-link">{url}</span> <small>({escape(_("lien personnel masqué"))})</small>'
+        return f'<a href="{url}">{url}</a>'
+
+    return Markup(_URL.sub(link, escaped))

@@ -195,11 +195,13 @@ def count_queries(db):
 def sent_mail(app, mail_sink):
     """The mails sent to an address: from the SMTP server when mail leaves, else from the outbox.
 
-    Returns a function giving a list of (subject, text body) pairs.
+    Returns a function giving a list of (subject, text body) pairs, as delivered: from the outbox,
+    with the personal links the stored rows keep masked put back.
     """
     from sqlalchemy import select
 
     from intranet.notifications.models import OutboxMessage
+    from intranet.notifications.services import as_sent
     from tests.mailsink import text_part
 
     def fetch(address: str, count: int = 1):
@@ -209,7 +211,7 @@ def sent_mail(app, mail_sink):
             select(OutboxMessage).where(OutboxMessage.to_address == address).order_by(OutboxMessage.id)
         ).all()
         assert len(rows) >= count, f"{len(rows)} message(s) to {address} in the outbox, expected {count}"
-        return [(m.subject, m.text_body) for m in rows]
+        return [as_sent(m)[:2] for m in rows]
 
     return fetch
 

@@ -23,7 +23,8 @@ def test_a_queued_mail_has_subject_text_and_html(db):
     db.session.commit()
     assert message.subject == "Choisir un nouveau mot de passe Tremplin"
     assert "Bonjour Claire Fontaine," in message.text_body and "&#39;" not in message.text_body
-    assert "<a href=\"http://localhost/reset/abc\"" in message.html_body
+    assert '<a href="http://localhost/reset/••••••"' in message.html_body  # the personal link is masked
+    assert '<a href="http://localhost/reset/abc"' in services.as_sent(message)[2]  # and put back to send
     assert message.status == "pending"
 
 

@@ -6,7 +6,7 @@ scanner or a link preview opens every link of a mail: only a button (a POST) may
 A new public route needs its arguments in `ARGUMENTS` below, or this test fails and says so.
 """
 
-import secrets
+import re
 from datetime import time, timedelta
 
 import pytest
@@ -19,6 +19,8 @@ from intranet.calendar import selfbooking
 from intranet.clock import local, to_utc, utcnow
 from intranet.extensions import db
 from intranet.followups import services as followups
+from intranet.members.services import invite
+from intranet.notifications import feed
 from tests.factories import (
     make_appointment,
     make_association,
@@ -46,11 +48,11 @@ def _snapshot() -> dict[str, list]:
 
 
 @pytest.fixture
-def tokens(db):
+def tokens(db, sent_mail):
     """A valid token for each kind of public link, and the objects they open."""
     association = make_association("bordeaux")
     coach = make_volunteer(association)
-    coach.calendar_token = secrets.token_urlsafe(32)
+    feed_token = feed.new_token(coach)
     beneficiary = make_beneficiary(association, first_name="Yasmine", email="yasmine@exemple.test")
     make_journey(association, beneficiary, modules=2)
     exited = make_journey(association, make_beneficiary(association), exited_on=local(
@@ -59,17 +61,18 @@ def tokens(db):
     appointment = make_appointment(association, starts_at=to_utc(day, time(10, 0), association.timezone),
                                    volunteer=coach, beneficiary=beneficiary)
     link = make_booking_link(association, beneficiary)
-    invited = make_user(password=None)
+    invite(association, email="nouvelle@exemple.test", name="Nouvelle", role="staff", invited_by=None)
     db.session.commit()
+    invitation_link = sent_mail("nouvelle@exemple.test")[0][1]
     seat = appointment.seats[0]
     return {
         "selfbooking": {"token": link.token, "seat_id": seat.id},
         "selfbooking.query": {"seat": seat.id, "at": appointment.starts_at.strftime(selfbooking.SLOT_KEY),
                               "day": day.isoformat(), "moved": "1"},
         "followups_public": {"token": followups.make_token(exited.id, "6m"), "answer": "job"},
-        "feeds": {"token": coach.calendar_token},
+        "feeds": {"token": feed_token},
         "auth.reset_password": {"token": auth.make_token(make_user(), auth.PASSWORD_RESET)},
-        "auth.accept_invitation": {"token": auth.make_token(invited, auth.INVITATION)},
+        "auth.accept_invitation": {"token": re.search(r"/invitation/([\w-]+)", invitation_link).group(1)},
         "static": {"filename": "app.css"},
     }
 

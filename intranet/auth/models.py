@@ -30,8 +30,8 @@ class User(UserMixin, db.Model):
     locale: Mapped[str] = mapped_column(String(5), default="fr")
     active: Mapped[bool] = mapped_column(default=True)
     is_network_office: Mapped[bool] = mapped_column(default=False)
-    # The secret of the person's calendar feed (.ics subscription); a new one revokes the old.
-    calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The SHA-256 digest of the person's calendar feed token (.ics subscription); a new one revokes the old.
+    calendar_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -6,6 +6,7 @@ from wtforms import BooleanField, DateField, SelectField, StringField, TimeField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from intranet.forms import EmailAddress, WholeNumberField
+from intranet.notifications.services import SENDER_NAME_MAX, clean_sender_name
 
 STATUS_LABELS = {"planned": _l("Prévu"), "done": _l("Réalisé"), "no_show": _l("Absent·e"),
                  "excused": _l("Excusé·e"), "cancelled": _l("Annulé")}
@@ -82,6 +83,19 @@ class BookingWindowForm(FlaskForm):
                                     validators=[InputRequired(), NumberRange(0, 24 * 14, _l("Entre 0 et 336 heures."))])
 
 
+class SenderName:
+    """A plain display name: the sender address is always the platform's, the name only goes before it."""
+
+    def __call__(self, form, field):
+        from flask_babel import gettext as _
+        from wtforms.validators import ValidationError
+
+        value = " ".join((field.data or "").split())[:SENDER_NAME_MAX]  # the length has its own message
+        if value != clean_sender_name(value) or any(c in (field.data or "") for c in "\r\n"):
+            raise ValidationError(_("Un nom simple seulement : lettres, chiffres, espaces, apostrophes, tirets, "
+                                    "points et « & » (pas d’adresse e-mail, de guillemets, de virgules ni de chevrons)."))
+
+
 class MailSettingsForm(FlaskForm):
     reminder_days_before = WholeNumberField(
         _l("Rappel aux personnes accompagnées, jours avant"), default=2,
@@ -92,7 +106,8 @@ class MailSettingsForm(FlaskForm):
         description=_l("De 0 à 23 ; laissez vide pour aucun rappel la veille."),
         validators=[Optional(), NumberRange(0, 23, _l("Entre 0 et 23 heures."))])
     mail_sender_name = StringField(_l("Nom de l’expéditeur"), description=_l("Par exemple le nom de l’association."),
-                                   validators=[Length(max=120, message=_l("120 caractères au plus."))])
+                                   validators=[Length(max=SENDER_NAME_MAX, message=_l("80 caractères au plus.")),
+                                               SenderName()])
     mail_reply_to = StringField(_l("Adresse de réponse"),
                                 description=_l("Les réponses des personnes arrivent à cette adresse."),
                                 validators=[Optional(), Length(max=254), EmailAddress()])

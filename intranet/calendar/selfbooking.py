@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 
-from flask import has_request_context, url_for
+from flask import has_request_context
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
@@ -25,6 +25,7 @@ from intranet.extensions import db
 from intranet.journeys.models import Journey, JourneyModule
 from intranet.network.models import Association
 from intranet.programs.services import LocalModule
+from intranet.urls import external_url
 
 TO_BOOK = ("to_plan", "missed")
 SLOT_KEY = "%Y%m%dT%H%MZ"  # a slot in a URL: its start in UTC, e.g. 20260310T1300Z
@@ -97,7 +98,6 @@ def create_link(beneficiary: Beneficiary, *, now: datetime | None = None) -> tup
 def send_link(beneficiary: Beneficiary) -> SentLink:
     """Create a link and mail it when the beneficiary has an address; staff get the address either way."""
     from intranet.notifications.services import queue_mail
-    from intranet.urls import external_url
 
     link, token = create_link(beneficiary)
     association = db.session.get(Association, beneficiary.association_id)
@@ -284,7 +284,7 @@ def _book(link: BookingLink, module: LocalModule, slot: Slot, moving: Seat | Non
     try:
         # The confirmation carries the link in use, which must stay valid (a new one would replace it).
         appointment = booking.book(association, request, self_service=True,
-                                   link_url=url_for("selfbooking.home", _external=True) if has_request_context() else None)
+                                   link_url=external_url("selfbooking.home") if has_request_context() else None)
     except booking.Conflict:
         db.session.rollback()  # booking.book rolled back already; a move's freed place went with it
         raise SelfBookingError(_("Cet horaire vient d’être pris par quelqu’un d’autre. Voici d’autres horaires "

@@ -168,7 +168,7 @@ def mail_settings():
         association = g.association
         association.reminder_days_before = form.reminder_days_before.data
         association.reminder_eve_hour = form.reminder_eve_hour.data
-        association.mail_sender_name = (form.mail_sender_name.data or "").strip()
+        association.mail_sender_name = " ".join((form.mail_sender_name.data or "").split())
         association.mail_reply_to = (form.mail_reply_to.data or "").strip()
         db.session.commit()
         flash(_("Réglages des courriels enregistrés."), "success")

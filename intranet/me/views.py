@@ -1,6 +1,6 @@
 """A volunteer's own space, phone first: upcoming sessions, own availability, associations."""
 
-from flask import abort, flash, redirect, url_for
+from flask import abort, flash, redirect, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -16,6 +16,7 @@ from intranet.journeys.services import sessions_of
 from intranet.notifications import feed
 from intranet.rendering import render
 from intranet.tenancy import personal_blueprint
+from intranet.urls import external_url
 
 bp = personal_blueprint("me", __name__)
 
@@ -26,17 +27,17 @@ def _memberships():
 
 @bp.get("/")
 def index():
-    feed_url = url_for("feeds.calendar", token=current_user.calendar_token, _external=True) \
-        if current_user.calendar_token else None
+    # Only the token's digest is kept: the address is shown once, on the page that follows its creation.
+    feed_url = session.pop("new_feed_url", None) if current_user.calendar_token_hash else None
     return render("me/index.html", memberships=_memberships(),
                   sessions=sessions_of(current_user, today_in("Europe/Paris")), module_status_labels=MODULE_STATUS_LABELS,
-                  feed_url=feed_url, feed_form=EmptyForm())
+                  feed_on=bool(current_user.calendar_token_hash), feed_url=feed_url, feed_form=EmptyForm())
 
 
 @bp.post("/calendar-feed")
 def create_feed():
     if EmptyForm().validate_on_submit():
-        feed.new_token(current_user)
+        session["new_feed_url"] = external_url("feeds.calendar", token=feed.new_token(current_user))
         flash(_("Votre adresse d’agenda est prête. Toute adresse précédente ne fonctionne plus."), "success")
     return redirect(url_for("me.index") + "#feed-title")
 
@@ -45,6 +46,7 @@ def create_feed():
 def revoke_feed():
     if EmptyForm().validate_on_submit():
         feed.revoke(current_user)
+        session.pop("new_feed_url", None)
         flash(_("Votre agenda n’est plus partagé : l’adresse ne fonctionne plus."), "success")
     return redirect(url_for("me.index") + "#feed-title")
 

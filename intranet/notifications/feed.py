@@ -1,9 +1,11 @@
 """The volunteers' private calendar feed: /feeds/<token>.ics, readable by a phone's calendar without signing in.
 
 The token is the key: created and revoked by its owner in /me, it shows their own sessions only,
-with the beneficiaries' first names and nothing else about them.
+with the beneficiaries' first names and nothing else about them. Only its digest is stored, so the
+address is shown once, when it is made.
 """
 
+import hashlib
 import secrets
 from datetime import timedelta
 
@@ -23,16 +25,21 @@ bp = Blueprint("feeds", __name__, url_prefix="/feeds")
 PAST, AHEAD = timedelta(days=30), timedelta(days=90)
 
 
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 def new_token(user: User) -> str:
-    """Give the person a new feed address; the previous one stops working."""
-    user.calendar_token = secrets.token_urlsafe(32)
+    """Give the person a new feed token (returned, never stored); the previous one stops working."""
+    token = secrets.token_urlsafe(32)
+    user.calendar_token_hash = token_digest(token)
     db.session.commit()
-    return user.calendar_token
+    return token
 
 
 def revoke(user: User) -> None:
     """Switch the person's feed off."""
-    user.calendar_token = None
+    user.calendar_token_hash = None
     db.session.commit()
 
 
@@ -74,8 +81,8 @@ def events_of(user: User, now=None) -> list[dict]:
 
 @bp.get("/<token>.ics")
 def calendar(token: str):
-    user = db.session.scalar(select(User).where(User.calendar_token == token, User.active.is_(True))) \
-        if len(token) >= 32 else None
+    user = db.session.scalar(select(User).where(User.calendar_token_hash == token_digest(token),
+                                                User.active.is_(True))) if 32 <= len(token) <= 128 else None
     if user is None:
         abort(404)
     body = ics.feed(f"Tremplin — {user.name}", events_of(user))

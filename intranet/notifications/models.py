@@ -33,6 +33,10 @@ class OutboxMessage(db.Model):
     subject: Mapped[str] = mapped_column(String(255))
     text_body: Mapped[str] = mapped_column(Text)
     html_body: Mapped[str] = mapped_column(Text)
+    # Subject and bodies are stored with their personal links (reset, invitation, booking…) masked, so
+    # the mailbox proves what was sent without handing out the keys. The links themselves ({masked:
+    # link}, JSON) are kept only while the message is pending, to put back when it is sent; then erased.
+    secret_links: Mapped[str] = mapped_column(Text, default="", server_default="")
     status: Mapped[str] = mapped_column(String(10), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")

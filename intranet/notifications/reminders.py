@@ -93,5 +93,5 @@ def cancel(appointment: Appointment, beneficiary_id: int | None = None) -> None:
                                         OutboxMessage.kind.in_(KINDS), OutboxMessage.status == "pending")
     if beneficiary_id is not None:
         query = query.where(OutboxMessage.beneficiary_id == beneficiary_id)
-    db.session.execute(query.values(status="cancelled", next_attempt_at=None)
+    db.session.execute(query.values(status="cancelled", next_attempt_at=None, secret_links="")
                        .execution_options(synchronize_session="fetch"))

@@ -1,7 +1,9 @@
 """Queue e-mails in the outbox and deliver them over SMTP."""
 
 import contextlib
+import json
 import logging
+import re
 import smtplib
 import time
 from datetime import datetime, timedelta
@@ -10,13 +12,14 @@ from email.utils import parseaddr
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_mail import Connection, Message
-from jinja2_fragments.flask import render_block
 from sqlalchemy import event, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from intranet.clock import utcnow
 from intranet.extensions import db
 from intranet.notifications.models import OutboxMessage
+from intranet.rendering import render_text_block
+from intranet.urls import mask_secret_links, unmask
 
 log = logging.getLogger(__name__)
 _outbox = OutboxMessage.__table__
@@ -50,7 +53,9 @@ def queue_mail(
     """Add a message to the outbox; it is sent once the surrounding transaction commits.
 
     `template` names `templates/emails/<template>.html`, whose blocks `subject`, `text`
-    and `html` give the three parts. A message whose `key` already exists is not added twice.
+    and `html` give the three parts (subject and text as plain text, not HTML-escaped). Personal
+    links are stored masked, the links themselves only until the message is sent. A message whose
+    `key` already exists is not added twice.
     """
     if key is not None:
         existing = db.session.scalar(select(OutboxMessage).where(OutboxMessage.key == key))
@@ -58,6 +63,10 @@ def queue_mail(
             return existing
     name = f"emails/{template}.html"
     with force_locale(locale):
+        (subject, text_body, html_body), secret_links = mask_secret_links([
+            " ".join(render_text_block(name, "subject", **context).split()),
+            render_text_block(name, "text", **context).strip() + "\n",
+            render_template(name, **context)])
         message = OutboxMessage(
             association_id=association_id,
             beneficiary_id=beneficiary_id,
@@ -67,9 +76,10 @@ def queue_mail(
             key=key,
             kind=kind,
             to_address=to,
-            subject=render_block(name, "subject", **context).strip(),
-            text_body=render_block(name, "text", **context).strip() + "\n",
-            html_body=render_template(name, **context),
+            subject=subject[:255],
+            text_body=text_body,
+            html_body=html_body,
+            secret_links=json.dumps(secret_links) if secret_links else "",
             # the commit hands it to a worker, the tick if that failed; a reminder waits for its time
             next_attempt_at=due_at or utcnow() + LEASE,
         )
@@ -77,7 +87,7 @@ def queue_mail(
         from intranet.network.models import Association
 
         association = db.session.get(Association, association_id)
-        message.sender, message.reply_to = association.mail_sender_name, association.mail_reply_to
+        message.sender, message.reply_to = clean_sender_name(association.mail_sender_name), association.mail_reply_to
     db.session.add(message)
     db.session.flush()
     if due_at is None or due_at <= utcnow():
@@ -102,7 +112,8 @@ def deliver_batch(message_ids: list[int]) -> list[str]:
     """
     results = dict.fromkeys(message_ids, "skipped")
     columns = (OutboxMessage.id, OutboxMessage.to_address, OutboxMessage.subject, OutboxMessage.text_body,
-               OutboxMessage.html_body, OutboxMessage.ics, OutboxMessage.sender, OutboxMessage.reply_to)
+               OutboxMessage.html_body, OutboxMessage.ics, OutboxMessage.sender, OutboxMessage.reply_to,
+               OutboxMessage.secret_links)
     now = utcnow()
     pending = db.session.execute(
         select(*columns).where(OutboxMessage.id.in_(message_ids), OutboxMessage.status == "pending",
@@ -129,7 +140,7 @@ def hand_out_due_mail(now: datetime) -> int:
     too_old = pending.where(func.coalesce(OutboxMessage.due_at, OutboxMessage.created_at) <= now - GIVE_UP_AFTER)
     db.session.execute(
         update(OutboxMessage).where(OutboxMessage.id.in_(too_old.scalar_subquery()))
-        .values(status="failed", next_attempt_at=None,
+        .values(status="failed", next_attempt_at=None, secret_links="",
                 last_error=func.coalesce(func.nullif(OutboxMessage.last_error, ""), "non envoyé en 24 h"))
         .execution_options(synchronize_session=False)
     )
@@ -147,8 +158,9 @@ def hand_out_due_mail(now: datetime) -> int:
 def _deliver(row, connection: "_SMTPConnection") -> str:
     # Rendered before locking, so the lock (the whole database, on SQLite) is held only while sending;
     # Core statements rather than ORM objects, as this runs for every message of a mass mailing.
-    email = _Email(subject=row.subject, recipients=[row.to_address], body=row.text_body, html=row.html_body,
-                   sender=_sender(row.sender), reply_to=row.reply_to or None)
+    subject, text_body, html_body = as_sent(row)
+    email = _Email(subject=subject, recipients=[row.to_address], body=text_body, html=html_body,
+                   sender=_sender(row.sender), reply_to=_reply_to(row.reply_to))
     if row.ics:
         method = "CANCEL" if "METHOD:CANCEL" in row.ics else "REQUEST"
         email.attach("rendez-vous.ics", f"text/calendar; method={method}; charset=UTF-8", row.ics.encode())
@@ -176,17 +188,54 @@ def _deliver(row, connection: "_SMTPConnection") -> str:
         changes = {"status": "sent", "sent_at": utcnow(), "last_error": ""}
     if changes.get("status") == "failed":
         changes["next_attempt_at"] = None
+    if "status" in changes:
+        changes["secret_links"] = ""  # sent or given up: the personal links are of no more use here
     db.session.execute(update(_outbox).where(_outbox.c.id == message_id).values(attempts=attempts, **changes))
     db.session.commit()
     return changes.get("status", "pending")
 
 
-def _sender(name: str):
-    """The configured sender address, under the association's name when it has one."""
+def as_sent(message) -> tuple[str, str, str]:
+    """Subject, text and HTML of a message (or outbox row) as sent: personal links put back while they are kept."""
+    links = json.loads(message.secret_links) if message.secret_links else {}
+    return unmask(message.subject, links), unmask(message.text_body, links), unmask(message.html_body, links)
+
+
+def shows_live_links() -> bool:
+    """Whether the local mailbox shows personal links: only when it stands in for delivery, never in production."""
+    return not smtp_configured() and current_app.config["APP_ENV"] != "production"
+
+
+# What an association's sender name may hold: letters, digits, spaces and . ' ’ - &
+_SENDER_NAME_CHARACTER = re.compile(r"[^\W_]|[ .'’&-]")
+SENDER_NAME_MAX = 80
+
+
+def clean_sender_name(name: str) -> str:
+    """A plain display name made of `name`'s allowed characters; never an address, quotes or a new line."""
+    kept = "".join(c if _SENDER_NAME_CHARACTER.fullmatch(c) else " " if c.isspace() else "" for c in name or "")
+    return " ".join(kept.split())[:SENDER_NAME_MAX].strip()
+
+
+def _sender(name: str) -> str | tuple[str, str]:
+    """The platform's sender address, under the association's name when it has a usable one.
+
+    Flask-Mail encodes the pair with `email.utils.formataddr`: the name is quoted or encoded, never
+    read as an address, and the address is always the platform's.
+    """
     default = current_app.config["MAIL_DEFAULT_SENDER"]
+    name = clean_sender_name(name)
     if not name:
         return default
     return (name, parseaddr(default)[1])
+
+
+def _reply_to(address: str) -> str | None:
+    """The association's reply-to address when it is one plain address, else none (replies go to the sender)."""
+    address = (address or "").strip()
+    if not address or any(c in address for c in "\r\n,;<>\"") or parseaddr(address)[1] != address:
+        return None
+    return address
 
 
 class _Email(Message):

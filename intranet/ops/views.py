@@ -1,7 +1,9 @@
 """Health check for the load balancer and friendly error pages."""
 
 from flask import Blueprint, current_app, jsonify, render_template
+from flask_babel import gettext as _
 from sqlalchemy import text
+from werkzeug.exceptions import SecurityError
 
 from intranet.extensions import db
 
@@ -45,6 +47,8 @@ def register_error_pages(app) -> None:
 
 def _error_page(code: int):
     def handle(error):
+        if isinstance(error, SecurityError):  # a Host outside TRUSTED_HOSTS: no page (no link) can be built for it
+            return _("Adresse du site inconnue."), code, {"Content-Type": "text/plain; charset=utf-8"}
         if code == 500:
             db.session.rollback()
         return render_template("errors/error.html", code=code), code

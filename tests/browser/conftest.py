@@ -18,12 +18,19 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
 @pytest.fixture(scope="session")
-def live_server(app):
+def _served(app):
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
+
+
+@pytest.fixture
+def live_server(app, _served, monkeypatch):
+    """The app served on localhost; for the test's length, links in e-mails point to it (BASE_URL)."""
+    monkeypatch.setitem(app.config, "BASE_URL", _served)
+    return _served
 
 
 @pytest.fixture(scope="session")
