@@ -1,6 +1,7 @@
 """Configuration from environment variables, with embedded defaults for a newcomer."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -56,17 +57,30 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    # A signed-in session ends after this long without a request, and this long after sign-in anyway.
+    SESSION_IDLE_SECONDS = 2 * 3600
+    SESSION_MAX_SECONDS = 12 * 3600
+    PERMANENT_SESSION_LIFETIME = timedelta(seconds=SESSION_MAX_SECONDS)  # no cookie is accepted beyond it
 
     PASSWORD_HASH_METHOD = "scrypt"
     INVITATION_MAX_AGE = 7 * 24 * 3600
     PASSWORD_RESET_MAX_AGE = 3600
-    # Failed sign-ins: after LOGIN_SLOWDOWN_AFTER failures each attempt must wait longer,
-    # after LOGIN_LOCK_AFTER failures the account (or address) is refused for LOGIN_LOCK_SECONDS.
+    # Failed sign-ins to one account from one address: after LOGIN_SLOWDOWN_AFTER failures each
+    # attempt must wait longer, after LOGIN_LOCK_AFTER failures that pair is refused for
+    # LOGIN_LOCK_SECONDS. The account from every address together is only slowed down (after
+    # LOGIN_ACCOUNT_SLOWDOWN_AFTER failures, LOGIN_ACCOUNT_MAX_WAIT seconds at most), so nobody can
+    # lock its owner out; one address failing LOGIN_IP_LOCK_AFTER times on any accounts is refused.
     LOGIN_WINDOW_SECONDS = 15 * 60
     LOGIN_SLOWDOWN_AFTER = 3
     LOGIN_LOCK_AFTER = 10
+    LOGIN_ACCOUNT_SLOWDOWN_AFTER = 5
+    LOGIN_ACCOUNT_MAX_WAIT = 15
     LOGIN_IP_LOCK_AFTER = 30
     LOGIN_LOCK_SECONDS = 15 * 60
+    # "Forgotten password": at most this many mails an hour to one address, requests from one client.
+    PASSWORD_RESET_WINDOW_SECONDS = 3600
+    PASSWORD_RESET_PER_ADDRESS = 3
+    PASSWORD_RESET_PER_CLIENT = 10
 
     PAGE_SIZE = 25
     # Production runs behind a reverse proxy that sets X-Forwarded-* headers.

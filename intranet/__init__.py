@@ -55,13 +55,9 @@ def _init_extensions(app: Flask) -> None:
 
     @login.user_loader
     def load_user(session_id: str):
-        from intranet.auth.models import User, session_fingerprint
+        from intranet.auth.sessions import load_user
 
-        user_id, _, fingerprint = session_id.partition(".")
-        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-        if user is None or session_fingerprint(user.password_hash) != fingerprint:
-            return None
-        return user
+        return load_user(session_id)
 
 
 def _select_locale() -> str | None:

@@ -58,7 +58,7 @@ def test_create_admin_makes_a_network_office_account(app, db):
 def test_create_admin_refuses_a_short_password(app, db):
     result = app.test_cli_runner().invoke(args=["create-admin", "--email", "c@r.test", "--name", "C",
                                                 "--password", "court"])
-    assert result.exit_code != 0 and "10 caractères" in result.output
+    assert result.exit_code != 0 and "12 caractères" in result.output
     assert db.session.scalar(select(func.count()).select_from(User)) == 0
 
 
