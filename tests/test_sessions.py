@@ -1,5 +1,7 @@
 """Signed-in sessions: ended everywhere at sign-out, limited in time, never cached."""
 
+import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -7,7 +9,7 @@ from flask_login.utils import encode_cookie
 
 from intranet.auth import services, sessions
 from intranet.clock import utcnow
-from tests.factories import PASSWORD, make_user
+from tests.factories import PASSWORD, make_association, make_membership, make_user
 
 
 def sign_in(client, email, password=PASSWORD):
@@ -118,3 +120,47 @@ def test_signing_in_gives_a_new_csrf_token(app, client, claire):
     with client.session_transaction() as session:
         after = session["csrf_token"]
     assert before and after and after != before
+
+
+# --- nothing personal kept by caches ------------------------------------------------
+
+
+def test_every_page_of_a_signed_in_person_says_no_store(app, client, login_as):
+    bordeaux = make_association("bordeaux")
+    login_as("admin", bordeaux)
+    pages = [rule for rule in app.url_map.iter_rules()
+             if "GET" in rule.methods and rule.endpoint != "static" and set(rule.arguments) <= {"slug"}]
+    assert len(pages) > 15
+    for rule in pages:
+        path = rule.build({"slug": "bordeaux"})[1] if rule.arguments else rule.rule
+        response = client.get(path)
+        assert response.headers.get("Cache-Control") == "no-store", (path, response.status_code)
+
+
+def test_a_volunteers_pages_say_no_store(client, login_as):
+    login_as("volunteer")
+    assert client.get("/me/").headers["Cache-Control"] == "no-store"
+
+
+def test_token_pages_say_no_store_even_signed_out(client, db):
+    user = make_user()
+    token = services.make_token(user, services.PASSWORD_RESET)
+    assert client.get(f"/reset/{token}").headers["Cache-Control"] == "no-store"
+    assert client.get("/p/not-a-real-token/").headers["Cache-Control"] == "no-store"
+
+
+def test_static_files_keep_their_caching(client, login_as):
+    login_as("network")
+    response = client.get("/static/app.css")
+    assert response.status_code == 200
+    assert "no-store" not in response.headers.get("Cache-Control", "")
+
+
+def test_htmx_keeps_no_copy_of_pages_in_the_browser(client, login_as):
+    member = make_membership(make_association("bordeaux"), "staff")
+    with client.session_transaction() as session:
+        session.update(sessions.signed_in_state(member.user))
+    html = client.get("/a/bordeaux/").get_data(as_text=True)
+    config = json.loads(re.search(r"<meta name=\"htmx-config\" content='([^']+)'>", html).group(1))
+    assert config["historyCacheSize"] == 0
+    assert config["refreshOnHistoryMiss"] is True

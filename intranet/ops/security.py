@@ -2,6 +2,7 @@
 
 from flask import request
 from flask.sessions import SecureCookieSessionInterface
+from flask_login import current_user
 
 CSP = "; ".join([
     "default-src 'self'",
@@ -25,7 +26,16 @@ def add_security_headers(response):
     response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    if _is_private():
+        # Personal pages and token pages stay out of every cache, the browser's back-forward cache included.
+        response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _is_private() -> bool:
+    if request.endpoint == "static":
+        return False
+    return "token" in (request.view_args or {}) or current_user.is_authenticated
 
 
 class SessionInterface(SecureCookieSessionInterface):
