@@ -5,6 +5,7 @@ from datetime import timedelta
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
+# A published key, refused in production like an empty one (older setups copied it from here).
 DEFAULT_SECRET_KEY = "dev-only-not-secret"
 
 
@@ -27,7 +28,10 @@ class Config:
     """Settings read from the environment; every one has a default that works locally."""
 
     APP_ENV = os.environ.get("APP_ENV", "development")
-    SECRET_KEY = os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY)
+    # Without it, development reads (or creates once) a random key in instance/secret_key;
+    # production refuses to start.
+    SECRET_KEY = os.environ.get("SECRET_KEY", "")
+    INSTANCE_PATH: str | None = None  # Flask's default: instance/ beside the code
     SQLALCHEMY_DATABASE_URI = _database_url()
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     REDIS_URL = os.environ.get("REDIS_URL", "")

@@ -8,14 +8,18 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import DEFAULT_SECRET_KEY, Config
 from intranet.extensions import babel, csrf, db, htmx, login, mail, migrate
+from intranet.ops.security import instance_secret_key
 
 
 def create_app(config: type[Config] = Config) -> Flask:
     """Build the application with the given configuration class."""
-    app = Flask(__name__, template_folder="../templates", static_folder="../static", instance_relative_config=True)
+    app = Flask(__name__, template_folder="../templates", static_folder="../static", instance_relative_config=True,
+                instance_path=getattr(config, "INSTANCE_PATH", None))
     app.config.from_object(config)
-    if app.config["APP_ENV"] == "production" and app.config["SECRET_KEY"] == DEFAULT_SECRET_KEY:
-        raise RuntimeError("SECRET_KEY must be set in production (APP_ENV=production).")
+    if app.config["SECRET_KEY"] in ("", None, DEFAULT_SECRET_KEY):
+        if app.config["APP_ENV"] == "production":
+            raise RuntimeError("SECRET_KEY must be set in production (APP_ENV=production).")
+        app.config["SECRET_KEY"] = instance_secret_key(app.instance_path)
     if app.config["PROXY_FIX"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):

@@ -8,6 +8,7 @@ from intranet import create_app
 from intranet.auth.models import User
 from intranet.members.models import Membership
 from intranet.network.models import Association
+from intranet.ops.security import instance_secret_key
 from tests.factories import make_association
 
 
@@ -45,6 +46,38 @@ def test_production_refuses_the_default_secret_key():
 
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
         create_app(Production)
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    class Production(Config):
+        APP_ENV, SECRET_KEY = "production", ""
+
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app(Production)
+
+
+def test_without_a_secret_key_an_installation_makes_its_own_once(tmp_path):
+    class Development(Config):
+        APP_ENV, SECRET_KEY, REDIS_URL = "development", "", ""
+        INSTANCE_PATH = str(tmp_path / "instance")
+        SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path / 'dev.sqlite3'}"
+
+    first = create_app(Development).config["SECRET_KEY"]
+    key_file = tmp_path / "instance" / "secret_key"
+    assert key_file.read_text().strip() == first
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert len(first) == 64 and first != DEFAULT_SECRET_KEY
+    assert create_app(Development).config["SECRET_KEY"] == first  # the next start reuses it
+    assert [p.name for p in key_file.parent.iterdir()] == ["secret_key"]
+
+
+def test_another_installation_gets_another_key(tmp_path):
+    keys = [instance_secret_key(str(tmp_path / name)) for name in ("one", "two")]
+    assert keys[0] != keys[1]
+
+
+def test_the_tests_keep_their_fixed_key(app):
+    assert app.config["SECRET_KEY"] == "test-secret"
 
 
 def test_create_admin_makes_a_network_office_account(app, db):
