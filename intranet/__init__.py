@@ -8,6 +8,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import DEFAULT_SECRET_KEY, Config
 from intranet.extensions import babel, csrf, db, htmx, login, mail, migrate
+from intranet.ops.logs import install_token_log_filter
 from intranet.ops.security import instance_secret_key
 
 
@@ -35,6 +36,7 @@ def create_app(config: type[Config] = Config) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
     _init_request_hooks(app)
+    install_token_log_filter(app)
     return app
 
 
