@@ -42,10 +42,9 @@ def end_everywhere(user: User) -> None:
 
 
 def sign_out(user) -> None:
-    """End this session and every other session of the person (a stolen cookie stops working too)."""
+    """End this session and every other session of the person (a stolen cookie stops working too); the caller commits."""
     if user.is_authenticated:
         end_everywhere(user)
-        db.session.commit()
     logout_user()
     session.clear()
 

@@ -56,6 +56,7 @@ def login():
 def logout():
     if EmptyForm().validate_on_submit():
         sessions.sign_out(current_user)
+        db.session.commit()
         flash(_("Vous êtes déconnecté·e."), "info")
     return redirect(url_for("auth.login"))
 
