@@ -59,11 +59,12 @@ def _init_extensions(app: Flask) -> None:
     app.session_interface = SessionInterface()
     app.extensions["jobs"] = InProcessRunner()
 
-    @login.user_loader
-    def load_user(session_id: str):
-        from intranet.auth.sessions import load_user
+    from flask_login import user_logged_in
 
-        return load_user(session_id)
+    from intranet.auth.sessions import load_user, on_sign_in
+
+    login.user_loader(load_user)
+    user_logged_in.connect(on_sign_in, app)
 
 
 def _select_locale() -> str | None:

@@ -29,10 +29,15 @@ def signed_in_state(user: User) -> dict:
 
 
 def start(user: User) -> None:
-    """Sign `user` in on a brand-new session: nothing of the previous one is kept, its CSRF token included."""
+    """Sign `user` in on a brand-new session: nothing of the previous one is kept."""
     session.clear()
-    g.pop("csrf_token", None)  # Flask-WTF's per-request copy of the old token
     login_user(user)
+
+
+def on_sign_in(sender, user: User, **extra) -> None:
+    """On every sign-in (Flask-Login's `user_logged_in`): a new CSRF token, and the session's clocks start."""
+    session.pop("csrf_token", None)
+    g.pop("csrf_token", None)  # Flask-WTF's per-request copy of the old token
     session.update({STARTED: _now(), SEEN: _now()})
 
 
