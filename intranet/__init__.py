@@ -41,7 +41,10 @@ def create_app(config: type[Config] = Config) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
+    from flask_login import user_logged_in
+
     from intranet import models  # noqa: F401  (every model known to Alembic and the mapper)
+    from intranet.auth.sessions import load_user, on_sign_in
     from intranet.jobs import InProcessRunner
     from intranet.ops.security import SessionInterface
 
@@ -58,10 +61,6 @@ def _init_extensions(app: Flask) -> None:
                    default_translation_directories=str(app.root_path + "/../translations"))
     app.session_interface = SessionInterface()
     app.extensions["jobs"] = InProcessRunner()
-
-    from flask_login import user_logged_in
-
-    from intranet.auth.sessions import load_user, on_sign_in
 
     login.user_loader(load_user)
     user_logged_in.connect(on_sign_in, app)
