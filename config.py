@@ -1,9 +1,11 @@
 """Configuration from environment variables, with embedded defaults for a newcomer."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
+# A published key, refused in production like an empty one (older setups copied it from here).
 DEFAULT_SECRET_KEY = "dev-only-not-secret"
 
 
@@ -31,7 +33,10 @@ class Config:
     """Settings read from the environment; every one has a default that works locally."""
 
     APP_ENV = os.environ.get("APP_ENV", "development")
-    SECRET_KEY = os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY)
+    # Without it, development reads (or creates once) a random key in instance/secret_key;
+    # production refuses to start.
+    SECRET_KEY = os.environ.get("SECRET_KEY", "")
+    INSTANCE_PATH: str | None = None  # Flask's default: instance/ beside the code
     SQLALCHEMY_DATABASE_URI = _database_url()
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -65,17 +70,30 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    # A signed-in session ends after this long without a request, and this long after sign-in anyway.
+    SESSION_IDLE_SECONDS = 2 * 3600
+    SESSION_MAX_SECONDS = 12 * 3600
+    PERMANENT_SESSION_LIFETIME = timedelta(seconds=SESSION_MAX_SECONDS)  # no cookie is accepted beyond it
 
     PASSWORD_HASH_METHOD = "scrypt"
     INVITATION_MAX_AGE = 7 * 24 * 3600
     PASSWORD_RESET_MAX_AGE = 3600
-    # Failed sign-ins: after LOGIN_SLOWDOWN_AFTER failures each attempt must wait longer,
-    # after LOGIN_LOCK_AFTER failures the account (or address) is refused for LOGIN_LOCK_SECONDS.
+    # Failed sign-ins to one account from one address: after LOGIN_SLOWDOWN_AFTER failures each
+    # attempt must wait longer, after LOGIN_LOCK_AFTER failures that pair is refused for
+    # LOGIN_LOCK_SECONDS. The account from every address together is only slowed down (after
+    # LOGIN_ACCOUNT_SLOWDOWN_AFTER failures, LOGIN_ACCOUNT_MAX_WAIT seconds at most), so nobody can
+    # lock its owner out; one address failing LOGIN_IP_LOCK_AFTER times on any accounts is refused.
     LOGIN_WINDOW_SECONDS = 15 * 60
     LOGIN_SLOWDOWN_AFTER = 3
     LOGIN_LOCK_AFTER = 10
+    LOGIN_ACCOUNT_SLOWDOWN_AFTER = 5
+    LOGIN_ACCOUNT_MAX_WAIT = 15
     LOGIN_IP_LOCK_AFTER = 30
     LOGIN_LOCK_SECONDS = 15 * 60
+    # "Forgotten password": at most this many mails an hour to one address, requests from one client.
+    PASSWORD_RESET_WINDOW_SECONDS = 3600
+    PASSWORD_RESET_PER_ADDRESS = 3
+    PASSWORD_RESET_PER_CLIENT = 10
 
     PAGE_SIZE = 25
     # Production runs behind a reverse proxy: trust the X-Forwarded-For / X-Forwarded-Proto values

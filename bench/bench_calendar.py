@@ -37,6 +37,7 @@ from config import TestConfig, _database_url
 from intranet import create_app
 from intranet.auth.models import User
 from intranet.auth.services import hash_password
+from intranet.auth.sessions import signed_in_state
 from intranet.beneficiaries.models import Beneficiary
 from intranet.calendar.models import Appointment, Availability, Resource, Seat
 from intranet.clock import to_utc
@@ -162,8 +163,7 @@ def _target(url: str, weeks: int) -> Iterator[Target]:
             engine = db.engine
         client = app.test_client()
         with client.session_transaction() as session:
-            session["_user_id"] = staff
-            session["_fresh"] = True
+            session.update(staff)
         yield Target(app, engine, client)
     finally:
         with app.app_context():
@@ -178,10 +178,10 @@ def _postgresql() -> bool:
 # --- data ------------------------------------------------------------------------------------------
 
 
-def _people() -> tuple[str, list[Rows]]:
+def _people() -> tuple[dict, list[Rows]]:
     """Both associations with their members, rooms and beneficiaries.
 
-    Return the session id of the main association's staff member who signs in, and each association's rows.
+    Return the session of the main association’s staff member, signed in, and each association’s rows.
     """
     now = datetime.now(UTC)
     result = []
@@ -227,7 +227,7 @@ def _people() -> tuple[str, list[Rows]]:
     db.session.flush()
     db.session.add(Membership(association_id=result[0].association_id, user_id=staff.id, role="staff"))
     db.session.commit()
-    return staff.get_id(), result
+    return signed_in_state(staff), result
 
 
 def _load_weeks(weeks: range, spaces: list[Rows]) -> None:

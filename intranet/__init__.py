@@ -10,14 +10,19 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import DEFAULT_SECRET_KEY, Config
 from intranet.extensions import babel, csrf, db, htmx, login, mail, migrate
+from intranet.ops.logs import install_token_log_filter
+from intranet.ops.security import instance_secret_key
 
 
 def create_app(config: type[Config] = Config) -> Flask:
     """Build the application with the given configuration class."""
-    app = Flask(__name__, template_folder="../templates", static_folder="../static", instance_relative_config=True)
+    app = Flask(__name__, template_folder="../templates", static_folder="../static", instance_relative_config=True,
+                instance_path=getattr(config, "INSTANCE_PATH", None))
     app.config.from_object(config)
-    if app.config["APP_ENV"] == "production" and app.config["SECRET_KEY"] == DEFAULT_SECRET_KEY:
-        raise RuntimeError("SECRET_KEY must be set in production (APP_ENV=production).")
+    if app.config["SECRET_KEY"] in ("", None, DEFAULT_SECRET_KEY):
+        if app.config["APP_ENV"] == "production":
+            raise RuntimeError("SECRET_KEY must be set in production (APP_ENV=production).")
+        app.config["SECRET_KEY"] = instance_secret_key(app.instance_path)
     _settle_site_address(app)
     if app.config["PROXY_FIX"]:
         # The proxy's X-Forwarded-Host is not trusted: the Host header is checked against TRUSTED_HOSTS,
@@ -37,6 +42,7 @@ def create_app(config: type[Config] = Config) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
     _init_request_hooks(app)
+    install_token_log_filter(app)
     return app
 
 
@@ -58,7 +64,10 @@ def _settle_site_address(app: Flask) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
+    from flask_login import user_logged_in
+
     from intranet import models  # noqa: F401  (every model known to Alembic and the mapper)
+    from intranet.auth.sessions import load_user, on_sign_in
     from intranet.jobs import InProcessRunner
     from intranet.ops.security import SessionInterface
 
@@ -76,15 +85,8 @@ def _init_extensions(app: Flask) -> None:
     app.session_interface = SessionInterface()
     app.extensions["jobs"] = InProcessRunner()
 
-    @login.user_loader
-    def load_user(session_id: str):
-        from intranet.auth.models import User, session_fingerprint
-
-        user_id, _, fingerprint = session_id.partition(".")
-        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-        if user is None or session_fingerprint(user.password_hash) != fingerprint:
-            return None
-        return user
+    login.user_loader(load_user)
+    user_logged_in.connect(on_sign_in, app)
 
 
 def _select_locale() -> str | None:

@@ -1,7 +1,7 @@
 """Every model, imported once so the mapper and Alembic know the whole schema."""
 
 from intranet.audit.models import AuditEntry
-from intranet.auth.models import LoginAttempt, User
+from intranet.auth.models import LoginAttempt, PasswordResetRequest, User
 from intranet.beneficiaries.models import Beneficiary, Commune
 from intranet.calendar.models import Absence, Appointment, AppointmentEvent, Availability, BookingLink, Resource, Seat
 from intranet.journeys.models import Journey, JourneyModule
@@ -12,4 +12,4 @@ from intranet.programs.models import Module, ModuleAdaptation, Program, ProgramO
 
 __all__ = ["Absence", "Appointment", "AppointmentEvent", "Association", "AuditEntry", "Availability", "Beneficiary",
            "BookingLink", "Commune", "Journey", "JourneyModule", "LoginAttempt", "Membership", "Module",
-           "ModuleAdaptation", "OutboxMessage", "Program", "ProgramOffer", "Resource", "Seat", "User"]
+           "ModuleAdaptation", "OutboxMessage", "PasswordResetRequest", "Program", "ProgramOffer", "Resource", "Seat", "User"]

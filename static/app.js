@@ -1,6 +1,10 @@
 // Progressive enhancement for htmx swaps: announce what changed and put focus where it belongs.
 document.documentElement.classList.add("js");
 
+// Pages hold personal data: htmx keeps no copy of them (historyCacheSize is 0 in base.html, and
+// going back reloads from the server); drop any copy an older version of the page left behind.
+try { window.sessionStorage.removeItem("htmx-history-cache"); } catch (e) { /* storage disabled */ }
+
 (function () {
   function announce(text) {
     var region = document.getElementById("live-status");

@@ -21,6 +21,7 @@ from sqlalchemy import event, text
 
 from config import TestConfig, _database_url
 from intranet import create_app
+from intranet.auth.sessions import signed_in_state
 from intranet.extensions import db as _db
 from tests import factories
 from tests.mailsink import MailSink
@@ -164,8 +165,7 @@ def login_as(client):
         if role != "network":
             factories.make_membership(association or factories.make_association(), role, user)
         with client.session_transaction() as session:
-            session["_user_id"] = user.get_id()
-            session["_fresh"] = True
+            session.update(signed_in_state(user))
         return user
 
     return sign_in

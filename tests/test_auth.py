@@ -6,6 +6,7 @@ import pytest
 
 from intranet.auth import services
 from intranet.auth.models import LoginAttempt
+from intranet.auth.sessions import signed_in_state
 from intranet.clock import utcnow
 from tests.factories import PASSWORD, make_association, make_membership, make_user
 
@@ -117,6 +118,44 @@ def test_one_address_trying_many_accounts_is_slowed_down(client, db):
     assert sign_in(client, "claire@exemple.test").status_code == 429
 
 
+def _failures(email, ip, count, seconds_ago):
+    at = utcnow() - timedelta(seconds=seconds_ago)
+    return [LoginAttempt(email=email, ip=ip, at=at) for _ in range(count)]
+
+
+STRANGER = {"REMOTE_ADDR": "203.0.113.9"}
+
+
+def test_a_strangers_failures_do_not_lock_the_owner_out(client, db):
+    make_user("claire@exemple.test")
+    db.session.add_all(_failures("claire@exemple.test", STRANGER["REMOTE_ADDR"], 12, seconds_ago=20))
+    db.session.commit()
+    assert sign_in(client, "claire@exemple.test", environ_base=STRANGER).status_code == 429  # the stranger is locked
+    assert sign_in(client, "claire@exemple.test").status_code == 302  # the owner, from elsewhere, is not
+
+
+def test_failures_from_many_addresses_only_slow_an_account_down_a_little(app, db):
+    for n in range(40):
+        db.session.add_all(_failures("claire@exemple.test", f"198.51.100.{n}", 1, seconds_ago=0))
+    db.session.commit()
+    wait = services.throttle_wait("claire@exemple.test", "192.0.2.1")
+    assert 0 < wait <= app.config["LOGIN_ACCOUNT_MAX_WAIT"]
+
+
+def test_unknown_addresses_cost_a_hash_check_of_the_configured_method(app, db, monkeypatch):
+    checked = []
+    monkeypatch.setattr(services, "check_password_hash",
+                        lambda hashed, password: checked.append(hashed.split(":")[0]) or False)
+    make_user("inactive@exemple.test", active=False)
+    app.config["PASSWORD_HASH_METHOD"] = "scrypt"
+    try:
+        services.authenticate("nobody@exemple.test", PASSWORD, "127.0.0.1")
+        services.authenticate("inactive@exemple.test", PASSWORD, "127.0.0.1")
+    finally:
+        app.config["PASSWORD_HASH_METHOD"] = "pbkdf2:sha256:1000"
+    assert checked == ["scrypt", "pbkdf2"]  # the unknown address: scrypt, like real ones; the inactive: its own
+
+
 # --- password links -----------------------------------------------------------------
 
 
@@ -127,6 +166,34 @@ def test_forgot_password_answers_the_same_for_unknown_addresses(client, sent_mai
     assert known.get_data(as_text=True).count("Si un compte existe") == 1
     assert unknown.get_data(as_text=True).count("Si un compte existe") == 1
     assert len(sent_mail("claire@exemple.test")) == 1
+
+
+def _reset_mails(db, address):
+    from sqlalchemy import func, select
+
+    from intranet.notifications.models import OutboxMessage
+
+    return db.session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.to_address == address))
+
+
+def test_forgot_password_mails_one_address_three_times_an_hour_at_most(client, db):
+    make_user("claire@exemple.test")
+    for n in range(5):
+        response = client.post("/forgot-password", data={"email": "claire@exemple.test"}, follow_redirects=True,
+                               environ_base={"REMOTE_ADDR": f"198.51.100.{n}"})
+        assert "Si un compte existe" in response.get_data(as_text=True)
+    assert _reset_mails(db, "claire@exemple.test") == 3
+
+
+def test_forgot_password_limits_one_client_asking_for_many_addresses(client, db):
+    make_user("claire@exemple.test")
+    for n in range(10):
+        client.post("/forgot-password", data={"email": f"inconnu{n}@exemple.test"})
+    response = client.post("/forgot-password", data={"email": "claire@exemple.test"}, follow_redirects=True)
+    assert "Si un compte existe" in response.get_data(as_text=True)  # the same answer, and no mail
+    assert _reset_mails(db, "claire@exemple.test") == 0
+    client.post("/forgot-password", data={"email": "claire@exemple.test"}, environ_base={"REMOTE_ADDR": "192.0.2.7"})
+    assert _reset_mails(db, "claire@exemple.test") == 1
 
 
 def test_forgot_password_explains_a_malformed_address(client):
@@ -186,7 +253,7 @@ def test_changing_the_password_signs_out_other_sessions(app, client, login_as):
     user = login_as("network")
     other = app.test_client()
     with other.session_transaction() as session:
-        session["_user_id"] = user.get_id()
+        session.update(signed_in_state(user))
     assert other.get("/network/").status_code == 200
     response = client.post("/account/password", data={"current": PASSWORD, "password": "un nouveau secret",
                                                       "confirm": "un nouveau secret"})

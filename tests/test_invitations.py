@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from intranet.auth.models import User
 from intranet.auth.services import check_password
+from intranet.auth.sessions import signed_in_state
 from intranet.extensions import db
 from intranet.journeys.services import coaches
 from intranet.members import services
@@ -39,8 +40,7 @@ def link(sent_mail, email="julien@exemple.test", index=-1) -> str:
 def signed_in(app, user):
     client = app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
-        session["_fresh"] = True
+        session.update(signed_in_state(user))
     return client
 
 

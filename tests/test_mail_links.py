@@ -13,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from config import TestConfig
 from intranet import create_app
 from intranet.auth import services as auth_services
+from intranet.auth.sessions import signed_in_state
 from intranet.calendar import selfbooking
 from intranet.clock import utcnow
 from intranet.extensions import db as _db
@@ -58,7 +59,7 @@ def _client_of(app, user=None, **request):
     client = app.test_client()
     if user is not None:
         with client.session_transaction(**request) as session:  # signed in on the host the requests go to
-            session["_user_id"], session["_fresh"] = user.get_id(), True
+            session.update(signed_in_state(user))
     return client
 
 

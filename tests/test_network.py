@@ -3,6 +3,7 @@
 import pytest
 from sqlalchemy import select
 
+from intranet.auth.sessions import signed_in_state
 from intranet.network import services
 from intranet.network.models import Association
 from tests.factories import make_association, make_membership
@@ -76,7 +77,7 @@ def test_closing_an_association_asks_first_then_locks_its_members_out(client, of
     assert association.active is False
     other = app.test_client()
     with other.session_transaction() as session:
-        session["_user_id"] = member.user.get_id()
+        session.update(signed_in_state(member.user))
     assert other.get("/a/tours/").status_code == 404
     client.post(f"/network/associations/{association.id}/reactivate")
     assert other.get("/a/tours/").status_code == 200

@@ -1,5 +1,7 @@
 """Operations: health check, commands, configuration, security headers, error pages."""
 
+import logging
+
 import pytest
 from sqlalchemy import func, select
 
@@ -8,6 +10,8 @@ from intranet import create_app
 from intranet.auth.models import User
 from intranet.members.models import Membership
 from intranet.network.models import Association
+from intranet.ops.logs import mask_tokens, token_patterns
+from intranet.ops.security import instance_secret_key
 from tests.factories import make_association
 
 
@@ -47,6 +51,79 @@ def test_production_refuses_the_default_secret_key():
         create_app(Production)
 
 
+def test_production_refuses_to_start_without_a_secret_key():
+    class Production(Config):
+        APP_ENV, SECRET_KEY = "production", ""
+
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app(Production)
+
+
+def test_without_a_secret_key_an_installation_makes_its_own_once(tmp_path):
+    class Development(Config):
+        APP_ENV, SECRET_KEY, REDIS_URL = "development", "", ""
+        INSTANCE_PATH = str(tmp_path / "instance")
+        SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path / 'dev.sqlite3'}"
+
+    first = create_app(Development).config["SECRET_KEY"]
+    key_file = tmp_path / "instance" / "secret_key"
+    assert key_file.read_text().strip() == first
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert len(first) == 64 and first != DEFAULT_SECRET_KEY
+    assert create_app(Development).config["SECRET_KEY"] == first  # the next start reuses it
+    assert [p.name for p in key_file.parent.iterdir()] == ["secret_key"]
+
+
+def test_another_installation_gets_another_key(tmp_path):
+    keys = [instance_secret_key(str(tmp_path / name)) for name in ("one", "two")]
+    assert keys[0] != keys[1]
+
+
+def test_the_tests_keep_their_fixed_key(app):
+    assert app.config["SECRET_KEY"] == "test-secret"
+
+
+# --- no link token in the logs ------------------------------------------------------
+
+
+def _sample_path(rule, token):
+    return rule.build({**dict.fromkeys(rule.arguments, 7), "token": token})[1]  # 7 suits ids and words alike
+
+
+def token_rules(app):
+    return [rule for rule in app.url_map.iter_rules() if "token" in rule.arguments]
+
+
+def test_every_token_route_is_masked_in_the_development_server_log(app, caplog):
+    rules = token_rules(app)
+    assert {r.endpoint for r in rules} >= {"auth.reset_password", "auth.accept_invitation", "feeds.calendar",
+                                           "followups_public.answer", "selfbooking.home"}
+    caplog.set_level(logging.INFO, logger="werkzeug")
+    for rule in rules:
+        path = _sample_path(rule, "S3cretT0ken.abc-_")
+        logging.getLogger("werkzeug").info('127.0.0.1 - - [02/Dec/2026 10:00:00] "%s" %s %s', f"GET {path} HTTP/1.1",
+                                           200, "-")
+    assert len(caplog.records) == len(rules)
+    assert all("S3cretT0ken" not in record.getMessage() and "***" in record.getMessage() for record in caplog.records)
+
+
+def test_tokens_are_masked_in_gunicorns_access_log_too(caplog):
+    caplog.set_level(logging.INFO, logger="gunicorn.access")
+    atoms = {"h": "192.0.2.1", "r": "GET /feeds/abcdefXYZ.ics HTTP/1.1", "s": "200",
+             "f": "https://tremplin.test/p/S3cretT0ken/slots?day=2026-12-03"}
+    logging.getLogger("gunicorn.access").info('%(h)s "%(r)s" %(s)s "%(f)s"', atoms)
+    assert caplog.records[-1].getMessage() == '192.0.2.1 "GET /feeds/***.ics HTTP/1.1" 200 "https://tremplin.test/p/***/slots?day=2026-12-03"'
+
+
+def test_query_tokens_are_masked_and_other_paths_left_alone(app):
+    patterns = token_patterns(app.url_map)
+    assert mask_tokens("GET /unsubscribe?id=3&token=abc123&x=1 HTTP/1.1", patterns) == (
+        "GET /unsubscribe?id=3&token=***&x=1 HTTP/1.1")
+    assert mask_tokens("GET /p/abc123 HTTP/1.1", patterns) == "GET /p/*** HTTP/1.1"
+    untouched = "GET /a/bordeaux/beneficiaries/12?page=2 HTTP/1.1"
+    assert mask_tokens(untouched, patterns) == untouched
+
+
 def test_create_admin_makes_a_network_office_account(app, db):
     result = app.test_cli_runner().invoke(args=["create-admin", "--email", "Chef@Reseau.test", "--name", "Chef",
                                                 "--password", "un secret solide"])
@@ -58,7 +135,7 @@ def test_create_admin_makes_a_network_office_account(app, db):
 def test_create_admin_refuses_a_short_password(app, db):
     result = app.test_cli_runner().invoke(args=["create-admin", "--email", "c@r.test", "--name", "C",
                                                 "--password", "court"])
-    assert result.exit_code != 0 and "10 caractères" in result.output
+    assert result.exit_code != 0 and "12 caractères" in result.output
     assert db.session.scalar(select(func.count()).select_from(User)) == 0
 
 

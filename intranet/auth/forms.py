@@ -3,11 +3,23 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, SelectMultipleField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from intranet.auth.services import MIN_PASSWORD_LENGTH
+from intranet.auth.services import min_password_length, password_problem
 from intranet.forms import EmailAddress
+
+
+class PasswordPolicy:
+    """Apply `auth.services.password_problem` to a new password; the form's `user` decides the length.
+
+    Any form where someone chooses a password uses it (with a `user` attribute on the form, or None).
+    """
+
+    def __call__(self, form, field):
+        problem = password_problem(field.data or "", getattr(form, "user", None))
+        if problem:
+            raise ValidationError(problem)
 
 
 class LoginForm(FlaskForm):
@@ -23,18 +35,22 @@ class ForgotPasswordForm(FlaskForm):
 
 
 class NewPasswordForm(FlaskForm):
+    """Choose a password, as `user` (an invitee, someone resetting theirs, the signed-in person)."""
+
     password = PasswordField(
         _l("Nouveau mot de passe"),
-        description=_l("Au moins %(n)d caractères.", n=MIN_PASSWORD_LENGTH),
-        validators=[
-            DataRequired(_l("Choisissez un mot de passe.")),
-            Length(min=MIN_PASSWORD_LENGTH, message=_l("Le mot de passe doit faire au moins %(n)d caractères.", n=MIN_PASSWORD_LENGTH)),
-        ],
+        validators=[DataRequired(_l("Choisissez un mot de passe.")), PasswordPolicy()],
     )
     confirm = PasswordField(
         _l("Confirmez le mot de passe"),
         validators=[DataRequired(_l("Confirmez le mot de passe.")), EqualTo("password", _l("Les deux mots de passe ne sont pas identiques."))],
     )
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.password.description = _l("Au moins %(n)d caractères ; les mots de passe trop répandus sont refusés.",
+                                       n=min_password_length(user))
 
 
 class AccountForm(FlaskForm):

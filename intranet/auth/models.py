@@ -34,6 +34,8 @@ class User(UserMixin, db.Model):
     calendar_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Part of every session's id: raising it (sign-out, new password) ends every open session at once.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     memberships: Mapped[list["Membership"]] = relationship(
         back_populates="user", order_by="Membership.id"
@@ -44,8 +46,8 @@ class User(UserMixin, db.Model):
         return self.active
 
     def get_id(self) -> str:
-        # The session names the password too, so changing it signs out every other session.
-        return f"{self.id}.{session_fingerprint(self.password_hash)}"
+        # The session names its version and the password: a sign-out or a new password ends every session.
+        return f"{self.id}.{self.session_version}.{session_fingerprint(self.password_hash)}"
 
     def __repr__(self) -> str:
         return f"<User {self.email}>"
@@ -63,4 +65,18 @@ class LoginAttempt(db.Model):
     __table_args__ = (
         Index("ix_login_attempt_email_at", "email", "at"),
         Index("ix_login_attempt_ip_at", "ip", "at"),
+    )
+
+
+class PasswordResetRequest(db.Model):
+    """One "forgotten password" request, kept a short while to limit the mails it can send."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    ip: Mapped[str] = mapped_column(String(45))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        Index("ix_password_reset_request_email_at", "email", "at"),
+        Index("ix_password_reset_request_ip_at", "ip", "at"),
     )

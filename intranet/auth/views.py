@@ -5,9 +5,9 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 
-from intranet.auth import services
+from intranet.auth import services, sessions
 from intranet.auth.forms import (
     AccountForm,
     ChangePasswordForm,
@@ -47,7 +47,7 @@ def login():
         elif result.user is None:
             error = _("Adresse e-mail ou mot de passe incorrect.")
         else:
-            login_user(result.user)
+            sessions.start(result.user)
             return redirect(_safe_next(request.args.get("next")))
         status = 429 if result.wait else 401
     return render_template("auth/login.html", form=form, error=error), status
@@ -56,7 +56,8 @@ def login():
 @bp.post("/logout")
 def logout():
     if EmptyForm().validate_on_submit():
-        logout_user()
+        sessions.sign_out(current_user)
+        db.session.commit()
         flash(_("Vous êtes déconnecté·e."), "info")
     return redirect(url_for("auth.login"))
 
@@ -65,7 +66,7 @@ def logout():
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        services.request_password_reset(form.email.data)
+        services.request_password_reset(form.email.data, request.remote_addr or "")
         flash(_("Si un compte existe pour cette adresse, un lien pour choisir un nouveau mot de passe "
                 "vient d’y être envoyé. Il est valable une heure."), "info")
         return redirect(url_for("auth.login"))
@@ -78,11 +79,10 @@ def reset_password(token: str):
         user = services.read_token(token, services.PASSWORD_RESET)
     except services.TokenError as error:
         return _link_error(str(error), services.PASSWORD_RESET)
-    form = NewPasswordForm()
+    form = NewPasswordForm(user=user)
     if form.validate_on_submit():
         services.complete_with_password(user, form.password.data)
-        logout_user()
-        login_user(user)
+        sessions.start(user)
         flash(_("Votre mot de passe est enregistré. Bienvenue, %(name)s !", name=user.name), "success")
         return redirect(url_for("home.index"))
     return render_template("auth/choose_password.html", form=form, user=user, purpose=services.PASSWORD_RESET)
@@ -134,15 +134,14 @@ def accept_invitation(token: str):
 
 def _choose_password(membership):
     user = membership.user
-    form = NewPasswordForm()
+    form = NewPasswordForm(user=user)
     if form.validate_on_submit():
         try:
             members.accept_invitation(membership, user, form.password.data)
         except members.InvitationError as error:
             db.session.rollback()
             return _link_error(str(error), "invitation")
-        logout_user()
-        login_user(user)
+        sessions.start(user)
         flash(_("Votre mot de passe est enregistré. Bienvenue, %(name)s !", name=user.name), "success")
         return redirect(_landing(membership))
     return render_template("auth/choose_password.html", form=form, user=user, purpose="invitation",
@@ -196,11 +195,12 @@ def digest():
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
 def change_password():
-    form = ChangePasswordForm()
+    user = current_user._get_current_object()
+    form = ChangePasswordForm(user=user)
     if form.validate_on_submit():
-        if services.check_password(current_user, form.current.data):
-            services.complete_with_password(current_user, form.password.data)
-            login_user(current_user._get_current_object())  # the session now carries the new password's fingerprint
+        if services.check_password(user, form.current.data):
+            services.complete_with_password(user, form.password.data)  # ends every session, this one included
+            sessions.start(user)  # then opens a new one here
             flash(_("Votre mot de passe est changé."), "success")
             return redirect(url_for("auth.account"))
         form.current.errors.append(_("Ce n’est pas votre mot de passe actuel."))

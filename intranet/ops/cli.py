@@ -6,7 +6,7 @@ import click
 from flask import Blueprint
 
 from intranet.auth.models import User
-from intranet.auth.services import MIN_PASSWORD_LENGTH, find_user, normalize_email, set_password
+from intranet.auth.services import find_user, normalize_email, password_problem, set_password
 from intranet.extensions import db
 
 bp = Blueprint("cli", __name__, cli_group=None)
@@ -18,10 +18,12 @@ bp = Blueprint("cli", __name__, cli_group=None)
 @click.password_option("--password", prompt="Mot de passe", confirmation_prompt="Confirmez")
 def create_admin(email: str, name: str, password: str) -> None:
     """Create (or promote) a network-office user."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise click.BadParameter(f"au moins {MIN_PASSWORD_LENGTH} caractères", param_hint="--password")
     user = find_user(email) or User(email=normalize_email(email), name=name)
     user.name, user.is_network_office, user.active = name, True, True
+    problem = password_problem(password, user)
+    if problem:
+        db.session.rollback()
+        raise click.BadParameter(problem, param_hint="--password")
     set_password(user, password)
     db.session.add(user)
     db.session.commit()

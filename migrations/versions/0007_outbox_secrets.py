@@ -1,7 +1,7 @@
 """outbox secrets: personal links kept apart from stored mails until sent; calendar feed tokens as digests
 
 Revision ID: 0007_outbox_secrets
-Revises: 0005_membership_invitations
+Revises: 0006_session_hardening
 Create Date: 2026-12-02 10:00:00
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0007_outbox_secrets"
-down_revision = "0005_membership_invitations"
+down_revision = "0006_session_hardening"
 branch_labels = None
 depends_on = None
 
