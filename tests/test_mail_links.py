@@ -148,7 +148,7 @@ def smtp(app):
 
 
 def _reset(association):
-    auth_services.request_password_reset(make_user("claire@exemple.test").email)
+    auth_services.request_password_reset(make_user("claire@exemple.test").email, "192.0.2.10")
     return "claire@exemple.test"
 
 

@@ -1,10 +1,13 @@
 """The password policy: long enough for the role, not a common one, not one's own name."""
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 
 from intranet.auth import services
 from intranet.auth.models import User
+from intranet.members.services import invite
 from tests.factories import make_association, make_membership, make_user
 
 
@@ -57,10 +60,11 @@ def test_the_network_office_needs_twelve_characters(db):
     assert "12" in services.password_problem("lune de mie", office)
 
 
-def test_an_invited_staff_member_needs_twelve_characters(client, db):
-    invitee = make_user(password=None)
-    make_membership(make_association(), "staff", invitee)
-    link = f"/invitation/{services.make_token(invitee, services.INVITATION)}"
+def test_an_invited_staff_member_needs_twelve_characters(client, db, sent_mail):
+    invite(make_association(), email="invitee@exemple.test", name="Inès Roux", role="staff", invited_by=None)
+    db.session.commit()
+    text = sent_mail("invitee@exemple.test")[0][1]
+    link = re.search(r"/invitation/[\w-]+", text).group(0)
     page = client.get(link).get_data(as_text=True)
     assert "Au moins 12 caractères" in page
     response = client.post(link, data={"password": "lune de mie", "confirm": "lune de mie"})
