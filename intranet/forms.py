@@ -1,6 +1,13 @@
 """Forms shared by every feature."""
 
+import wtforms
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
+
+from intranet.args import MAX_ID
+from intranet.clock import FIRST_DAY, LAST_DAY, in_window
+
+MAX_INT = 2**31 - 1  # an INTEGER column in PostgreSQL
 
 
 class EmptyForm(FlaskForm):
@@ -23,3 +30,48 @@ class EmailAddress:
             validate_email(field.data or "", check_deliverability=False, test_environment=True)
         except EmailNotValidError:
             raise ValidationError(self.message or _("Cette adresse e-mail n’est pas valide.")) from None
+
+
+class DateField(wtforms.DateField):
+    """A date field that refuses years outside the window the app computes with (1900–2200)."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None and not in_window(self.data):
+            self.data = None
+            raise ValueError(_("Indiquez une date entre %(first)d et %(last)d.", first=FIRST_DAY.year,
+                               last=LAST_DAY.year))
+
+
+class IntegerField(wtforms.IntegerField):
+    """A whole-number field that refuses numbers the database cannot hold."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None and not -MAX_INT <= self.data <= MAX_INT:
+            self.data = None
+            raise ValueError(_("Ce nombre est trop grand."))
+
+
+def optional_id(value) -> int | None:
+    """Coerce a select's value to an id, or None for the empty choice; an impossible id is refused."""
+    if value in (None, "", "None"):
+        return None
+    number = int(value)  # ValueError: the field shows "choix invalide"
+    if not 0 < number <= MAX_ID:
+        raise ValueError(value)
+    return number
+
+
+class IdField(wtforms.HiddenField):
+    """A hidden field carrying an object's id: an int, or None when it cannot be an id."""
+
+    def process_formdata(self, valuelist):
+        try:
+            self.data = optional_id(valuelist[0]) if valuelist else None
+        except ValueError:
+            self.data = None
+            raise ValueError(_("Cet objet n’existe pas.")) from None
+
+    def _value(self):
+        return "" if self.data is None else str(self.data)

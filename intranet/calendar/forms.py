@@ -2,10 +2,10 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TimeField
+from wtforms import BooleanField, SelectField, StringField, TimeField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from intranet.forms import EmailAddress
+from intranet.forms import DateField, EmailAddress, IntegerField, optional_id
 
 STATUS_LABELS = {"planned": _l("Prévu"), "done": _l("Réalisé"), "no_show": _l("Absent·e"),
                  "excused": _l("Excusé·e"), "cancelled": _l("Annulé")}
@@ -13,20 +13,16 @@ WEEKDAYS = [(0, _l("Lundi")), (1, _l("Mardi")), (2, _l("Mercredi")), (3, _l("Jeu
             (5, _l("Samedi")), (6, _l("Dimanche"))]
 
 
-def _optional_int(value):
-    return int(value) if value not in (None, "", "None") else None
-
-
 class BookingForm(FlaskForm):
-    beneficiary_id = SelectField(_l("Personne accompagnée"), coerce=_optional_int, choices=[],
+    beneficiary_id = SelectField(_l("Personne accompagnée"), coerce=optional_id, choices=[],
                                  validators=[InputRequired(_l("Choisissez la personne accompagnée."))])
-    module_id = SelectField(_l("Module"), coerce=_optional_int, choices=[],
+    module_id = SelectField(_l("Module"), coerce=optional_id, choices=[],
                             validators=[InputRequired(_l("Choisissez un module."))])
     day = DateField(_l("Date"), validators=[InputRequired(_l("Indiquez la date."))])
     at = TimeField(_l("Heure"), validators=[InputRequired(_l("Indiquez l’heure."))])
-    volunteer_id = SelectField(_l("Accompagné par"), coerce=_optional_int, choices=[],
+    volunteer_id = SelectField(_l("Accompagné par"), coerce=optional_id, choices=[],
                                validators=[InputRequired(_l("Choisissez qui accompagne."))])
-    resource_id = SelectField(_l("Ressource"), coerce=_optional_int, choices=[], validate_choice=False)
+    resource_id = SelectField(_l("Ressource"), coerce=optional_id, choices=[])
     call_details = StringField(_l("Numéro à appeler ou lien de la visio"), validators=[Length(max=255)])
     override = BooleanField(_l("Réserver quand même, en connaissance de cause"))
 
@@ -34,9 +30,9 @@ class BookingForm(FlaskForm):
 class MoveForm(FlaskForm):
     day = DateField(_l("Nouvelle date"), validators=[InputRequired(_l("Indiquez la date."))])
     at = TimeField(_l("Nouvelle heure"), validators=[InputRequired(_l("Indiquez l’heure."))])
-    volunteer_id = SelectField(_l("Accompagné par"), coerce=_optional_int, choices=[],
+    volunteer_id = SelectField(_l("Accompagné par"), coerce=optional_id, choices=[],
                                validators=[InputRequired(_l("Choisissez qui accompagne."))])
-    resource_id = SelectField(_l("Ressource"), coerce=_optional_int, choices=[], validate_choice=False)
+    resource_id = SelectField(_l("Ressource"), coerce=optional_id, choices=[])
     override = BooleanField(_l("Déplacer quand même, en connaissance de cause"))
 
 
@@ -46,7 +42,7 @@ class StatusForm(FlaskForm):
 
 
 class AvailabilityForm(FlaskForm):
-    user_id = SelectField(_l("Personne"), coerce=_optional_int, choices=[])
+    user_id = SelectField(_l("Personne"), coerce=optional_id, choices=[])
     weekday = SelectField(_l("Jour"), coerce=int, choices=WEEKDAYS)
     starts = TimeField(_l("De"), validators=[InputRequired(_l("Indiquez l’heure de début."))])
     ends = TimeField(_l("À"), validators=[InputRequired(_l("Indiquez l’heure de fin."))])
@@ -55,7 +51,7 @@ class AvailabilityForm(FlaskForm):
 
 
 class AbsenceForm(FlaskForm):
-    user_id = SelectField(_l("Personne"), coerce=_optional_int, choices=[])
+    user_id = SelectField(_l("Personne"), coerce=optional_id, choices=[])
     first_day = DateField(_l("Du"), validators=[InputRequired(_l("Indiquez le premier jour."))])
     last_day = DateField(_l("Au (inclus)"), validators=[InputRequired(_l("Indiquez le dernier jour."))])
     reason = StringField(_l("Motif (facultatif)"), validators=[Length(max=160)])

@@ -2,8 +2,10 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from intranet.forms import IdField, IntegerField
 
 MODE_CHOICES = [("in_person", _l("En présentiel")), ("phone", _l("Par téléphone")), ("video", _l("En visio"))]
 DURATION = NumberRange(min=5, max=480, message=_l("Une durée entre 5 et 480 minutes."))
@@ -27,7 +29,7 @@ class ModuleForm(FlaskForm):
 
 
 class AdaptationForm(FlaskForm):
-    module_id = HiddenField(validators=[DataRequired()])
+    module_id = IdField(validators=[DataRequired()])
     offered = BooleanField(_l("Proposé par notre association"))
     name = StringField(_l("Nom local"), validators=[Length(max=120)])
     duration_minutes = IntegerField(_l("Durée locale (minutes)"), validators=[Optional(), DURATION])
@@ -35,5 +37,5 @@ class AdaptationForm(FlaskForm):
 
 
 class ProgramOfferForm(FlaskForm):
-    program_id = HiddenField(validators=[DataRequired()])
+    program_id = IdField(validators=[DataRequired()])
     offered = BooleanField(_l("Proposer ce programme"))
