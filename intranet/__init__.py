@@ -19,6 +19,9 @@ def create_app(config: type[Config] = Config) -> Flask:
     app = Flask(__name__, template_folder="../templates", static_folder="../static", instance_relative_config=True,
                 instance_path=getattr(config, "INSTANCE_PATH", None))
     app.config.from_object(config)
+    from intranet.args import BoundedIntegerConverter
+
+    app.url_map.converters["int"] = BoundedIntegerConverter  # ids too large for the database are 404
     if app.config["SECRET_KEY"] in ("", None, DEFAULT_SECRET_KEY):
         if app.config["APP_ENV"] == "production":
             raise RuntimeError("SECRET_KEY must be set in production (APP_ENV=production).")
@@ -134,6 +137,7 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _init_request_hooks(app: Flask) -> None:
+    from intranet.args import refuse_nul_characters
     from intranet.jobs import start_ticker
     from intranet.members.forms import ROLE_LABELS
     from intranet.ops.security import add_security_headers
@@ -141,6 +145,7 @@ def _init_request_hooks(app: Flask) -> None:
     from intranet.tenancy import has_role
 
     app.after_request(add_security_headers)
+    app.before_request(refuse_nul_characters)
 
     @app.before_request
     def tick_in_process():  # the embedded default has no RQ scheduler: the serving process ticks

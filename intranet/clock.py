@@ -6,10 +6,19 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
+# The dates the app computes with: far enough for any birth or booking, and far from the year
+# limits of Python's datetime, where a time-zone conversion would overflow.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2200, 12, 31)
+
 
 def utcnow() -> datetime:
     """Return the current time, aware, in UTC."""
     return datetime.now(UTC)
+
+
+def in_window(day: date) -> bool:
+    """Tell whether a date lies between FIRST_DAY and LAST_DAY, where time-zone arithmetic is safe."""
+    return FIRST_DAY <= day <= LAST_DAY
 
 
 def today_in(timezone: str) -> date:

@@ -2,8 +2,14 @@
 
 import re
 
+import wtforms
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
-from wtforms import IntegerField
+
+from intranet.args import MAX_ID
+from intranet.clock import FIRST_DAY, LAST_DAY, in_window
+
+MAX_INT = 2**31 - 1  # an INTEGER column in PostgreSQL
 
 
 class EmptyForm(FlaskForm):
@@ -28,8 +34,19 @@ class EmailAddress:
             raise ValidationError(self.message or _("Cette adresse e-mail n’est pas valide.")) from None
 
 
-class WholeNumberField(IntegerField):
-    """A whole number written with the digits 0-9 only.
+class DateField(wtforms.DateField):
+    """A date field that refuses years outside the window the app computes with (1900–2200)."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None and not in_window(self.data):
+            self.data = None
+            raise ValueError(_("Indiquez une date entre %(first)d et %(last)d.", first=FIRST_DAY.year,
+                               last=LAST_DAY.year))
+
+
+class IntegerField(wtforms.IntegerField):
+    """A whole number written with the digits 0-9 only, small enough for the database.
 
     WTForms' IntegerField reads the text with int(), which also takes Arabic-Indic (٥), full-width (５)
     or other Unicode digits and underscores ("1_0"): what people see would not be what was stored.
@@ -38,8 +55,33 @@ class WholeNumberField(IntegerField):
     def process_formdata(self, valuelist):
         text = valuelist[0].strip() if valuelist and isinstance(valuelist[0], str) else ""
         if text and not re.fullmatch(r"-?[0-9]+", text):
-            from flask_babel import gettext as _
-
             self.data = None
             raise ValueError(_("Écrivez un nombre avec les chiffres 0 à 9."))
         super().process_formdata(valuelist)
+        if self.data is not None and not -MAX_INT <= self.data <= MAX_INT:
+            self.data = None
+            raise ValueError(_("Ce nombre est trop grand."))
+
+
+def optional_id(value) -> int | None:
+    """Coerce a select's value to an id, or None for the empty choice; an impossible id is refused."""
+    if value in (None, "", "None"):
+        return None
+    number = int(value)  # ValueError: the field shows "choix invalide"
+    if not 0 < number <= MAX_ID:
+        raise ValueError(value)
+    return number
+
+
+class IdField(wtforms.HiddenField):
+    """A hidden field carrying an object's id: an int, or None when it cannot be an id."""
+
+    def process_formdata(self, valuelist):
+        try:
+            self.data = optional_id(valuelist[0]) if valuelist else None
+        except ValueError:
+            self.data = None
+            raise ValueError(_("Cet objet n’existe pas.")) from None
+
+    def _value(self):
+        return "" if self.data is None else str(self.data)

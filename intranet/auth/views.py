@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
+from intranet.args import arg_str
 from intranet.auth import services, sessions
 from intranet.auth.forms import (
     AccountForm,
@@ -48,7 +49,7 @@ def login():
             error = _("Adresse e-mail ou mot de passe incorrect.")
         else:
             sessions.start(result.user)
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(_safe_next(arg_str("next", max_length=2000)))
         status = 429 if result.wait else 401
     return render_template("auth/login.html", form=form, error=error), status
 

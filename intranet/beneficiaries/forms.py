@@ -4,11 +4,11 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, EmailField, SelectField, StringField, TextAreaField
+from wtforms import EmailField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from intranet.beneficiaries.rules import InvalidValue, has_other_digits, normalize_phone, normalize_postcode
-from intranet.forms import EmailAddress
+from intranet.forms import DateField, EmailAddress
 
 NOT_ASKED = ("", _l("Non renseigné"))
 CHANNELS = [("email", _l("E-mail")), ("phone", _l("Téléphone")), ("sms", _l("SMS"))]

@@ -3,6 +3,7 @@
 from flask import flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 
+from intranet.args import arg_choice, arg_int, arg_str, paginate
 from intranet.audit.services import history
 from intranet.beneficiaries import services
 from intranet.beneficiaries.forms import AUDIT_LABELS, STATUS_LABELS, BeneficiaryForm, StatusForm
@@ -28,22 +29,27 @@ def _today():
 
 
 def _filters() -> services.Filters:
-    args = request.args
-    program = args.get("program", "")
     return services.Filters(
-        q=args.get("q", "").strip()[:100], status=args.get("status", "") if args.get("status") in STATUS_LABELS else "",
-        program_id=int(program) if program.isdigit() else None, referrer=args.get("referrer", "")[:160],
-        interview_soon=args.get("interview") == "soon", inactive=args.get("inactive") == "1",
-        sort=args.get("sort", "interview") if args.get("sort") in services.SORTS else "interview",
+        q=arg_str("q"), status=arg_choice("status", STATUS_LABELS), program_id=arg_int("program", min=1),
+        referrer=arg_str("referrer", max_length=160), interview_soon=arg_choice("interview", ("soon",)) == "soon",
+        inactive=arg_choice("inactive", ("1",)) == "1", sort=arg_choice("sort", services.SORTS, "interview"),
     )
+
+
+def _filter_args(filters: services.Filters) -> dict:
+    """The list's settings as query arguments, for the pager's links."""
+    args = {"q": filters.q, "status": filters.status, "program": filters.program_id, "referrer": filters.referrer,
+            "interview": "soon" if filters.interview_soon else "", "inactive": "1" if filters.inactive else "",
+            "sort": filters.sort if filters.sort != "interview" else ""}
+    return {name: value for name, value in args.items() if value}
 
 
 @bp.get("/beneficiaries")
 def index():
     filters, today = _filters(), _today()
-    results = db.paginate(services.search(g.association.id, filters, today),
-                          page=request.args.get("page", 1, type=int), per_page=25, error_out=False)
+    results = paginate(services.search(g.association.id, filters, today))
     return render("beneficiaries/index.html", "results", results=results, filters=filters, today=today,
+                  page_args=_filter_args(filters),
                   counters=services.counters(g.association.id, today), referrers=services.referrers(g.association.id),
                   programs=programs(), status_labels=STATUS_LABELS)
 

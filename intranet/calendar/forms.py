@@ -2,10 +2,10 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, SelectField, StringField, TimeField
+from wtforms import BooleanField, SelectField, StringField, TimeField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from intranet.forms import EmailAddress, WholeNumberField
+from intranet.forms import DateField, EmailAddress, IntegerField, optional_id
 from intranet.notifications.services import SENDER_NAME_MAX, clean_sender_name
 
 STATUS_LABELS = {"planned": _l("Prévu"), "done": _l("Réalisé"), "no_show": _l("Absent·e"),
@@ -14,20 +14,16 @@ WEEKDAYS = [(0, _l("Lundi")), (1, _l("Mardi")), (2, _l("Mercredi")), (3, _l("Jeu
             (5, _l("Samedi")), (6, _l("Dimanche"))]
 
 
-def _optional_int(value):
-    return int(value) if value not in (None, "", "None") else None
-
-
 class BookingForm(FlaskForm):
-    beneficiary_id = SelectField(_l("Personne accompagnée"), coerce=_optional_int, choices=[],
+    beneficiary_id = SelectField(_l("Personne accompagnée"), coerce=optional_id, choices=[],
                                  validators=[InputRequired(_l("Choisissez la personne accompagnée."))])
-    module_id = SelectField(_l("Module"), coerce=_optional_int, choices=[],
+    module_id = SelectField(_l("Module"), coerce=optional_id, choices=[],
                             validators=[InputRequired(_l("Choisissez un module."))])
     day = DateField(_l("Date"), validators=[InputRequired(_l("Indiquez la date."))])
     at = TimeField(_l("Heure"), validators=[InputRequired(_l("Indiquez l’heure."))])
-    volunteer_id = SelectField(_l("Accompagné par"), coerce=_optional_int, choices=[],
+    volunteer_id = SelectField(_l("Accompagné par"), coerce=optional_id, choices=[],
                                validators=[InputRequired(_l("Choisissez qui accompagne."))])
-    resource_id = SelectField(_l("Ressource"), coerce=_optional_int, choices=[], validate_choice=False)
+    resource_id = SelectField(_l("Ressource"), coerce=optional_id, choices=[])
     call_details = StringField(_l("Numéro à appeler ou lien de la visio"), validators=[Length(max=255)])
     override = BooleanField(_l("Réserver quand même, en connaissance de cause"))
 
@@ -35,9 +31,9 @@ class BookingForm(FlaskForm):
 class MoveForm(FlaskForm):
     day = DateField(_l("Nouvelle date"), validators=[InputRequired(_l("Indiquez la date."))])
     at = TimeField(_l("Nouvelle heure"), validators=[InputRequired(_l("Indiquez l’heure."))])
-    volunteer_id = SelectField(_l("Accompagné par"), coerce=_optional_int, choices=[],
+    volunteer_id = SelectField(_l("Accompagné par"), coerce=optional_id, choices=[],
                                validators=[InputRequired(_l("Choisissez qui accompagne."))])
-    resource_id = SelectField(_l("Ressource"), coerce=_optional_int, choices=[], validate_choice=False)
+    resource_id = SelectField(_l("Ressource"), coerce=optional_id, choices=[])
     override = BooleanField(_l("Déplacer quand même, en connaissance de cause"))
 
 
@@ -47,7 +43,7 @@ class StatusForm(FlaskForm):
 
 
 class AvailabilityForm(FlaskForm):
-    user_id = SelectField(_l("Personne"), coerce=_optional_int, choices=[])
+    user_id = SelectField(_l("Personne"), coerce=optional_id, choices=[])
     weekday = SelectField(_l("Jour"), coerce=int, choices=WEEKDAYS)
     starts = TimeField(_l("De"), validators=[InputRequired(_l("Indiquez l’heure de début."))])
     ends = TimeField(_l("À"), validators=[InputRequired(_l("Indiquez l’heure de fin."))])
@@ -56,7 +52,7 @@ class AvailabilityForm(FlaskForm):
 
 
 class AbsenceForm(FlaskForm):
-    user_id = SelectField(_l("Personne"), coerce=_optional_int, choices=[])
+    user_id = SelectField(_l("Personne"), coerce=optional_id, choices=[])
     first_day = DateField(_l("Du"), validators=[InputRequired(_l("Indiquez le premier jour."))])
     last_day = DateField(_l("Au (inclus)"), validators=[InputRequired(_l("Indiquez le dernier jour."))])
     reason = StringField(_l("Motif (facultatif)"), validators=[Length(max=160)])
@@ -66,7 +62,7 @@ class ResourceForm(FlaskForm):
     name = StringField(_l("Nom"), validators=[DataRequired(_l("Indiquez un nom.")), Length(max=120)])
     kind = StringField(_l("Type"), default="room", description=_l("« studio » pour le studio photo, « room » pour une salle."),
                        validators=[DataRequired(_l("Indiquez un type.")), Length(max=60)])
-    capacity = WholeNumberField(_l("Séances en même temps"), default=1,
+    capacity = IntegerField(_l("Séances en même temps"), default=1,
                             validators=[InputRequired(_l("Indiquez une capacité.")), NumberRange(1, 50, _l("Entre 1 et 50."))])
     opens_at = TimeField(_l("Ouvre à"), validators=[InputRequired(_l("Indiquez l’heure d’ouverture."))])
     closes_at = TimeField(_l("Ferme à"), validators=[InputRequired(_l("Indiquez l’heure de fermeture."))])
@@ -76,10 +72,10 @@ class ResourceForm(FlaskForm):
 
 
 class BookingWindowForm(FlaskForm):
-    booking_min_hours = WholeNumberField(_l("Réservation possible à partir de (heures)"),
+    booking_min_hours = IntegerField(_l("Réservation possible à partir de (heures)"),
                                      validators=[InputRequired(), NumberRange(0, 24 * 14, _l("Entre 0 et 336 heures."))])
-    booking_max_days = WholeNumberField(_l("Jusqu’à (jours)"), validators=[InputRequired(), NumberRange(1, 180, _l("Entre 1 et 180 jours."))])
-    change_min_hours = WholeNumberField(_l("Annulation ou déplacement jusqu’à (heures avant)"),
+    booking_max_days = IntegerField(_l("Jusqu’à (jours)"), validators=[InputRequired(), NumberRange(1, 180, _l("Entre 1 et 180 jours."))])
+    change_min_hours = IntegerField(_l("Annulation ou déplacement jusqu’à (heures avant)"),
                                     validators=[InputRequired(), NumberRange(0, 24 * 14, _l("Entre 0 et 336 heures."))])
 
 
@@ -97,11 +93,11 @@ class SenderName:
 
 
 class MailSettingsForm(FlaskForm):
-    reminder_days_before = WholeNumberField(
+    reminder_days_before = IntegerField(
         _l("Rappel aux personnes accompagnées, jours avant"), default=2,
         description=_l("À l’heure du rendez-vous ; 0 pour aucun rappel."),
         validators=[InputRequired(_l("Indiquez un nombre de jours.")), NumberRange(0, 14, _l("Entre 0 et 14 jours."))])
-    reminder_eve_hour = WholeNumberField(
+    reminder_eve_hour = IntegerField(
         _l("Rappel la veille, à (heure)"), default=8,
         description=_l("De 0 à 23 ; laissez vide pour aucun rappel la veille."),
         validators=[Optional(), NumberRange(0, 23, _l("Entre 0 et 23 heures."))])

@@ -20,7 +20,7 @@ from intranet.beneficiaries.models import Beneficiary
 from intranet.calendar import booking
 from intranet.calendar.models import Appointment, BookingLink, Seat
 from intranet.calendar.slots import Slot, find_slots
-from intranet.clock import local, to_utc, utcnow
+from intranet.clock import in_window, local, to_utc, utcnow
 from intranet.extensions import db
 from intranet.journeys.models import Journey, JourneyModule
 from intranet.network.models import Association
@@ -231,9 +231,10 @@ def slot_key(slot: Slot) -> str:
 
 def parse_slot_key(value: str) -> datetime | None:
     try:
-        return datetime.strptime(value or "", SLOT_KEY).replace(tzinfo=UTC)
+        moment = datetime.strptime(value or "", SLOT_KEY).replace(tzinfo=UTC)
     except ValueError:
         return None
+    return moment if in_window(moment.date()) else None
 
 
 # --- booking, cancelling, moving ----------------------------------------------------------------

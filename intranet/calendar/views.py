@@ -1,6 +1,6 @@
 """The association's calendar: week and day views, booking in place, appointments, finding a slot."""
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask import flash, g, redirect, request, url_for
 from flask_babel import gettext as _
@@ -8,6 +8,7 @@ from flask_htmx import make_response
 from sqlalchemy import or_
 from sqlalchemy.orm import joinedload, selectinload
 
+from intranet.args import arg_choice, arg_date, arg_datetime, arg_int, arg_str
 from intranet.beneficiaries.models import Beneficiary
 from intranet.calendar import booking
 from intranet.calendar.forms import STATUS_LABELS, BookingForm, MoveForm, StatusForm
@@ -26,18 +27,6 @@ from intranet.tenancy import association_blueprint, get_or_404, scoped
 bp = association_blueprint("calendar", __name__, role="staff")
 
 
-def _int(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
-
-
-def _date(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
 def _resources() -> list[Resource]:
     return list(db.session.scalars(scoped(Resource).where(Resource.active.is_(True)).order_by(Resource.name)))
 
@@ -45,13 +34,16 @@ def _resources() -> list[Resource]:
 @bp.get("/calendar")
 def week():
     today = today_in(g.association.timezone)
-    view = "day" if request.args.get("view") == "day" else "week"
-    shown = _date(request.args.get("day")) or today
+    view = arg_choice("view", ("day", "week"), "week")
+    shown = arg_date("day", today)
     first = shown if view == "day" else monday(shown)
     days = 1 if view == "day" else 7
-    filters = Filters(volunteer_id=_int("volunteer"), resource_id=_int("resource"), module_id=_int("module"))
+    filters = Filters(volunteer_id=arg_int("volunteer", min=1), resource_id=arg_int("resource", min=1),
+                      module_id=arg_int("module", min=1))
     step = timedelta(days=days)
-    args = {k: v for k, v in request.args.items() if k in ("volunteer", "resource", "module", "view") and v}
+    args = {"volunteer": filters.volunteer_id, "resource": filters.resource_id, "module": filters.module_id,
+            "view": "day" if view == "day" else None}
+    args = {name: value for name, value in args.items() if value}
     return render("calendar/week.html", "calendar", cal=calendar(g.association, first, days, filters), view=view,
                   first=first, today=today, prev_day=first - step, next_day=first + step, args=args,
                   filters=filters, people=coaches(g.association.id), resources=_resources(),
@@ -79,17 +71,13 @@ def _prefill(form: BookingForm) -> None:
     """Fill the form from the calendar cell or the slot that was clicked."""
     if request.method != "GET":
         return
-    at = request.args.get("at", "")
-    try:
-        moment = datetime.fromisoformat(at)
-    except ValueError:
-        moment = None
+    moment = arg_datetime("at")
     if moment is not None:
         form.day.data, form.at.data = moment.date(), moment.time()
     for field, arg in (("module_id", "module"), ("volunteer_id", "volunteer"), ("resource_id", "resource"),
                        ("beneficiary_id", "beneficiary")):
-        if _int(arg) is not None:
-            getattr(form, field).data = _int(arg)
+        if arg_int(arg, min=1) is not None:
+            getattr(form, field).data = arg_int(arg, min=1)
 
 
 def _available_people(form: BookingForm) -> list[tuple[int, str, str | None]]:
@@ -156,7 +144,7 @@ def _alternatives(module, req: booking.Request):
 @bp.get("/calendar/people")
 def beneficiary_options():
     """The options of the beneficiary list, searched as you type."""
-    q = request.args.get("q", "").strip()
+    q = arg_str("q")
     query = scoped(Beneficiary).where(Beneficiary.active.is_(True))
     if q:
         pattern = f"%{q}%"
@@ -250,7 +238,7 @@ def cancel_seat(seat_id: int):
 def find_slot(beneficiary_id: int):
     beneficiary = get_or_404(Beneficiary, beneficiary_id)
     modules = local_modules(g.association.id)
-    module = next((m for m in modules if m.id == _int("module")), None)
+    module = next((m for m in modules if m.id == arg_int("module", min=1)), None)
     slots = []
     if module is not None:
         start = utcnow() + timedelta(hours=1)

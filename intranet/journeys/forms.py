@@ -2,8 +2,10 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, TextAreaField
+from wtforms import SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
+
+from intranet.forms import DateField, optional_id
 
 MODULE_STATUS_LABELS = {"to_plan": _l("À planifier"), "planned": _l("Planifié"), "done": _l("Réalisé"),
                         "missed": _l("Absent·e"), "skipped": _l("Non suivi")}
@@ -18,7 +20,7 @@ FOLLOW_UP_LABELS = {"employment": _l("En emploi, y compris indépendant·e"),
 class ModuleProgressForm(FlaskForm):
     status = SelectField(_l("Statut"), choices=list(MODULE_STATUS_LABELS.items()))
     happened_on = DateField(_l("Date"), validators=[Optional()])
-    coach_id = SelectField(_l("Accompagné par"), coerce=lambda v: int(v) if v not in (None, "", "None") else None,
+    coach_id = SelectField(_l("Accompagné par"), coerce=optional_id,
                            choices=[])
     notes = TextAreaField(_l("Notes"), validators=[Length(max=2000)])
 

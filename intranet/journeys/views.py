@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy.orm import joinedload
 
+from intranet.args import arg_choice, arg_ints
 from intranet.beneficiaries.models import Beneficiary
 from intranet.clock import today_in
 from intranet.extensions import db, htmx
@@ -38,8 +39,7 @@ def _file_url(beneficiary_id: int, anchor: str = "journeys") -> str:
 @bp.route("/beneficiaries/<int:beneficiary_id>/journeys/new", methods=["GET", "POST"])
 def start(beneficiary_id: int):
     beneficiary = get_or_404(Beneficiary, beneficiary_id)
-    values = request.form if request.method == "POST" else request.args
-    chosen = [int(v) for v in values.getlist("module") if v.isdigit()]
+    chosen = arg_ints("module", request.form if request.method == "POST" else None)
     error = None
     if request.method == "POST":
         try:
@@ -55,7 +55,7 @@ def start(beneficiary_id: int):
     for module in local_modules(g.association.id):
         by_program[module.program_name].append(module)
     selected = services.chosen_modules(g.association.id, chosen)
-    block = "summary" if request.args.get("part") == "summary" else "start_form"
+    block = arg_choice("part", ("summary",), "start_form")
     return render("journeys/new.html", block, b=beneficiary, by_program=by_program, chosen=set(chosen),
                   selected=selected, error=error, modes=MODE_LABELS), 422 if error else 200
 

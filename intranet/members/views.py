@@ -1,11 +1,12 @@
 """The association admin's page of members: invite, change roles, deactivate."""
 
-from flask import flash, g, redirect, request, url_for
+from flask import flash, g, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import case, func, or_
 from sqlalchemy.orm import contains_eager, joinedload
 
+from intranet.args import arg_str, paginate
 from intranet.auth.models import User
 from intranet.extensions import db, htmx
 from intranet.forms import EmptyForm
@@ -22,7 +23,7 @@ def _load(membership_id: int) -> Membership:
     return get_or_404(Membership, membership_id, joinedload(Membership.user))
 
 
-def _members_page(q: str, page: int):
+def _members_page(q: str):
     query = scoped(Membership).join(Membership.user).options(contains_eager(Membership.user))
     # Until the person accepts, the association knows them by the name it typed (Membership.display_name).
     name = case((Membership.accepted_at.is_(None), func.coalesce(Membership.invited_name, User.name)), else_=User.name)
@@ -30,15 +31,14 @@ def _members_page(q: str, page: int):
         pattern = f"%{q.strip()}%"
         query = query.where(or_(name.ilike(pattern), User.email.ilike(pattern)))
     query = query.order_by(Membership.active.desc(), (Membership.state == INVITED).desc(), name, Membership.id)
-    return db.paginate(query, page=page, per_page=25, error_out=False)
+    return paginate(query)
 
 
 def _list(invite_form: InviteForm | None = None, status: int = 200):
-    q = request.args.get("q", "").strip()
-    page = request.args.get("page", 1, type=int)
+    q = arg_str("q")
     response = render(
         "members/page.html", "member_list",
-        members=_members_page(q, page), q=q, invite_form=invite_form or InviteForm(),
+        members=_members_page(q), q=q, invite_form=invite_form or InviteForm(),
         empty_form=EmptyForm(),
     )
     response.status_code = status

@@ -1,8 +1,8 @@
 """The local mailbox: what was (or would have been) sent, for admins and the network office."""
 
-from flask import request
 from sqlalchemy import select
 
+from intranet.args import paginate
 from intranet.extensions import db
 from intranet.notifications.models import OutboxMessage
 from intranet.notifications.services import as_sent, shows_live_links
@@ -16,7 +16,7 @@ network_bp = network_blueprint("network_mailbox", __name__)
 
 def _page(query):
     query = query.order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
-    return db.paginate(query, page=request.args.get("page", 1, type=int), per_page=25, error_out=False)
+    return paginate(query)
 
 
 @bp.get("/mailbox")

@@ -2,10 +2,10 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from intranet.forms import WholeNumberField
+from intranet.forms import IdField, IntegerField
 
 MODE_CHOICES = [("in_person", _l("En présentiel")), ("phone", _l("Par téléphone")), ("video", _l("En visio"))]
 DURATION = NumberRange(min=5, max=480, message=_l("Une durée entre 5 et 480 minutes."))
@@ -14,28 +14,28 @@ DURATION = NumberRange(min=5, max=480, message=_l("Une durée entre 5 et 480 min
 class ModuleForm(FlaskForm):
     name = StringField(_l("Nom"), validators=[DataRequired(_l("Indiquez le nom du module.")), Length(max=120)])
     description = TextAreaField(_l("Description"), validators=[Length(max=2000)])
-    duration_minutes = WholeNumberField(_l("Durée (minutes)"), validators=[
+    duration_minutes = IntegerField(_l("Durée (minutes)"), validators=[
         InputRequired(_l("Indiquez une durée en minutes.")), DURATION])
     mode = SelectField(_l("Modalité"), choices=MODE_CHOICES)
-    position = WholeNumberField(_l("Ordre"), default=0, validators=[Optional()])
+    position = IntegerField(_l("Ordre"), default=0, validators=[Optional()])
     qualification = StringField(_l("Habilitation requise"), description=_l("Laisser vide si aucune."),
                                 validators=[Length(max=60)])
     resource_kind = StringField(_l("Ressource nécessaire"), description=_l("Par exemple « studio ». Laisser vide si aucune."),
                                 validators=[Length(max=60)])
-    capacity = WholeNumberField(_l("Places par séance"), default=1, description=_l("Plus d’une place pour un atelier collectif."),
+    capacity = IntegerField(_l("Places par séance"), default=1, description=_l("Plus d’une place pour un atelier collectif."),
                             validators=[InputRequired(_l("Indiquez le nombre de places.")),
                                         NumberRange(min=1, max=30, message=_l("Entre 1 et 30 places."))])
     active = BooleanField(_l("Proposé dans le réseau"), default=True)
 
 
 class AdaptationForm(FlaskForm):
-    module_id = HiddenField(validators=[DataRequired()])
+    module_id = IdField(validators=[DataRequired()])
     offered = BooleanField(_l("Proposé par notre association"))
     name = StringField(_l("Nom local"), validators=[Length(max=120)])
-    duration_minutes = WholeNumberField(_l("Durée locale (minutes)"), validators=[Optional(), DURATION])
+    duration_minutes = IntegerField(_l("Durée locale (minutes)"), validators=[Optional(), DURATION])
     description = TextAreaField(_l("Description locale"), validators=[Length(max=2000)])
 
 
 class ProgramOfferForm(FlaskForm):
-    program_id = HiddenField(validators=[DataRequired()])
+    program_id = IdField(validators=[DataRequired()])
     offered = BooleanField(_l("Proposer ce programme"))

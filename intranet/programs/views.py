@@ -69,7 +69,7 @@ def index():
 @bp.post("/programs/offer")
 def offer():
     form = ProgramOfferForm()
-    program = db.session.get(Program, int(form.program_id.data)) if (form.program_id.data or "").isdigit() else None
+    program = db.session.get(Program, form.program_id.data) if form.program_id.data else None
     if not form.validate_on_submit() or program is None:
         abort(400)
     services.set_program_offered(g.association.id, program.id, form.offered.data)
@@ -81,7 +81,7 @@ def offer():
 @bp.post("/programs/adapt")
 def adapt():
     form = AdaptationForm()
-    module = db.session.get(Module, int(form.module_id.data)) if (form.module_id.data or "").isdigit() else None
+    module = db.session.get(Module, form.module_id.data) if form.module_id.data else None
     if module is None:
         abort(400)
     if not form.validate_on_submit():

@@ -7,11 +7,12 @@ own places. Nothing here shows another person's data, a coach's contact details 
 from datetime import date, datetime
 from itertools import groupby
 
-from flask import Blueprint, abort, flash, g, redirect, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
+from intranet.args import arg_choice, arg_date, arg_id, arg_str
 from intranet.calendar import selfbooking
 from intranet.calendar.models import Seat
 from intranet.clock import local
@@ -94,12 +95,12 @@ def _page(template: str, status: int = 200, **context):
 
 def _seat_arg(required: bool = False) -> Seat | None:
     """The person's own place named in `?seat=`; 404 for anybody else's."""
-    value = request.args.get("seat", "")
-    if not value:
+    seat_id = arg_id("seat")
+    if seat_id is None:
         if required:
             abort(404)
         return None
-    return _own_seat(int(value) if value.isdigit() else 0)
+    return _own_seat(seat_id)
 
 
 def _own_seat(seat_id: int) -> Seat:
@@ -144,10 +145,7 @@ def slots():
     module = _module_for(seat)
     if module is None:
         return redirect(url_for(".home"))
-    try:
-        first_day = date.fromisoformat(request.args.get("day", ""))
-    except ValueError:
-        first_day = None
+    first_day = arg_date("day")
     days = _by_day(selfbooking.free_slots(g.booking_link, module, first_day=first_day, moving=seat))
     later = days[DAYS_PER_PAGE][0] if len(days) > DAYS_PER_PAGE else None
     return _page("selfbooking/slots.html", module=module, seat=seat, days=days[:DAYS_PER_PAGE], later=later,
@@ -160,11 +158,12 @@ def confirm():
     if seat is not None and not selfbooking.can_change(g.booking_link, seat):
         return redirect(url_for(".slots", seat=seat.id))
     module = _module_for(seat)
-    starts_at = selfbooking.parse_slot_key(request.args.get("at", ""))
+    at = arg_str("at", max_length=20)
+    starts_at = selfbooking.parse_slot_key(at)
     if module is None or starts_at is None:
         flash(_("Choisissez un horaire dans la liste."), "error")
         return redirect(url_for(".slots", seat=seat.id) if seat else url_for(".slots"))
-    form = SlotForm(formdata=None, at=request.args["at"])
+    form = SlotForm(formdata=None, at=at)
     action = url_for(".move", seat_id=seat.id) if seat else url_for(".book")
     return _page("selfbooking/confirm.html", module=module, seat=seat, starts_at=starts_at, form=form, action=action)
 
@@ -232,5 +231,5 @@ def cancel(seat_id: int):
 @bp.get("/done")
 def done():
     seat = _seat_arg(required=True)
-    return _page("selfbooking/done.html", seat=seat, moved=request.args.get("moved") == "1",
+    return _page("selfbooking/done.html", seat=seat, moved=arg_choice("moved", ("1",)) == "1",
                  step=selfbooking.next_step(g.booking_link))
