@@ -9,6 +9,7 @@ A new POST route is covered without editing this file.
 
 import pytest
 
+from intranet.auth.sessions import signed_in_state
 from intranet.extensions import db
 from tests.test_hostile_values import RULES, World, _build
 
@@ -30,8 +31,7 @@ def _everything() -> dict:
 def signed_in(app, client, monkeypatch):
     world = World()
     with client.session_transaction() as session:
-        session["_user_id"] = world.user.get_id()
-        session["_fresh"] = True
+        session.update(signed_in_state(world.user))
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
     return world
 

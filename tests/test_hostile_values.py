@@ -9,7 +9,7 @@ real token. A new route, query argument or form is covered without editing this 
 """
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
@@ -24,12 +24,15 @@ from wtforms.fields import DateField, DateTimeField, DateTimeLocalField, Integer
 from wtforms.fields.core import UnboundField
 
 from intranet import create_app
+from intranet.auth.sessions import signed_in_state
 from intranet.extensions import db
+from intranet.followups import services as followups
 from tests.factories import (
     FACTORIES,
     make_association,
     make_beneficiary,
     make_booking_link,
+    make_journey,
     make_membership,
     make_outbox_message,
     make_user,
@@ -39,7 +42,7 @@ from tests.test_tenancy import MODELS_BY_ARG
 _APP = create_app()
 ROOT = Path(__file__).resolve().parent.parent
 HUGE = "99999999999999999999"
-ACCEPTED = {200, 204, 302, 303, 400, 403, 404, 405, 409, 410, 422}
+ACCEPTED = {200, 204, 302, 303, 400, 401, 403, 404, 405, 409, 410, 422, 429}
 RULES = sorted(_APP.url_map.iter_rules(), key=lambda r: r.rule)
 GET_RULES = [r for r in RULES if "GET" in r.methods and r.endpoint != "static"]
 POST_RULES = [r for r in RULES if "POST" in r.methods]
@@ -137,6 +140,9 @@ class World:
         make_outbox_message(self.association)
         seat = db.session.get(MODELS_BY_ARG["seat_id"], self.ids[MODELS_BY_ARG["seat_id"]])
         self.link = make_booking_link(self.association, seat.beneficiary)
+        exited = make_journey(self.association, make_beneficiary(self.association), exit_situation="job_searching",
+                              exited_on=date.today() - timedelta(days=200))
+        self.follow_up_token = followups.make_token(exited.id, "6m")
 
     def values(self, rule, **override) -> dict:
         values = {}
@@ -145,6 +151,8 @@ class World:
                 values[arg] = self.association.slug
             elif arg == "token" and rule.rule.startswith("/p/"):
                 values[arg] = self.link.token
+            elif rule.rule.startswith("/f/"):  # a follow-up answer link
+                values[arg] = {"token": self.follow_up_token, "answer": "job"}[arg]
             elif isinstance(conv, IntegerConverter):
                 values[arg] = self.ids[MODELS_BY_ARG[arg]]
             else:
@@ -157,8 +165,7 @@ class World:
 def world(client, monkeypatch):
     world = World()
     with client.session_transaction() as session:
-        session["_user_id"] = world.user.get_id()
-        session["_fresh"] = True
+        session.update(signed_in_state(world.user))
     monkeypatch.setattr("intranet.args.PER_PAGE", 1)  # every list shows its pager
     return world
 
