@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app wsgi
 PORT ?= 5000
 
-.PHONY: setup run test bench lint translations translations-update screenshots clean
+.PHONY: setup run test bench lint audit translations translations-update screenshots clean
 
 # A developer's machine gets the runtime and the test tools; production installs requirements.txt only.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -34,9 +34,13 @@ bench: setup  ## print the benchmark figures, one "name: value" per line
 lint: setup
 	$(VENV)/bin/ruff check .
 
+audit: setup  ## known vulnerabilities of the pinned requirements (needs PyPI's or OSV's vulnerability service)
+	$(PY) -m pip install --quiet --disable-pip-version-check pip-audit==2.10.1
+	$(VENV)/bin/pip-audit --requirement requirements-dev.txt --no-deps --disable-pip --progress-spinner off
+
 translations-update: setup  ## collect new strings into the English catalogue
 	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext --ignore-dirs='.* _build' -o translations/messages.pot .
-	$(VENV)/bin/pybabel update -i translations/messages.pot -d translations
+	$(VENV)/bin/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
 
 screenshots: setup  ## screenshots of the main pages of a running app (make run in another shell)
 	$(PY) scripts/screenshots.py http://127.0.0.1:$(PORT) screenshots
