@@ -52,7 +52,7 @@ def test_next_only_goes_to_our_own_pages(client):
     make_user("claire@exemple.test")
     assert sign_in(client, "claire@exemple.test", query_string={"next": "/account"}).headers["Location"] == "/account"
     client.post("/logout")
-    for evil in ("https://evil.test/", "//evil.test/x"):
+    for evil in ("https://evil.test/", "//evil.test/x", "/\\evil.test/x", "/\\/evil.test", "/\t/evil.test", "/\n/evil.test"):
         response = sign_in(client, "claire@exemple.test", query_string={"next": evil})
         assert response.headers["Location"] == "/"
         client.post("/logout")

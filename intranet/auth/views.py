@@ -25,8 +25,15 @@ bp = Blueprint("auth", __name__)
 
 
 def _safe_next(target: str | None) -> str:
-    parts = urlsplit(target or "")
-    if target and not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
+    """A path of this site to go back to after sign-in, or the home page.
+
+    Browsers read a backslash as a slash and drop tabs and newlines, so "/\\evil.example" or "/\t/evil"
+    would leave the site: only a plain path is kept.
+    """
+    target = target or ""
+    parts = urlsplit(target)
+    if (target.startswith("/") and not target.startswith("//") and not parts.scheme and not parts.netloc
+            and "\\" not in target and not any(ord(c) < 32 or ord(c) == 127 for c in target)):
         return target
     return url_for("home.index")
 
