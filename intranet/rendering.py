@@ -27,6 +27,12 @@ def render(template: str, block: str | None = None, *, announce: str | None = No
     return response
 
 
+def confirm(form, *, question: str, explanation: str, confirm_label: str, back_url: str, back_label: str = ""):
+    """The one confirmation page before deactivating, closing or cancelling something."""
+    return render("confirm.html", form=form, question=question, explanation=explanation,
+                  confirm_label=confirm_label, back_url=back_url, back_label=back_label)
+
+
 def render_text_block(template: str, block: str, **context) -> str:
     """Render one block of `template` as plain text (no HTML escaping): e-mail subjects and text parts."""
     app = current_app._get_current_object()

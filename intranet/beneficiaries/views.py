@@ -18,7 +18,7 @@ from intranet.journeys.forms import EXIT_LABELS, FOLLOW_UP_LABELS, MODULE_STATUS
 from intranet.journeys.services import coaches, journeys_of
 from intranet.notifications.services import messages_about
 from intranet.programs.services import programs
-from intranet.rendering import render
+from intranet.rendering import confirm, render
 from intranet.tenancy import association_blueprint, get_or_404
 
 bp = association_blueprint("beneficiaries", __name__, role="staff")
@@ -136,7 +136,11 @@ def deactivate(beneficiary_id: int):
         flash(_("La fiche de %(name)s est désactivée. Elle reste consultable dans les fiches désactivées.",
                 name=beneficiary.full_name), "success")
         return redirect(url_for("beneficiaries.index"))
-    return render("beneficiaries/confirm_deactivate.html", b=beneficiary, form=form)
+    return confirm(
+        form, question=_("Désactiver la fiche de %(name)s ?", name=beneficiary.full_name),
+        explanation=_("La fiche n’apparaîtra plus dans la liste. Rien n’est effacé : elle reste consultable parmi "
+                      "les fiches désactivées et peut être réactivée."),
+        confirm_label=_("Oui, désactiver"), back_url=url_for("beneficiaries.show", beneficiary_id=beneficiary.id))
 
 
 @bp.post("/beneficiaries/<int:beneficiary_id>/reactivate")

@@ -13,7 +13,7 @@ from intranet.forms import EmptyForm
 from intranet.members import services
 from intranet.members.forms import ROLE_LABELS, InviteForm, RoleForm
 from intranet.members.models import INVITED, Membership
-from intranet.rendering import render
+from intranet.rendering import confirm, render
 from intranet.tenancy import association_blueprint, get_or_404, scoped
 
 bp = association_blueprint("members", __name__, role="admin")
@@ -106,7 +106,19 @@ def deactivate(membership_id: int):
                   _("L’accès de %(name)s est retiré. Son historique est conservé.", name=membership.display_name),
                   "success")
         return redirect(url_for("members.index"))
-    return render("members/confirm_deactivate.html", membership=membership, form=form)
+    name, email, back = membership.display_name, membership.user.email, url_for("members.index")
+    if membership.pending:
+        return confirm(
+            form, question=_("Annuler l’invitation de %(name)s ?", name=name),
+            explanation=_("Le lien envoyé à %(email)s ne fonctionnera plus. Vous pourrez inviter cette personne à "
+                          "nouveau plus tard.", email=email),
+            confirm_label=_("Oui, annuler l’invitation"), back_url=back, back_label=_("Garder l’invitation"))
+    return confirm(
+        form, question=_("Retirer l’accès de %(name)s ?", name=name),
+        explanation=_("%(name)s (%(email)s) ne pourra plus se connecter à l’espace de %(association)s. Son historique "
+                      "(séances, notes) est conservé, et vous pourrez le réactiver plus tard.",
+                      name=name, email=email, association=g.association.name),
+        confirm_label=_("Oui, retirer l’accès"), back_url=back)
 
 
 @bp.post("/members/<int:membership_id>/reactivate")

@@ -14,7 +14,7 @@ from intranet.members.models import Membership
 from intranet.network import services
 from intranet.network.forms import KIND_LABELS, AssociationForm
 from intranet.network.models import Association
-from intranet.rendering import render
+from intranet.rendering import confirm, render
 from intranet.tenancy import network_blueprint
 
 bp = network_blueprint("network", __name__)
@@ -84,7 +84,11 @@ def deactivate(association_id: int):
         services.set_active(association, False)
         flash(_("L’espace de %(name)s est fermé. Ses données sont conservées.", name=association.name), "success")
         return redirect(url_for("network.show", association_id=association.id))
-    return render("network/confirm_deactivate.html", association=association, form=form)
+    return confirm(
+        form, question=_("Fermer l’espace de %(name)s ?", name=association.name),
+        explanation=_("Plus personne ne pourra travailler dans cet espace. Toutes ses données sont conservées et "
+                      "l’espace peut être rouvert à tout moment."),
+        confirm_label=_("Oui, fermer l’espace"), back_url=url_for("network.show", association_id=association.id))
 
 
 @bp.post("/associations/<int:association_id>/reactivate")
