@@ -23,10 +23,12 @@ from the raw query string, so ``?endpoint=…`` or ``?_external=…`` cannot rea
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import chain
 
 from flask import abort, request
+from sqlalchemy import Select, func, select
 from werkzeug.routing import IntegerConverter
 
 from intranet.clock import FIRST_DAY, LAST_DAY, in_window
@@ -112,10 +114,44 @@ def arg_str(name: str, default: str = "", *, max_length: int = 100) -> str:
     return request.args.get(name, default).strip()[:max_length]
 
 
-def paginate(query, per_page: int | None = None):
+COUNT_CAP = 1000  # lists say "more than 1,000" rather than count a large table on every request
+
+
+@dataclass
+class Page:
+    """One page of a list, found by reading one row more than it shows: no count of the whole list."""
+
+    query: Select
+    items: list
+    page: int
+    per_page: int
+    has_next: bool
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+    def count(self, cap: int | None = None) -> tuple[int, bool]:
+        """How many rows the list holds, counting at most `cap` of them: (number, whether there are more)."""
+        cap = cap or COUNT_CAP
+        limited = self.query.order_by(None).limit(cap + 1).subquery()
+        number = db.session.scalar(select(func.count()).select_from(limited))
+        return min(number, cap), number > cap
+
+
+def paginate(query: Select, per_page: int | None = None) -> Page:
     """One page of `query`, its number read from ``?page=`` (1 when unreadable)."""
-    return db.paginate(query, page=arg_int("page", 1, min=1, max=MAX_PAGE), per_page=per_page or PER_PAGE,
-                       error_out=False)
+    page, size = arg_int("page", 1, min=1, max=MAX_PAGE), per_page or PER_PAGE
+    rows = db.session.scalars(query.limit(size + 1).offset((page - 1) * size)).unique().all()
+    return Page(query=query, items=rows[:size], page=page, per_page=size, has_next=len(rows) > size)
 
 
 def refuse_nul_characters():

@@ -171,7 +171,8 @@ def test_the_list_is_paginated(client, admin, bordeaux):
         make_membership(bordeaux, "volunteer", make_user(name=f"Bénévole {i:02d}"))
     first = client.get("/a/bordeaux/members").get_data(as_text=True)
     second = client.get("/a/bordeaux/members?page=2").get_data(as_text=True)
-    assert "Page 1 sur 2" in first and "Page 2 sur 2" in second
+    assert "Page 1" in first and 'rel="next"' in first and "31 membres" in first
+    assert "Page 2" in second and 'rel="prev"' in second and 'rel="next"' not in second
     assert first.count("<tr id=") == 25 and second.count("<tr id=") == 6
 
 
@@ -187,3 +188,10 @@ def test_the_list_runs_a_constant_number_of_queries(client, admin, bordeaux, cou
     for _ in range(40):
         make_membership(bordeaux, "volunteer")
     assert queries() == few
+
+
+def test_a_long_list_says_more_than_the_cap_instead_of_counting_everything(client, admin, bordeaux, monkeypatch):
+    monkeypatch.setattr("intranet.args.COUNT_CAP", 20)
+    for i in range(30):
+        make_membership(bordeaux, "volunteer", make_user(name=f"Bénévole {i:02d}"))
+    assert "plus de 20 membres" in client.get("/a/bordeaux/members").get_data(as_text=True)

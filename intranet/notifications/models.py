@@ -16,7 +16,7 @@ class OutboxMessage(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Empty for mail that concerns no association (a password reset, say).
-    association_id: Mapped[int | None] = mapped_column(ForeignKey("association.id"), index=True)
+    association_id: Mapped[int | None] = mapped_column(ForeignKey("association.id"))
     # The same logical message (e.g. "invitation of membership 42") exists once at most.
     key: Mapped[str | None] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(String(40))
@@ -44,4 +44,10 @@ class OutboxMessage(db.Model):
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    __table_args__ = (Index("ix_outbox_message_status_next_attempt_at", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_message_status_next_attempt_at", "status", "next_attempt_at"),
+        # The mailboxes' order, newest first: the network's and each association's (which also serves
+        # every lookup by association).
+        Index("ix_outbox_message_created_at_id", "created_at", "id"),
+        Index("ix_outbox_message_association_id_created_at_id", "association_id", "created_at", "id"),
+    )
