@@ -96,6 +96,8 @@ class Config:
     PASSWORD_RESET_PER_CLIENT = 10
 
     PAGE_SIZE = 25
+    # Mail bodies are cleared this many days after the mail was queued (the outbox keeps who, what, when).
+    MAIL_RETENTION_DAYS = int(os.environ.get("MAIL_RETENTION_DAYS", "183"))
     # Production runs behind a reverse proxy: trust the X-Forwarded-For / X-Forwarded-Proto values
     # added by the PROXY_COUNT proxies in front of the app (never X-Forwarded-Host).
     PROXY_FIX = _env_bool("PROXY_FIX", APP_ENV == "production")

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from intranet.clock import UTCDateTime, utcnow
@@ -43,6 +43,8 @@ class OutboxMessage(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the bodies were cleared after the retention period (notifications/retention.py).
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (
         Index("ix_outbox_message_status_next_attempt_at", "status", "next_attempt_at"),
@@ -50,4 +52,7 @@ class OutboxMessage(db.Model):
         # every lookup by association).
         Index("ix_outbox_message_created_at_id", "created_at", "id"),
         Index("ix_outbox_message_association_id_created_at_id", "association_id", "created_at", "id"),
+        # The retention job's queue: only the rows whose bodies are still kept.
+        Index("ix_outbox_message_unpurged_created_at", "created_at",
+              sqlite_where=text("purged_at IS NULL"), postgresql_where=text("purged_at IS NULL")),
     )

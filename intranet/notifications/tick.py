@@ -14,11 +14,12 @@ from intranet.clock import utcnow
 from intranet.extensions import db
 from intranet.followups.services import send_follow_ups
 from intranet.notifications.digest import send_digests
+from intranet.notifications.retention import drop_old_bodies
 from intranet.notifications.services import hand_out_due_mail
 
 log = logging.getLogger(__name__)
 
-STEPS: tuple[Callable[[datetime], object], ...] = (hand_out_due_mail, send_digests, send_follow_ups)
+STEPS: tuple[Callable[[datetime], object], ...] = (hand_out_due_mail, send_digests, send_follow_ups, drop_old_bodies)
 
 
 def tick(now: datetime | None = None) -> dict[str, object]:
