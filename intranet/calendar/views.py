@@ -5,7 +5,6 @@ from datetime import datetime, timedelta
 from flask import flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_htmx import make_response
-from sqlalchemy import or_
 from sqlalchemy.orm import joinedload, selectinload
 
 from intranet.args import arg_choice, arg_date, arg_datetime, arg_int, arg_str
@@ -22,6 +21,7 @@ from intranet.journeys.services import coaches
 from intranet.notifications.services import messages_about
 from intranet.programs.services import MODE_LABELS, local_modules
 from intranet.rendering import render
+from intranet.search import matches
 from intranet.tenancy import association_blueprint, get_or_404, scoped
 
 bp = association_blueprint("calendar", __name__, role="staff")
@@ -146,10 +146,8 @@ def beneficiary_options():
     """The options of the beneficiary list, searched as you type."""
     q = arg_str("q")
     query = scoped(Beneficiary).where(Beneficiary.active.is_(True))
-    if q:
-        pattern = f"%{q}%"
-        query = query.where(or_(Beneficiary.first_name.ilike(pattern), Beneficiary.last_name.ilike(pattern),
-                                (Beneficiary.first_name + " " + Beneficiary.last_name).ilike(pattern)))
+    if q.strip():
+        query = query.where(matches(Beneficiary.search_key, q))
     people = db.session.scalars(query.order_by(Beneficiary.last_name, Beneficiary.first_name).limit(20)).all()
     return render("calendar/_beneficiary_options.html", people=people, q=q)
 
