@@ -4,7 +4,6 @@ from datetime import date
 
 import pytest
 
-from intranet.phones import format_phone
 from intranet.beneficiaries.rules import (
     InvalidValue,
     age_band,
@@ -13,6 +12,7 @@ from intranet.beneficiaries.rules import (
     normalize_phone,
     normalize_postcode,
 )
+from intranet.phones import format_phone
 
 
 @pytest.mark.parametrize("raw", ["06 12 34 56 78", "06.12.34.56.78", "0612345678", "+33 6 12 34 56 78",
