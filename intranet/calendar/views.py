@@ -15,6 +15,7 @@ from intranet.calendar.models import Appointment, Resource, Seat
 from intranet.calendar.slots import find_slots
 from intranet.calendar.week import Filters, calendar, monday
 from intranet.clock import local, to_utc, today_in, utcnow
+from intranet.dates import format_datetime
 from intranet.extensions import db, htmx
 from intranet.forms import EmptyForm
 from intranet.journeys.services import coaches
@@ -124,7 +125,7 @@ def book():
             error, alternatives = str(exc), exc.alternatives
         else:
             message = _("Rendez-vous réservé : %(name)s, %(when)s.", name=appointment.name,
-                        when=local(appointment.starts_at, g.association.timezone).strftime("%d/%m/%Y %H:%M"))
+                        when=format_datetime(appointment.starts_at, "short"))
             flash(message, "success")
             day = local(appointment.starts_at, g.association.timezone).date().isoformat()
             if htmx:  # a full page, so the week shows the new appointment and the message
@@ -247,9 +248,8 @@ def find_slot(beneficiary_id: int):
 
 
 @bp.app_template_filter("local")
-def local_filter(moment: datetime, pattern: str = "%d/%m/%Y %H:%M") -> str:
-    """Show a UTC time in the current association's time zone (Paris outside any association)."""
-    timezone = g.association.timezone if "association" in g else "Europe/Paris"
-    return local(moment, timezone).strftime(pattern) if moment else ""
+def local_filter(moment: datetime, pattern: str) -> str:
+    """A UTC time as a machine format (URL arguments) in the association's zone; people read intranet.dates."""
+    return local(moment, g.association.timezone).strftime(pattern) if moment else ""
 
 
