@@ -85,6 +85,9 @@ def _init_extensions(app: Flask) -> None:
     htmx.init_app(app)
     babel.init_app(app, locale_selector=_select_locale, timezone_selector=_select_timezone,
                    default_translation_directories=str(app.root_path + "/../translations"))
+    from intranet import dates
+
+    dates.register(app)  # after Flask-Babel, whose date filters it extends
     app.session_interface = SessionInterface()
     app.extensions["jobs"] = InProcessRunner()
 

@@ -7,12 +7,12 @@ import pytest
 from intranet.beneficiaries.rules import (
     InvalidValue,
     age_band,
-    display_phone,
     has_other_digits,
     name_key,
     normalize_phone,
     normalize_postcode,
 )
+from intranet.phones import format_phone
 
 
 @pytest.mark.parametrize("raw", ["06 12 34 56 78", "06.12.34.56.78", "0612345678", "+33 6 12 34 56 78",
@@ -26,15 +26,19 @@ def test_overseas_and_foreign_numbers_keep_their_country_code():
     assert normalize_phone("+32 470 12 34 56") == "+32470123456"
 
 
+def test_overseas_national_numbers_take_their_own_country_code():
+    assert normalize_phone("0692 12 34 56") == "+262692123456"
+
+
 @pytest.mark.parametrize("raw", ["12 34", "06 12 34 56", "0012", "+33 0 12 34 56 78", "téléphone", "06 12 34 56 78 90"])
 def test_malformed_phones_are_refused(raw):
     with pytest.raises(InvalidValue):
         normalize_phone(raw)
 
 
-def test_phones_are_shown_the_french_way():
-    assert display_phone("+33612345678") == "06 12 34 56 78"
-    assert display_phone("+262692123456") == "+262692123456"
+def test_phones_are_shown_in_their_country_s_national_format():
+    assert format_phone("+33612345678") == "06 12 34 56 78"
+    assert format_phone("+262692123456") == "0692 12 34 56"
 
 
 def test_postcodes_have_five_digits():

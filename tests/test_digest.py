@@ -99,7 +99,7 @@ def test_the_digest_is_in_the_language_the_person_chose(bordeaux, tomorrow):
     send_digests(EVENING)
     [message] = digests(user.email)
     assert "Tomorrow at Tremplin Bordeaux" in message.subject
-    assert "Saturday 28 November" in message.text_body and "Séances" not in message.text_body
+    assert "Saturday, November 28" in message.text_body and "Séances" not in message.text_body
 
 
 def test_an_overseas_association_gets_it_at_its_own_evening(staff):

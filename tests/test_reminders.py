@@ -99,7 +99,7 @@ def test_an_english_speaking_coach_gets_the_reminder_in_english(world, db):
     db.session.commit()
     _book(assoc, volunteer, beneficiary, date(2027, 3, 30))
     (mail,) = _reminders("coach_reminder")
-    assert mail.subject.startswith("Reminder:") and "Tuesday 30 March 2027" in mail.subject
+    assert mail.subject.startswith("Reminder:") and "Tuesday, March 30, 2027" in mail.subject
     assert "Hello" in mail.text_body and "Bonjour" not in mail.text_body
     (beneficiary_mail, _) = _reminders()
     assert "Bonjour Yasmine" in beneficiary_mail.text_body  # the beneficiary's stays in French

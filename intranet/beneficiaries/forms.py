@@ -7,8 +7,9 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from intranet.beneficiaries.rules import InvalidValue, has_other_digits, normalize_phone, normalize_postcode
+from intranet.beneficiaries.rules import InvalidValue, has_other_digits, normalize_postcode
 from intranet.forms import DateField, EmailAddress
+from intranet.phones import normalize_phone
 
 NOT_ASKED = ("", _l("Non renseigné"))
 CHANNELS = [("email", _l("E-mail")), ("phone", _l("Téléphone")), ("sms", _l("SMS"))]
@@ -31,13 +32,11 @@ STATUS_LABELS = {"new": _l("Nouveau"), "in_progress": _l("En cours"), "completed
                  "withdrawn": _l("Abandon")}
 
 
-def _french_phone(form, field):
-    if has_other_digits(field.data):
-        raise ValidationError(_l("Écrivez le numéro avec les chiffres 0 à 9, par ex. 06 12 34 56 78."))
+def _phone(form, field):
     try:
         field.data = normalize_phone(field.data or "")
     except InvalidValue as error:
-        raise ValidationError(_l("Un numéro comme 06 12 34 56 78 ou +33 6 12 34 56 78.")) from error
+        raise ValidationError(str(error)) from error
 
 
 def _postcode(form, field):
@@ -58,7 +57,7 @@ class BeneficiaryForm(FlaskForm):
     first_name = StringField(_l("Prénom"), validators=[DataRequired(_l("Indiquez le prénom.")), Length(max=80)])
     last_name = StringField(_l("Nom"), validators=[DataRequired(_l("Indiquez le nom.")), Length(max=80)])
     email = EmailField(_l("Adresse e-mail"), validators=[Optional(), EmailAddress(), Length(max=254)])
-    phone = StringField(_l("Téléphone"), validators=[_french_phone])
+    phone = StringField(_l("Téléphone"), validators=[_phone])
     postcode = StringField(_l("Code postal"), validators=[_postcode])
     commune = StringField(_l("Commune"), validators=[Length(max=120)])
     contact_channel = SelectField(_l("Moyen de contact préféré"), choices=CHANNELS, default="email")

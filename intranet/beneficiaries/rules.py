@@ -1,49 +1,16 @@
-"""Pure rules of the beneficiary file: phone and postcode formats, age bands, name keys.
+"""Pure rules of the beneficiary file: postcode format, age bands, name keys.
 
-Digits are the ASCII 0-9 only: Python's `\\d` and `str.isdigit()` also take Arabic-Indic,
-full-width or superscript digits, which would be stored as typed and match nothing afterwards.
+Phones follow the shared rule of `intranet.phones`; digits are the ASCII 0-9 only (`intranet.values`).
 """
 
 import re
 import unicodedata
 from datetime import date
 
+from intranet.phones import normalize_phone  # noqa: F401  (the file's phone rule is the shared one)
+from intranet.values import InvalidValue, has_other_digits  # noqa: F401
+
 AGE_BANDS = ("under_18", "18_29", "30_54", "55_plus")
-
-
-class InvalidValue(ValueError):
-    """A value in a format we cannot accept; the message says which format is expected."""
-
-
-def has_other_digits(text: str) -> bool:
-    """Whether `text` holds digits other than 0-9 (Arabic-Indic ٥, full-width ５, superscript ², …)."""
-    return any(c.isdigit() and c not in "0123456789" for c in text or "")
-
-
-def normalize_phone(raw: str) -> str:
-    """'06 12 34 56 78', '+33 6 12…', '0033 6…' -> '+33612345678'; other countries kept in E.164."""
-    text = raw.strip()
-    if not text:
-        return ""
-    text = text.replace("(0)", "")
-    digits = re.sub(r"[\s.\-/()]", "", text)
-    if digits.startswith("00"):
-        digits = "+" + digits[2:]
-    if re.fullmatch(r"0[1-9][0-9]{8}", digits):
-        return "+33" + digits[1:]
-    if re.fullmatch(r"\+33[1-9][0-9]{8}", digits):
-        return digits
-    if re.fullmatch(r"\+(?!33)[1-9][0-9]{5,14}", digits):
-        return digits
-    raise InvalidValue("Un numéro de téléphone comme 06 12 34 56 78 ou +33 6 12 34 56 78.")
-
-
-def display_phone(phone: str) -> str:
-    """'+33612345678' -> '06 12 34 56 78'; other numbers unchanged."""
-    if re.fullmatch(r"\+33[0-9]{9}", phone):
-        national = "0" + phone[3:]
-        return " ".join(national[i:i + 2] for i in range(0, 10, 2))
-    return phone
 
 
 def normalize_postcode(raw: str) -> str:

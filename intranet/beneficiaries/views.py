@@ -154,6 +154,7 @@ def reactivate(beneficiary_id: int):
 
 @bp.app_template_filter("phone")
 def phone_filter(phone: str) -> str:
-    from intranet.beneficiaries.rules import display_phone
+    """A stored number in its country's national format (intranet.phones.format_phone)."""
+    from intranet.phones import format_phone
 
-    return display_phone(phone or "")
+    return format_phone(phone or "")

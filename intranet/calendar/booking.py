@@ -19,6 +19,7 @@ from intranet.beneficiaries.models import Beneficiary
 from intranet.calendar.availability import absences, availabilities, covers, is_available
 from intranet.calendar.models import Appointment, AppointmentEvent, Resource, Seat
 from intranet.clock import local, utcnow
+from intranet.dates import format_datetime
 from intranet.extensions import db
 from intranet.journeys.models import Journey, JourneyModule
 from intranet.members.models import Membership
@@ -322,7 +323,7 @@ def move(association: Association, appointment: Appointment, *, starts_at: datet
     appointment.volunteer_id, appointment.resource_id = volunteer_id, resource_id
     appointment.outside_availability = bool(unavailable)
     _follow_journey(appointment, association.timezone)
-    _note(appointment, "moved", _("déplacé du %(d)s", d=local(before, association.timezone).strftime("%d/%m/%Y %H:%M")))
+    _note(appointment, "moved", _("déplacé du %(d)s", d=format_datetime(before, "short", timezone=association.timezone)))
     db.session.flush()
     messages.moved(association, appointment)
     db.session.commit()
@@ -335,8 +336,8 @@ def set_status(association: Association, appointment: Appointment, status: str, 
         raise BookingError("status", _("Statut inconnu."))
     if status in ("done", "no_show") and appointment.starts_at > (now or utcnow()):
         raise BookingError("status", _("Cette séance n’a pas encore commencé : elle ne peut être notée réalisée ou "
-                                       "absente qu’à partir du %(when)s.", when=local(
-                                           appointment.starts_at, association.timezone).strftime("%d/%m/%Y %H:%M")))
+                                       "absente qu’à partir du %(when)s.", when=format_datetime(
+                                           appointment.starts_at, "short", timezone=association.timezone)))
     if status == "cancelled" and not reason.strip():
         raise BookingError("reason", _("Indiquez la raison de l’annulation."))
     appointment.status = status

@@ -5,7 +5,6 @@ from datetime import datetime, timedelta
 from flask import flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_htmx import make_response
-from sqlalchemy import or_
 from sqlalchemy.orm import joinedload, selectinload
 
 from intranet.args import arg_choice, arg_date, arg_datetime, arg_int, arg_str
@@ -16,12 +15,14 @@ from intranet.calendar.models import Appointment, Resource, Seat
 from intranet.calendar.slots import find_slots
 from intranet.calendar.week import Filters, calendar, monday
 from intranet.clock import local, to_utc, today_in, utcnow
+from intranet.dates import format_datetime
 from intranet.extensions import db, htmx
 from intranet.forms import EmptyForm
 from intranet.journeys.services import coaches
 from intranet.notifications.services import messages_about
 from intranet.programs.services import MODE_LABELS, local_modules
 from intranet.rendering import render
+from intranet.search import matches
 from intranet.tenancy import association_blueprint, get_or_404, scoped
 
 bp = association_blueprint("calendar", __name__, role="staff")
@@ -124,7 +125,7 @@ def book():
             error, alternatives = str(exc), exc.alternatives
         else:
             message = _("Rendez-vous réservé : %(name)s, %(when)s.", name=appointment.name,
-                        when=local(appointment.starts_at, g.association.timezone).strftime("%d/%m/%Y %H:%M"))
+                        when=format_datetime(appointment.starts_at, "short"))
             flash(message, "success")
             day = local(appointment.starts_at, g.association.timezone).date().isoformat()
             if htmx:  # a full page, so the week shows the new appointment and the message
@@ -146,10 +147,8 @@ def beneficiary_options():
     """The options of the beneficiary list, searched as you type."""
     q = arg_str("q")
     query = scoped(Beneficiary).where(Beneficiary.active.is_(True))
-    if q:
-        pattern = f"%{q}%"
-        query = query.where(or_(Beneficiary.first_name.ilike(pattern), Beneficiary.last_name.ilike(pattern),
-                                (Beneficiary.first_name + " " + Beneficiary.last_name).ilike(pattern)))
+    if q.strip():
+        query = query.where(matches(Beneficiary.search_key, q))
     people = db.session.scalars(query.order_by(Beneficiary.last_name, Beneficiary.first_name).limit(20)).all()
     return render("calendar/_beneficiary_options.html", people=people, q=q)
 
@@ -249,9 +248,8 @@ def find_slot(beneficiary_id: int):
 
 
 @bp.app_template_filter("local")
-def local_filter(moment: datetime, pattern: str = "%d/%m/%Y %H:%M") -> str:
-    """Show a UTC time in the current association's time zone (Paris outside any association)."""
-    timezone = g.association.timezone if "association" in g else "Europe/Paris"
-    return local(moment, timezone).strftime(pattern) if moment else ""
+def local_filter(moment: datetime, pattern: str) -> str:
+    """A UTC time as a machine format (URL arguments) in the association's zone; people read intranet.dates."""
+    return local(moment, g.association.timezone).strftime(pattern) if moment else ""
 
 

@@ -10,6 +10,7 @@ from intranet.audit.services import record
 from intranet.auth.models import User
 from intranet.beneficiaries import services as files
 from intranet.beneficiaries.models import Beneficiary
+from intranet.dates import format_date
 from intranet.extensions import db
 from intranet.journeys.models import EXIT_SITUATIONS, FOLLOW_UP_RESULTS, MODULE_STATUSES, Journey, JourneyModule
 from intranet.members.models import Membership
@@ -92,13 +93,13 @@ def exit_journey(journey: Journey, *, exited_on: date, situation: str, today: da
         raise JourneyError("situation", _("Choisissez la situation à la sortie."))
     if exited_on < journey.started_on:
         raise JourneyError("exited_on", _("La sortie ne peut pas précéder le début du parcours (%(d)s).",
-                                          d=journey.started_on.strftime("%d/%m/%Y")))
+                                          d=format_date(journey.started_on, "long")))
     if exited_on > today:
         raise JourneyError("exited_on", _("La date de sortie ne peut pas être dans le futur."))
     followed_up = journey.answer_1m or journey.answer_6m or journey.follow_up_result or journey.follow_up_on
     if journey.exited_on is not None and followed_up and exited_on != journey.exited_on:
         raise JourneyError("exited_on", _("Le suivi après la sortie est déjà enregistré : la date de sortie reste "
-                                          "le %(d)s.", d=journey.exited_on.strftime("%d/%m/%Y")))
+                                          "le %(d)s.", d=format_date(journey.exited_on, "long")))
     journey.exited_on, journey.exit_situation = exited_on, situation
     beneficiary = journey.beneficiary
     others_open = db.session.scalar(select(Journey.id).where(
@@ -130,7 +131,7 @@ def journeys_of(beneficiary: Beneficiary) -> list[Journey]:
         .order_by(Journey.started_on.desc(), Journey.id.desc())))
 
 
-def sessions_of(user: User, today: date) -> list[JourneyModule]:
+def sessions_of(user: User) -> list[JourneyModule]:
     """The modules a person coaches that are still ahead (planned or to plan), for their own space."""
     return list(db.session.scalars(
         select(JourneyModule).options(selectinload(JourneyModule.journey).selectinload(Journey.beneficiary))

@@ -1,6 +1,6 @@
 """A volunteer's own space, phone first: upcoming sessions, own availability, associations."""
 
-from flask import abort, flash, redirect, session, url_for
+from flask import abort, current_app, flash, redirect, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -8,6 +8,7 @@ from sqlalchemy import select
 from intranet.calendar import availability as rules
 from intranet.calendar.forms import WEEKDAYS, AvailabilityForm
 from intranet.calendar.models import Availability
+from intranet.calendar.services import planned_appointments
 from intranet.clock import today_in
 from intranet.extensions import db
 from intranet.forms import EmptyForm
@@ -29,9 +30,13 @@ def _memberships():
 def index():
     # Only the token's digest is kept: the address is shown once, on the page that follows its creation.
     feed_url = session.pop("new_feed_url", None) if current_user.calendar_token_hash else None
-    return render("me/index.html", memberships=_memberships(),
-                  sessions=sessions_of(current_user, today_in("Europe/Paris")), module_status_labels=MODULE_STATUS_LABELS,
-                  feed_on=bool(current_user.calendar_token_hash), feed_url=feed_url, feed_form=EmptyForm())
+    sessions = sessions_of(current_user)
+    # Each session is shown at its own association's local time (Paris, La Réunion, Cayenne…).
+    zones = {m.association_id: m.association.timezone for m in current_user.memberships}
+    return render("me/index.html", memberships=_memberships(), sessions=sessions, zones=zones,
+                  appointments=planned_appointments([s.id for s in sessions]),
+                  module_status_labels=MODULE_STATUS_LABELS, feed_on=bool(current_user.calendar_token_hash),
+                  feed_url=feed_url, feed_form=EmptyForm())
 
 
 @bp.post("/calendar-feed")
@@ -56,7 +61,9 @@ def _form() -> AvailabilityForm:
     form.user_id.label.text = _("Association")
     form.user_id.choices = [(m.association_id, m.association.name) for m in _memberships()]
     if not form.is_submitted():
-        form.valid_from.data = today_in("Europe/Paris")
+        memberships = _memberships()
+        form.valid_from.data = today_in(memberships[0].association.timezone if memberships
+                                        else current_app.config["BABEL_DEFAULT_TIMEZONE"])
     return form
 
 

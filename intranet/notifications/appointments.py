@@ -4,13 +4,12 @@ Each is queued in the same transaction as the change it reports, so a booking ne
 without its confirmation, nor a confirmation without its booking.
 """
 
-from babel.dates import format_date
 from flask import current_app
 
 from intranet.auth.models import User
 from intranet.beneficiaries.models import Beneficiary
 from intranet.calendar.models import Appointment, AppointmentEvent
-from intranet.clock import local
+from intranet.dates import format_date, format_hours, format_time
 from intranet.extensions import db
 from intranet.network.models import Association
 from intranet.notifications import ics, reminders
@@ -39,10 +38,12 @@ def _invitation(association: Association, appointment: Appointment, *, cancelled
 
 
 def _context(association: Association, appointment: Appointment, locale: str = "fr") -> dict:
-    start, end = local(appointment.starts_at, association.timezone), local(appointment.ends_at, association.timezone)
+    """The day and hours in the recipient's language and the association's zone."""
+    zone, start, end = association.timezone, appointment.starts_at, appointment.ends_at
     return {"association": association, "appointment": appointment, "place": _place(association, appointment),
-            "day": format_date(start.date(), "EEEE d MMMM yyyy", locale=locale),
-            "hours": f"{start:%H:%M}–{end:%H:%M}", "remote": appointment.mode != "in_person"}
+            "day": format_date(start, "full", timezone=zone, locale=locale),
+            "at": format_time(start, timezone=zone, locale=locale),
+            "hours": format_hours(start, end, timezone=zone, locale=locale), "remote": appointment.mode != "in_person"}
 
 
 def _to_beneficiary(kind: str, association: Association, appointment: Appointment, beneficiary: Beneficiary,

@@ -9,7 +9,6 @@ The key `digest-<association>-<user>-<day>` makes a second run, or a second work
 
 from datetime import datetime, time, timedelta
 
-from babel.dates import format_date
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -17,6 +16,7 @@ from sqlalchemy.orm import selectinload
 from intranet.auth.models import User
 from intranet.calendar.models import Appointment, Seat
 from intranet.clock import local, to_utc
+from intranet.dates import format_skeleton, format_time
 from intranet.extensions import db
 from intranet.members.models import Membership
 from intranet.network.models import Association
@@ -74,14 +74,15 @@ def send_digests(now: datetime) -> int:
         if not appointments and not failed:
             continue  # nothing to say: no mail rather than an empty one every evening
         tz = association.timezone
-        sessions = [{"starts": f"{local(a.starts_at, tz):%H:%M}", "ends": f"{local(a.ends_at, tz):%H:%M}",
-                     "name": a.name, "coach": a.volunteer.name,
-                     "people": [s.beneficiary.full_name for s in a.booked_seats]} for a in appointments]
         for membership, user in recipients:
+            sessions = [{"starts": format_time(a.starts_at, timezone=tz, locale=user.locale),
+                         "ends": format_time(a.ends_at, timezone=tz, locale=user.locale),
+                         "name": a.name, "coach": a.volunteer.name,
+                         "people": [s.beneficiary.full_name for s in a.booked_seats]} for a in appointments]
             queue_mail(to=user.email, template="daily_digest", kind="daily_digest", locale=user.locale,
                        association_id=association.id, key=_key(association.id, user.id, day),
                        association=association, person=user, sessions=sessions, failed=failed,
-                       tomorrow=format_date(day + timedelta(days=1), "EEEE d MMMM", locale=user.locale),
+                       tomorrow=format_skeleton(day + timedelta(days=1), "MMMMEEEEd", locale=user.locale),
                        calendar_url=external_url("calendar.week", slug=association.slug),
                        mailbox_url=external_url("mailbox.index", slug=association.slug)
                        if membership.role == "admin" else "",

@@ -8,7 +8,6 @@ from datetime import date, datetime
 from itertools import groupby
 
 from flask import Blueprint, abort, flash, g, redirect, url_for
-from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
@@ -16,6 +15,7 @@ from intranet.args import arg_choice, arg_date, arg_id, arg_str
 from intranet.calendar import selfbooking
 from intranet.calendar.models import Seat
 from intranet.clock import local
+from intranet.dates import format_skeleton, format_time
 from intranet.forms import EmptyForm
 from intranet.programs.services import MODE_LABELS, LocalModule
 from intranet.rendering import render
@@ -75,13 +75,11 @@ def _problem(reason: str, association=None):
 
 
 def _day_label(moment: datetime | date) -> str:
-    day = local(moment, g.booking_association.timezone).date() if isinstance(moment, datetime) else moment
-    return format_date(day, "EEEE d MMMM").capitalize()
+    return format_skeleton(moment, "MMMMEEEEd", timezone=g.booking_association.timezone).capitalize()
 
 
 def _time_label(moment: datetime) -> str:
-    at = local(moment, g.booking_association.timezone)
-    return _("%(hour)d h %(minute)02d", hour=at.hour, minute=at.minute)
+    return format_time(moment, timezone=g.booking_association.timezone)
 
 
 def _first_name(name: str) -> str:
