@@ -2,7 +2,7 @@
 old mail bodies are cleared after the retention period
 
 Revision ID: 0010_list_indexes
-Revises: 0007_outbox_secrets
+Revises: 0009_phones_search_keys
 Create Date: 2026-12-02 11:00:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0010_list_indexes"
-down_revision = "0007_outbox_secrets"
+down_revision = "0009_phones_search_keys"
 branch_labels = None
 depends_on = None
 
