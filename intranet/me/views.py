@@ -11,7 +11,6 @@ from intranet.calendar.models import Availability
 from intranet.clock import today_in
 from intranet.extensions import db
 from intranet.forms import EmptyForm
-from intranet.journeys.forms import MODULE_STATUS_LABELS
 from intranet.journeys.services import sessions_of
 from intranet.notifications import feed
 from intranet.rendering import render
@@ -30,7 +29,7 @@ def index():
     # Only the token's digest is kept: the address is shown once, on the page that follows its creation.
     feed_url = session.pop("new_feed_url", None) if current_user.calendar_token_hash else None
     return render("me/index.html", memberships=_memberships(),
-                  sessions=sessions_of(current_user, today_in("Europe/Paris")), module_status_labels=MODULE_STATUS_LABELS,
+                  sessions=sessions_of(current_user, today_in("Europe/Paris")),
                   feed_on=bool(current_user.calendar_token_hash), feed_url=feed_url, feed_form=EmptyForm())
 
 
