@@ -235,3 +235,28 @@ def test_no_template_spells_out_labels_of_stored_values():
             if keys & values and str(path.relative_to(ROOT)) not in allowed:
                 found.append(f"{path.relative_to(ROOT)}:{number}: {sorted(keys & values)}")
     assert found == []
+
+
+def test_the_migration_names_the_values_to_correct_and_changes_nothing_before_they_are(app, db, capsys):
+    from flask_migrate import downgrade, upgrade
+
+    migrations = str(ROOT / "migrations")
+    association_id = make_association("bordeaux").id
+    db.session.remove()  # the migration needs the database to itself (SQLite)
+    downgrade(directory=migrations, revision="0007_outbox_secrets")
+    try:
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO resource (association_id, name, kind, capacity, open_days, opens_at, "
+                              "closes_at, active) VALUES (:id, 'Salle info', 'salle_info', 1, '01234', '09:00:00', "
+                              "'18:00:00', :yes)"), {"id": association_id, "yes": True})
+        with pytest.raises(SystemExit):
+            upgrade(directory=migrations)
+        assert "resource.kind: ['salle_info']" in capsys.readouterr().err
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0007_outbox_secrets"
+            assert conn.execute(text("SELECT kind FROM resource")).scalars().all() == ["salle_info"]
+    finally:
+        with db.engine.begin() as conn:
+            conn.execute(text("DELETE FROM resource"))
+        upgrade(directory=migrations)
+    assert inspect(db.engine).get_check_constraints("resource") != []
