@@ -141,8 +141,8 @@ def _register_blueprints(app: Flask) -> None:
 
 def _init_request_hooks(app: Flask) -> None:
     from intranet.args import refuse_nul_characters
+    from intranet.enums import all_enums, label
     from intranet.jobs import start_ticker
-    from intranet.members.forms import ROLE_LABELS
     from intranet.ops.security import add_security_headers
     from intranet.rendering import linkify
     from intranet.tenancy import has_role
@@ -155,8 +155,11 @@ def _init_request_hooks(app: Flask) -> None:
         start_ticker(app)
 
     app.jinja_env.filters["linkify"] = linkify
+    # Every status and kind is a template global with its labels: {{ b.status|label(BeneficiaryStatus) }}.
+    app.jinja_env.filters["label"] = label
+    app.jinja_env.globals.update(all_enums())
 
     @app.context_processor
     def layout_context():
         return {"current_association": g.get("association"), "current_role": g.get("role"),
-                "has_role": has_role, "role_labels": ROLE_LABELS, "get_locale": get_locale}
+                "has_role": has_role, "get_locale": get_locale}

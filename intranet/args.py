@@ -104,9 +104,9 @@ def arg_datetime(name: str) -> datetime | None:
 
 
 def arg_choice(name: str, choices: Iterable[str], default: str = "") -> str:
-    """One of `choices` from the query string, or `default`."""
+    """One of `choices` (strings, or a LabelledEnum's values) from the query string, or `default`."""
     value = request.args.get(name, "")
-    return value if value in choices else default
+    return value if value in {str(choice) for choice in choices} else default
 
 
 def arg_str(name: str, default: str = "", *, max_length: int = 100) -> str:

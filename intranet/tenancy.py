@@ -10,13 +10,25 @@ can only be reached from its own space.
 from collections.abc import Callable
 
 from flask import Blueprint, abort, current_app, g, request
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import ForeignKey, Select, select
 from sqlalchemy.orm import Mapped, mapped_column
 
+from intranet.enums import LabelledEnum
 from intranet.extensions import db, login
 
-ROLES = ("volunteer", "staff", "admin")  # from least to most rights
+
+class Role(LabelledEnum):
+    """A member's role in an association, declared from least to most rights."""
+
+    VOLUNTEER = "volunteer", _l("Bénévole")
+    STAFF = "staff", _l("Salarié·e")
+    ADMIN = "admin", _l("Administrateur·rice")
+
+    @property
+    def rank(self) -> int:
+        return Role.values().index(self.value)
 
 
 class TenantScoped:
@@ -27,7 +39,7 @@ class TenantScoped:
 
 def requires(role: str) -> Callable:
     """Raise the role a route needs above its blueprint's default."""
-    if role not in ROLES:
+    if role not in Role.values():
         raise ValueError(f"unknown role {role!r}")
 
     def mark(view: Callable) -> Callable:
@@ -39,7 +51,7 @@ def requires(role: str) -> Callable:
 
 def has_role(role: str) -> bool:
     """Tell whether the current user's role in this association is at least `role`."""
-    return ROLES.index(g.role) >= ROLES.index(role)
+    return Role(g.role).rank >= Role(role).rank
 
 
 def association_blueprint(name: str, import_name: str, role: str = "staff") -> Blueprint:

@@ -118,7 +118,7 @@ def test_a_resource_holds_as_many_sessions_as_its_capacity(assoc):
 
 
 def test_a_module_needing_the_studio_needs_the_studio(assoc):
-    with pytest.raises(booking.BookingError, match="studio"):
+    with pytest.raises(booking.BookingError, match="« Studio photo »"):
         booking.book(assoc, request(assoc, make_volunteer(assoc), make_beneficiary(assoc), mod=module("in_person", 3)))
 
 
@@ -273,10 +273,10 @@ def _moves_and_mails(db, a):
 @pytest.mark.parametrize(("where", "at", "message"), [
     ("other_association", time(11, 0), "n’existe pas"),
     ("inactive", time(11, 0), "plus en service"),
-    ("room", time(11, 0), "studio"),
+    ("room", time(11, 0), "Studio photo"),
     ("afternoon_studio", time(11, 0), "fermé"),
     ("same", time(22, 0), "fermé"),
-    ("none", time(11, 0), "studio"),
+    ("none", time(11, 0), "Studio photo"),
 ])
 def test_a_move_is_checked_like_a_booking(assoc, db, where, at, message):
     a, v = _studio_session(assoc)

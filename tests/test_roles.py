@@ -4,8 +4,10 @@ import pytest
 from werkzeug.routing import IntegerConverter
 
 from intranet import create_app
-from intranet.tenancy import ROLES
+from intranet.tenancy import Role
 from tests.factories import make_association
+
+ROLES = Role.values()  # from least to most rights
 
 _APP = create_app()
 PUBLIC = {"static", "ops.healthz", "auth.login", "auth.forgot_password", "auth.reset_password",

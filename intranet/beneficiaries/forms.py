@@ -7,29 +7,21 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from intranet.beneficiaries.models import (
+    BeneficiaryStatus,
+    ConsentScope,
+    ContactChannel,
+    EducationLevel,
+    Gender,
+    LabourStatus,
+    SensitiveAnswer,
+    YesNo,
+)
 from intranet.beneficiaries.rules import InvalidValue, has_other_digits, normalize_postcode
 from intranet.forms import DateField, EmailAddress
 from intranet.phones import normalize_phone
 
-NOT_ASKED = ("", _l("Non renseigné"))
-CHANNELS = [("email", _l("E-mail")), ("phone", _l("Téléphone")), ("sms", _l("SMS"))]
-CONSENT_SCOPES = [
-    ("", _l("Pas encore recueilli")),
-    ("accompaniment", _l("Accompagnement")),
-    ("accompaniment_esf", _l("Accompagnement et suivi FSE+")),
-]
-GENDERS = [NOT_ASKED, ("woman", _l("Femme")), ("man", _l("Homme")), ("non_binary", _l("Non binaire"))]
-LABOUR = [NOT_ASKED, ("unemployed", _l("Demandeur·se d’emploi")),
-          ("long_term_unemployed", _l("Demandeur·se d’emploi de longue durée (12 mois et plus)")),
-          ("inactive", _l("Inactif·ve (ni en emploi, ni en recherche)")),
-          ("employed", _l("En emploi, y compris indépendant·e"))]
-EDUCATION = [NOT_ASKED, ("isced_0_2", _l("Jusqu’au collège (CITE 0 à 2)")),
-             ("isced_3_4", _l("Lycée, CAP, BEP, bac (CITE 3 et 4)")),
-             ("isced_5_8", _l("Études supérieures (CITE 5 à 8)"))]
-SENSITIVE = [NOT_ASKED, ("yes", _l("Oui")), ("no", _l("Non")), ("undisclosed", _l("Ne souhaite pas répondre"))]
-YES_NO = [NOT_ASKED, ("yes", _l("Oui")), ("no", _l("Non"))]
-STATUS_LABELS = {"new": _l("Nouveau"), "in_progress": _l("En cours"), "completed": _l("Terminé"),
-                 "withdrawn": _l("Abandon")}
+NOT_ASKED = _l("Non renseigné")
 
 
 def _phone(form, field):
@@ -60,9 +52,9 @@ class BeneficiaryForm(FlaskForm):
     phone = StringField(_l("Téléphone"), validators=[_phone])
     postcode = StringField(_l("Code postal"), validators=[_postcode])
     commune = StringField(_l("Commune"), validators=[Length(max=120)])
-    contact_channel = SelectField(_l("Moyen de contact préféré"), choices=CHANNELS, default="email")
+    contact_channel = SelectField(_l("Moyen de contact préféré"), choices=ContactChannel.choices(), default=ContactChannel.EMAIL)
 
-    consent_scope = SelectField(_l("Consentement"), choices=CONSENT_SCOPES, default="")
+    consent_scope = SelectField(_l("Consentement"), choices=ConsentScope.choices(_l("Pas encore recueilli")), default="")
 
     referrer = StringField(_l("Orienté·e par"), description=_l("Structure ou personne qui a orienté, par ex. France Travail, Mission locale."),
                            validators=[Length(max=160)])
@@ -70,22 +62,22 @@ class BeneficiaryForm(FlaskForm):
     interview_on = DateField(_l("Date d’un prochain entretien d’embauche"), validators=[Optional()])
     notes = TextAreaField(_l("Notes"), validators=[Length(max=5000)])
 
-    gender = SelectField(_l("Genre"), choices=GENDERS, default="")
+    gender = SelectField(_l("Genre"), choices=Gender.choices(NOT_ASKED), default="")
     birth_date = DateField(_l("Date de naissance"), validators=[Optional(), _plausible_birth_date])
-    labour_status = SelectField(_l("Situation sur le marché du travail"), choices=LABOUR, default="")
-    education_level = SelectField(_l("Niveau d’études"), choices=EDUCATION, default="")
-    disability = SelectField(_l("Situation de handicap"), choices=SENSITIVE, default="")
-    third_country_national = SelectField(_l("Ressortissant·e d’un pays hors Union européenne"), choices=SENSITIVE, default="")
-    foreign_background = SelectField(_l("Origine étrangère"), choices=SENSITIVE, default="")
-    minority = SelectField(_l("Appartenance à une minorité (y compris communautés marginalisées)"), choices=SENSITIVE, default="")
-    homeless = SelectField(_l("Sans domicile ou exclu·e du logement"), choices=SENSITIVE, default="")
-    rural = SelectField(_l("Habite en zone rurale"), choices=YES_NO, default="",
+    labour_status = SelectField(_l("Situation sur le marché du travail"), choices=LabourStatus.choices(NOT_ASKED), default="")
+    education_level = SelectField(_l("Niveau d’études"), choices=EducationLevel.choices(NOT_ASKED), default="")
+    disability = SelectField(_l("Situation de handicap"), choices=SensitiveAnswer.choices(NOT_ASKED), default="")
+    third_country_national = SelectField(_l("Ressortissant·e d’un pays hors Union européenne"), choices=SensitiveAnswer.choices(NOT_ASKED), default="")
+    foreign_background = SelectField(_l("Origine étrangère"), choices=SensitiveAnswer.choices(NOT_ASKED), default="")
+    minority = SelectField(_l("Appartenance à une minorité (y compris communautés marginalisées)"), choices=SensitiveAnswer.choices(NOT_ASKED), default="")
+    homeless = SelectField(_l("Sans domicile ou exclu·e du logement"), choices=SensitiveAnswer.choices(NOT_ASKED), default="")
+    rural = SelectField(_l("Habite en zone rurale"), choices=YesNo.choices(NOT_ASKED), default="",
                         description=_l("Déduit de la commune quand elle est connue."))
 
     def validate_contact_channel(self, field):
-        if field.data == "email" and not self.email.data:
+        if field.data == ContactChannel.EMAIL and not self.email.data:
             raise ValidationError(_l("Indiquez une adresse e-mail pour être contacté·e par e-mail."))
-        if field.data in ("phone", "sms") and not self.phone.data:
+        if field.data in (ContactChannel.PHONE, ContactChannel.SMS) and not self.phone.data:
             raise ValidationError(_l("Indiquez un numéro de téléphone pour être contacté·e par téléphone ou SMS."))
 
     def data_for_file(self) -> dict:
@@ -100,10 +92,4 @@ class BeneficiaryForm(FlaskForm):
 
 
 class StatusForm(FlaskForm):
-    status = SelectField(_l("Statut"), choices=list(STATUS_LABELS.items()))
-
-AUDIT_LABELS = {"create": _l("création de la fiche"), "update": _l("modification de la fiche"),
-                "status": _l("changement de statut"), "deactivate": _l("fiche désactivée"),
-                "reactivate": _l("fiche réactivée"), "journey_start": _l("début d’un parcours"),
-                "journey_module": _l("suivi d’un module"), "journey_exit": _l("sortie de parcours"),
-                "follow_up": _l("suivi à six mois")}
+    status = SelectField(_l("Statut"), choices=BeneficiaryStatus.choices())

@@ -2,20 +2,97 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, Index, String, Text, event
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import CheckConstraint, Date, Index, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from intranet.clock import UTCDateTime, utcnow
+from intranet.enums import LabelledEnum
 from intranet.extensions import db
 from intranet.search import search_key
 from intranet.tenancy import TenantScoped
 
-STATUSES = ("new", "in_progress", "completed", "withdrawn")
-CHANNELS = ("email", "phone", "sms")
-GENDERS = ("woman", "man", "non_binary")
-LABOUR_STATUSES = ("unemployed", "long_term_unemployed", "inactive", "employed")
-EDUCATION_LEVELS = ("isced_0_2", "isced_3_4", "isced_5_8")
-# Sensitive ESF+ items: "yes", "no", "undisclosed" (prefers not to say) or "" (not asked).
+
+class BeneficiaryStatus(LabelledEnum):
+    """Where a file stands (which status may follow which: `services.TRANSITIONS`)."""
+
+    NEW = "new", _l("Nouveau")
+    IN_PROGRESS = "in_progress", _l("En cours")
+    COMPLETED = "completed", _l("Terminé")
+    WITHDRAWN = "withdrawn", _l("Abandon")
+
+
+class ContactChannel(LabelledEnum):
+    EMAIL = "email", _l("E-mail")
+    PHONE = "phone", _l("Téléphone")
+    SMS = "sms", _l("SMS")
+
+
+class ConsentScope(LabelledEnum):
+    """What the person agreed to ("" until consent is recorded)."""
+
+    ACCOMPANIMENT = "accompaniment", _l("Accompagnement")
+    ACCOMPANIMENT_ESF = "accompaniment_esf", _l("Accompagnement et suivi FSE+")
+
+
+# ESF+ data at entry: each answer may be "" (not asked).
+class Gender(LabelledEnum):
+    WOMAN = "woman", _l("Femme")
+    MAN = "man", _l("Homme")
+    NON_BINARY = "non_binary", _l("Non binaire")
+
+
+class LabourStatus(LabelledEnum):
+    UNEMPLOYED = "unemployed", _l("Demandeur·se d’emploi")
+    LONG_TERM_UNEMPLOYED = "long_term_unemployed", _l("Demandeur·se d’emploi de longue durée (12 mois et plus)")
+    INACTIVE = "inactive", _l("Inactif·ve (ni en emploi, ni en recherche)")
+    EMPLOYED = "employed", _l("En emploi, y compris indépendant·e")
+
+
+class EducationLevel(LabelledEnum):
+    ISCED_0_2 = "isced_0_2", _l("Jusqu’au collège (CITE 0 à 2)")
+    ISCED_3_4 = "isced_3_4", _l("Lycée, CAP, BEP, bac (CITE 3 et 4)")
+    ISCED_5_8 = "isced_5_8", _l("Études supérieures (CITE 5 à 8)")
+
+
+class SensitiveAnswer(LabelledEnum):
+    """The answer to a sensitive ESF+ item, which the person may decline to give."""
+
+    YES = "yes", _l("Oui")
+    NO = "no", _l("Non")
+    UNDISCLOSED = "undisclosed", _l("Ne souhaite pas répondre")
+
+
+class YesNo(LabelledEnum):
+    YES = "yes", _l("Oui")
+    NO = "no", _l("Non")
+
+
+class AgeBand(LabelledEnum):
+    """The ESF+ age band, derived from the birth date (not stored)."""
+
+    UNDER_18 = "under_18", _l("moins de 18 ans")
+    FROM_18_TO_29 = "18_29", _l("18 à 29 ans")
+    FROM_30_TO_54 = "30_54", _l("30 à 54 ans")
+    FROM_55 = "55_plus", _l("55 ans et plus")
+
+
+class FileEvent(LabelledEnum):
+    """What an audit entry of a file records (the audit log is shared by every kind of object: no CHECK)."""
+
+    CREATE = "create", _l("création de la fiche")
+    UPDATE = "update", _l("modification de la fiche")
+    STATUS = "status", _l("changement de statut")
+    DEACTIVATE = "deactivate", _l("fiche désactivée")
+    REACTIVATE = "reactivate", _l("fiche réactivée")
+    JOURNEY_START = "journey_start", _l("début d’un parcours")
+    JOURNEY_MODULE = "journey_module", _l("suivi d’un module")
+    JOURNEY_EXIT = "journey_exit", _l("sortie de parcours")
+    FOLLOW_UP = "follow_up", _l("suivi à six mois")
+    FOLLOW_UP_ANSWER = "follow_up_answer", _l("réponse à un e-mail de suivi")
+
+
+# The sensitive ESF+ items, each a SensitiveAnswer or "" (not asked).
 SENSITIVE_ITEMS = ("disability", "third_country_national", "foreign_background", "minority", "homeless")
 SEARCHED = ("first_name", "last_name", "commune", "email")  # with the phone, what the list's search finds
 
@@ -40,7 +117,7 @@ class Beneficiary(TenantScoped, db.Model):
     phone: Mapped[str] = mapped_column(String(20), default="", index=True)  # normalised: +33612345678
     postcode: Mapped[str] = mapped_column(String(5), default="")
     commune: Mapped[str] = mapped_column(String(120), default="")
-    contact_channel: Mapped[str] = mapped_column(String(10), default="email")
+    contact_channel: Mapped[str] = mapped_column(String(10), default=ContactChannel.EMAIL)
 
     # Kept only once consent is recorded.
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -59,11 +136,11 @@ class Beneficiary(TenantScoped, db.Model):
     foreign_background: Mapped[str] = mapped_column(String(12), default="")
     minority: Mapped[str] = mapped_column(String(12), default="")
     homeless: Mapped[str] = mapped_column(String(12), default="")
-    rural: Mapped[str] = mapped_column(String(12), default="")  # "yes" / "no" / "" unknown
+    rural: Mapped[str] = mapped_column(String(12), default="")  # YesNo, "" unknown
     # Folded names, commune, e-mail and phone digits (intranet.search.fold), kept by the events below.
     search_key: Mapped[str] = mapped_column(Text, default=_search_key_default, server_default="")
 
-    status: Mapped[str] = mapped_column(String(12), default="new")
+    status: Mapped[str] = mapped_column(String(12), default=BeneficiaryStatus.NEW)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -77,6 +154,14 @@ class Beneficiary(TenantScoped, db.Model):
         # (pg_trgm, with btree_gin for the association), which answers LIKE '%…%' without a scan.
         Index("ix_beneficiary_association_search", "association_id", "search_key", postgresql_using="gin",
               postgresql_ops={"search_key": "gin_trgm_ops"}),
+        CheckConstraint(BeneficiaryStatus.check("status"), name="status"),
+        CheckConstraint(ContactChannel.check("contact_channel"), name="contact_channel"),
+        CheckConstraint(ConsentScope.check("consent_scope", blank=True), name="consent_scope"),
+        CheckConstraint(Gender.check("gender", blank=True), name="gender"),
+        CheckConstraint(LabourStatus.check("labour_status", blank=True), name="labour_status"),
+        CheckConstraint(EducationLevel.check("education_level", blank=True), name="education_level"),
+        *(CheckConstraint(SensitiveAnswer.check(item, blank=True), name=item) for item in SENSITIVE_ITEMS),
+        CheckConstraint(YesNo.check("rural", blank=True), name="rural"),
     )
 
     @property

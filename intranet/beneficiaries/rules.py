@@ -7,10 +7,9 @@ import re
 import unicodedata
 from datetime import date
 
+from intranet.beneficiaries.models import AgeBand
 from intranet.phones import normalize_phone  # noqa: F401  (the file's phone rule is the shared one)
 from intranet.values import InvalidValue, has_other_digits  # noqa: F401
-
-AGE_BANDS = ("under_18", "18_29", "30_54", "55_plus")
 
 
 def normalize_postcode(raw: str) -> str:
@@ -34,14 +33,14 @@ def age_on(birth_date: date, on: date) -> int:
 
 
 def age_band(birth_date: date | None, on: date) -> str:
-    """The ESF+ age band on a given day: under_18, 18_29, 30_54 or 55_plus ('' if unknown)."""
+    """The ESF+ age band (an AgeBand) on a given day; '' if unknown."""
     if birth_date is None:
         return ""
     age = age_on(birth_date, on)
     if age < 18:
-        return "under_18"
+        return AgeBand.UNDER_18
     if age < 30:
-        return "18_29"
+        return AgeBand.FROM_18_TO_29
     if age < 55:
-        return "30_54"
-    return "55_plus"
+        return AgeBand.FROM_30_TO_54
+    return AgeBand.FROM_55

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, exists, func, or_, select
 
 from intranet.audit.services import record
-from intranet.beneficiaries.models import Beneficiary, Commune
+from intranet.beneficiaries.models import Beneficiary, BeneficiaryStatus, Commune, YesNo
 from intranet.beneficiaries.rules import name_key
 from intranet.clock import utcnow
 from intranet.extensions import db
@@ -18,13 +18,12 @@ CONTEXT = ("referrer", "target_job", "interview_on", "notes")
 ESF = ("gender", "birth_date", "labour_status", "education_level", "disability", "third_country_national",
        "foreign_background", "minority", "homeless", "rural")
 EDITABLE = IDENTITY + CONTEXT + ESF
-CONSENT_SCOPES = ("accompaniment", "accompaniment_esf")
 # Which status may follow which.
 TRANSITIONS = {
-    "new": {"in_progress", "withdrawn"},
-    "in_progress": {"completed", "withdrawn"},
-    "completed": {"in_progress"},
-    "withdrawn": {"in_progress"},
+    BeneficiaryStatus.NEW: {BeneficiaryStatus.IN_PROGRESS, BeneficiaryStatus.WITHDRAWN},
+    BeneficiaryStatus.IN_PROGRESS: {BeneficiaryStatus.COMPLETED, BeneficiaryStatus.WITHDRAWN},
+    BeneficiaryStatus.COMPLETED: {BeneficiaryStatus.IN_PROGRESS},
+    BeneficiaryStatus.WITHDRAWN: {BeneficiaryStatus.IN_PROGRESS},
 }
 
 
@@ -42,7 +41,7 @@ def derive_rural(postcode: str, commune: str) -> str | None:
         return None
     rural = db.session.scalar(select(Commune.rural).where(Commune.postcode == postcode,
                                                           Commune.name_key == name_key(commune)))
-    return None if rural is None else ("yes" if rural else "no")
+    return None if rural is None else (YesNo.YES if rural else YesNo.NO)
 
 
 def _check_consent(data: dict, consent_scope: str) -> None:
@@ -190,14 +189,14 @@ def referrers(association_id: int) -> list[str]:
 
 def counters(association_id: int, today: date) -> dict[str, int]:
     """In progress, waiting for a first appointment, interviews within the week."""
-    from intranet.journeys.models import Journey, JourneyModule
+    from intranet.journeys.models import Journey, JourneyModule, ModuleStatus
 
     active = and_(Beneficiary.association_id == association_id, Beneficiary.active.is_(True))
     started = exists(select(JourneyModule.id).join(Journey, Journey.id == JourneyModule.journey_id).where(
-        Journey.beneficiary_id == Beneficiary.id, JourneyModule.status.in_(("planned", "done"))))
+        Journey.beneficiary_id == Beneficiary.id, JourneyModule.status.in_((ModuleStatus.PLANNED, ModuleStatus.DONE))))
     row = db.session.execute(select(
-        func.count().filter(Beneficiary.status == "in_progress"),
-        func.count().filter(Beneficiary.status.in_(("new", "in_progress")), ~started),
+        func.count().filter(Beneficiary.status == BeneficiaryStatus.IN_PROGRESS),
+        func.count().filter(Beneficiary.status.in_((BeneficiaryStatus.NEW, BeneficiaryStatus.IN_PROGRESS)), ~started),
         func.count().filter(_interview_soon(today)),
     ).where(active)).one()
     return {"in_progress": row[0], "waiting": row[1], "interviews": row[2]}

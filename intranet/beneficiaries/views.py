@@ -6,15 +6,13 @@ from flask_babel import gettext as _
 from intranet.args import arg_choice, arg_int, arg_str, paginate
 from intranet.audit.services import history
 from intranet.beneficiaries import services
-from intranet.beneficiaries.forms import AUDIT_LABELS, STATUS_LABELS, BeneficiaryForm, StatusForm
-from intranet.beneficiaries.models import Beneficiary
+from intranet.beneficiaries.forms import BeneficiaryForm, StatusForm
+from intranet.beneficiaries.models import Beneficiary, BeneficiaryStatus
 from intranet.beneficiaries.rules import age_band
-from intranet.calendar.forms import STATUS_LABELS as APPOINTMENT_LABELS
 from intranet.calendar.services import appointments_of
 from intranet.clock import today_in
 from intranet.extensions import db
 from intranet.forms import EmptyForm
-from intranet.journeys.forms import EXIT_LABELS, FOLLOW_UP_LABELS, MODULE_STATUS_LABELS
 from intranet.journeys.services import coaches, journeys_of
 from intranet.notifications.services import messages_about
 from intranet.programs.services import programs
@@ -30,7 +28,7 @@ def _today():
 
 def _filters() -> services.Filters:
     return services.Filters(
-        q=arg_str("q"), status=arg_choice("status", STATUS_LABELS), program_id=arg_int("program", min=1),
+        q=arg_str("q"), status=arg_choice("status", BeneficiaryStatus), program_id=arg_int("program", min=1),
         referrer=arg_str("referrer", max_length=160), interview_soon=arg_choice("interview", ("soon",)) == "soon",
         inactive=arg_choice("inactive", ("1",)) == "1", sort=arg_choice("sort", services.SORTS, "interview"),
     )
@@ -51,7 +49,7 @@ def index():
     return render("beneficiaries/index.html", "results", results=results, filters=filters, today=today,
                   page_args=_filter_args(filters),
                   counters=services.counters(g.association.id, today), referrers=services.referrers(g.association.id),
-                  programs=programs(), status_labels=STATUS_LABELS)
+                  programs=programs())
 
 
 @bp.route("/beneficiaries/new", methods=["GET", "POST"])
@@ -87,11 +85,9 @@ def show(beneficiary_id: int):
     today = _today()
     return render("beneficiaries/show.html", b=beneficiary, journeys=journeys_of(beneficiary), today=today,
                   age_band=age_band(beneficiary.birth_date, today), history=history(beneficiary, 10),
-                  status_labels=STATUS_LABELS, status_form=StatusForm(formdata=None),
+                  status_form=StatusForm(formdata=None),
                   transitions=sorted(services.TRANSITIONS[beneficiary.status]), empty_form=EmptyForm(),
-                  audit_labels=AUDIT_LABELS, module_status_labels=MODULE_STATUS_LABELS, exit_labels=EXIT_LABELS,
-                  follow_up_labels=FOLLOW_UP_LABELS, coaches=coaches(g.association.id),
-                  appointments=appointments_of(beneficiary), appointment_labels=APPOINTMENT_LABELS,
+                  coaches=coaches(g.association.id), appointments=appointments_of(beneficiary),
                   messages=messages_about(association_id=g.association.id, beneficiary_id=beneficiary.id))
 
 
@@ -123,7 +119,7 @@ def change_status(beneficiary_id: int):
             db.session.rollback()
             flash(str(error), "error")
         else:
-            flash(_("Statut : %(status)s.", status=STATUS_LABELS[beneficiary.status]), "success")
+            flash(_("Statut : %(status)s.", status=BeneficiaryStatus.label_of(beneficiary.status)), "success")
     return redirect(url_for("beneficiaries.show", beneficiary_id=beneficiary.id))
 
 

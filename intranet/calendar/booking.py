@@ -17,25 +17,27 @@ from sqlalchemy import func, select, update
 from intranet.auth.models import User
 from intranet.beneficiaries.models import Beneficiary
 from intranet.calendar.availability import absences, availabilities, covers, is_available
-from intranet.calendar.models import Appointment, AppointmentEvent, Resource, Seat
+from intranet.calendar.models import Appointment, AppointmentEvent, AppointmentStatus, Resource, Seat
 from intranet.clock import local, utcnow
 from intranet.dates import format_datetime
 from intranet.extensions import db
-from intranet.journeys.models import Journey, JourneyModule
+from intranet.journeys.models import Journey, JourneyModule, ModuleStatus
 from intranet.members.models import Membership
 from intranet.network.models import Association
 from intranet.notifications import appointments as messages
-from intranet.programs.models import Module
+from intranet.programs.models import Module, ResourceKind
 from intranet.programs.services import LocalModule, local_modules
 
 LONGEST = timedelta(hours=8)  # no session lasts longer: bounds the overlap searches
 # Staff may record a session held without a booking (a walk-in) up to this far back, and no further;
 # a beneficiary booking online, or anyone moving a session, chooses a time to come.
 STAFF_PAST = timedelta(days=30)
-ACTIVE = ("planned", "done", "no_show", "excused")  # statuses that hold the time
+# Statuses that hold the time.
+ACTIVE = (AppointmentStatus.PLANNED, AppointmentStatus.DONE, AppointmentStatus.NO_SHOW, AppointmentStatus.EXCUSED)
 # Journey module status that follows each appointment status.
-JOURNEY_STATUS = {"planned": "planned", "done": "done", "no_show": "missed", "excused": "to_plan",
-                  "cancelled": "to_plan"}
+JOURNEY_STATUS = {AppointmentStatus.PLANNED: ModuleStatus.PLANNED, AppointmentStatus.DONE: ModuleStatus.DONE,
+                  AppointmentStatus.NO_SHOW: ModuleStatus.MISSED, AppointmentStatus.EXCUSED: ModuleStatus.TO_PLAN,
+                  AppointmentStatus.CANCELLED: ModuleStatus.TO_PLAN}
 
 
 class BookingError(Exception):
@@ -168,7 +170,7 @@ def check_slot(association: Association, *, starts_at: datetime, ends_at: dateti
     if resource is not None and not resource.active:
         raise BookingError("resource_id", _("« %(name)s » n’est plus en service.", name=resource.name))
     if resource_kind and (resource is None or resource.kind != resource_kind):
-        raise BookingError("resource_id", _("Ce module a besoin d’une ressource « %(kind)s ».", kind=resource_kind))
+        raise BookingError("resource_id", _("Ce module a besoin d’une ressource « %(kind)s ».", kind=ResourceKind.label_of(resource_kind)))
     if resource is not None:
         start, end = local(starts_at, association.timezone), local(ends_at, association.timezone)
         if (str(start.weekday()) not in resource.open_days or start.time() < resource.opens_at

@@ -5,11 +5,11 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TimeField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from intranet.calendar.models import AppointmentStatus
 from intranet.forms import DateField, EmailAddress, IntegerField, optional_id
 from intranet.notifications.services import SENDER_NAME_MAX, clean_sender_name
+from intranet.programs.models import ResourceKind
 
-STATUS_LABELS = {"planned": _l("Prévu"), "done": _l("Réalisé"), "no_show": _l("Absent·e"),
-                 "excused": _l("Excusé·e"), "cancelled": _l("Annulé")}
 WEEKDAYS = [(0, _l("Lundi")), (1, _l("Mardi")), (2, _l("Mercredi")), (3, _l("Jeudi")), (4, _l("Vendredi")),
             (5, _l("Samedi")), (6, _l("Dimanche"))]
 
@@ -38,7 +38,8 @@ class MoveForm(FlaskForm):
 
 
 class StatusForm(FlaskForm):
-    status = SelectField(_l("Nouveau statut"), choices=[(k, v) for k, v in STATUS_LABELS.items() if k != "planned"])
+    status = SelectField(_l("Nouveau statut"),
+                         choices=AppointmentStatus.choices(members=[s for s in AppointmentStatus if s != AppointmentStatus.PLANNED]))
     reason = StringField(_l("Raison (obligatoire pour une annulation)"), validators=[Length(max=255)])
 
 
@@ -60,8 +61,7 @@ class AbsenceForm(FlaskForm):
 
 class ResourceForm(FlaskForm):
     name = StringField(_l("Nom"), validators=[DataRequired(_l("Indiquez un nom.")), Length(max=120)])
-    kind = StringField(_l("Type"), default="room", description=_l("« studio » pour le studio photo, « room » pour une salle."),
-                       validators=[DataRequired(_l("Indiquez un type.")), Length(max=60)])
+    kind = SelectField(_l("Type"), choices=ResourceKind.choices(), default=ResourceKind.ROOM)
     capacity = IntegerField(_l("Séances en même temps"), default=1,
                             validators=[InputRequired(_l("Indiquez une capacité.")), NumberRange(1, 50, _l("Entre 1 et 50."))])
     opens_at = TimeField(_l("Ouvre à"), validators=[InputRequired(_l("Indiquez l’heure d’ouverture."))])

@@ -2,17 +2,48 @@
 
 from datetime import date, datetime, time
 
-from sqlalchemy import Date, ForeignKey, Index, String, Time
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Time
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from intranet.auth.models import User
 from intranet.beneficiaries.models import Beneficiary
 from intranet.clock import UTCDateTime, utcnow
+from intranet.enums import LabelledEnum
 from intranet.extensions import db
-from intranet.programs.models import Module
+from intranet.programs.models import Mode, Module, ResourceKind
 from intranet.tenancy import TenantScoped
 
-APPOINTMENT_STATUSES = ("planned", "done", "no_show", "excused", "cancelled")
+
+class AppointmentStatus(LabelledEnum):
+    """Where a session stands: planned, then what happened (or cancelled)."""
+
+    PLANNED = "planned", _l("Prévu")
+    DONE = "done", _l("Réalisé")
+    NO_SHOW = "no_show", _l("Absent·e")
+    EXCUSED = "excused", _l("Excusé·e")
+    CANCELLED = "cancelled", _l("Annulé")
+
+
+class SeatStatus(LabelledEnum):
+    """A beneficiary's place in a session: held, or given back."""
+
+    BOOKED = "booked", _l("Réservée")
+    CANCELLED = "cancelled", _l("Libérée")
+
+
+class AppointmentAction(LabelledEnum):
+    """What an entry of a session's history records: a booking, a move, a new status, a place given back."""
+
+    BOOKED = "booked", _l("réservé")
+    SEAT = "seat", _l("place réservée")
+    MOVED = "moved", _l("déplacé")
+    PLANNED = "planned", _l("prévu")
+    DONE = "done", _l("réalisé")
+    NO_SHOW = "no_show", _l("absent·e")
+    EXCUSED = "excused", _l("excusé·e")
+    CANCELLED = "cancelled", _l("annulé")
+    SEAT_CANCELLED = "seat_cancelled", _l("place libérée")
 
 
 class Resource(TenantScoped, db.Model):
@@ -20,12 +51,14 @@ class Resource(TenantScoped, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
-    kind: Mapped[str] = mapped_column(String(60), default="room")  # matches Module.resource_kind, e.g. "studio"
+    kind: Mapped[str] = mapped_column(String(60), default=ResourceKind.ROOM)  # matches Module.resource_kind
     capacity: Mapped[int] = mapped_column(default=1)
     open_days: Mapped[str] = mapped_column(String(7), default="01234")  # 0 = Monday
     opens_at: Mapped[time] = mapped_column(Time, default=time(9, 0))
     closes_at: Mapped[time] = mapped_column(Time, default=time(18, 0))
     active: Mapped[bool] = mapped_column(default=True)
+
+    __table_args__ = (CheckConstraint(ResourceKind.check("kind"), name="kind"),)
 
 
 class Availability(TenantScoped, db.Model):
@@ -69,9 +102,9 @@ class Appointment(TenantScoped, db.Model):
     volunteer_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     resource_id: Mapped[int | None] = mapped_column(ForeignKey("resource.id"))
     capacity: Mapped[int] = mapped_column(default=1)
-    mode: Mapped[str] = mapped_column(String(20), default="in_person")
+    mode: Mapped[str] = mapped_column(String(20), default=Mode.IN_PERSON)
     call_details: Mapped[str] = mapped_column(String(255), default="")  # phone number or video link
-    status: Mapped[str] = mapped_column(String(10), default="planned")
+    status: Mapped[str] = mapped_column(String(10), default=AppointmentStatus.PLANNED)
     cancel_reason: Mapped[str] = mapped_column(String(255), default="")
     outside_availability: Mapped[bool] = mapped_column(default=False)  # booked knowingly by staff
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -85,11 +118,13 @@ class Appointment(TenantScoped, db.Model):
         Index("ix_appointment_association_starts_at", "association_id", "starts_at"),
         Index("ix_appointment_volunteer_starts_at", "volunteer_id", "starts_at"),
         Index("ix_appointment_resource_starts_at", "resource_id", "starts_at"),
+        CheckConstraint(Mode.check("mode"), name="mode"),
+        CheckConstraint(AppointmentStatus.check("status"), name="status"),
     )
 
     @property
     def booked_seats(self) -> list["Seat"]:
-        return [s for s in self.seats if s.status == "booked"]
+        return [s for s in self.seats if s.status == SeatStatus.BOOKED]
 
 
 class Seat(TenantScoped, db.Model):
@@ -99,11 +134,13 @@ class Seat(TenantScoped, db.Model):
     appointment_id: Mapped[int] = mapped_column(ForeignKey("appointment.id"), index=True)
     beneficiary_id: Mapped[int] = mapped_column(ForeignKey("beneficiary.id"), index=True)
     journey_module_id: Mapped[int | None] = mapped_column(ForeignKey("journey_module.id"))
-    status: Mapped[str] = mapped_column(String(10), default="booked")  # booked / cancelled
+    status: Mapped[str] = mapped_column(String(10), default=SeatStatus.BOOKED)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     appointment: Mapped[Appointment] = relationship(back_populates="seats")
     beneficiary: Mapped[Beneficiary] = relationship()
+
+    __table_args__ = (CheckConstraint(SeatStatus.check("status"), name="status"),)
 
 
 class AppointmentEvent(TenantScoped, db.Model):
@@ -112,11 +149,13 @@ class AppointmentEvent(TenantScoped, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     appointment_id: Mapped[int] = mapped_column(ForeignKey("appointment.id"), index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    action: Mapped[str] = mapped_column(String(40))
+    action: Mapped[str] = mapped_column(String(40))  # an AppointmentAction (a status change names the status)
     detail: Mapped[str] = mapped_column(String(255), default="")
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     user: Mapped[User | None] = relationship()
+
+    __table_args__ = (CheckConstraint(AppointmentAction.check("action"), name="action"),)
 
 
 class BookingLink(TenantScoped, db.Model):

@@ -120,7 +120,7 @@ def _save_resource(resource: Resource, form: ResourceForm) -> bool:
     if form.closes_at.data <= form.opens_at.data:
         form.closes_at.errors.append(_("L’heure de fermeture doit suivre l’heure d’ouverture."))
         return False
-    resource.name, resource.kind, resource.capacity = form.name.data.strip(), form.kind.data.strip().lower(), form.capacity.data
+    resource.name, resource.kind, resource.capacity = form.name.data.strip(), form.kind.data, form.capacity.data
     resource.opens_at, resource.closes_at, resource.open_days = form.opens_at.data, form.closes_at.data, days
     db.session.add(resource)
     db.session.commit()

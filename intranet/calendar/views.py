@@ -10,8 +10,8 @@ from sqlalchemy.orm import joinedload, selectinload
 from intranet.args import arg_choice, arg_date, arg_datetime, arg_int, arg_str
 from intranet.beneficiaries.models import Beneficiary
 from intranet.calendar import booking
-from intranet.calendar.forms import STATUS_LABELS, BookingForm, MoveForm, StatusForm
-from intranet.calendar.models import Appointment, Resource, Seat
+from intranet.calendar.forms import BookingForm, MoveForm, StatusForm
+from intranet.calendar.models import Appointment, AppointmentStatus, Resource, Seat
 from intranet.calendar.slots import find_slots
 from intranet.calendar.week import Filters, calendar, monday
 from intranet.clock import local, to_utc, today_in, utcnow
@@ -20,7 +20,7 @@ from intranet.extensions import db, htmx
 from intranet.forms import EmptyForm
 from intranet.journeys.services import coaches
 from intranet.notifications.services import messages_about
-from intranet.programs.services import MODE_LABELS, local_modules
+from intranet.programs.services import local_modules
 from intranet.rendering import render
 from intranet.search import matches
 from intranet.tenancy import association_blueprint, get_or_404, scoped
@@ -48,7 +48,7 @@ def week():
     return render("calendar/week.html", "calendar", cal=calendar(g.association, first, days, filters), view=view,
                   first=first, today=today, prev_day=first - step, next_day=first + step, args=args,
                   filters=filters, people=coaches(g.association.id), resources=_resources(),
-                  modules=local_modules(g.association.id), status_labels=STATUS_LABELS)
+                  modules=local_modules(g.association.id))
 
 
 # --- booking --------------------------------------------------------------------------
@@ -133,7 +133,7 @@ def book():
             return redirect(url_for("calendar.week", day=day))
     status = 409 if error else (422 if form.errors else 200)
     return render("calendar/book.html", "booking", form=form, error=error, alternatives=alternatives,
-                  needs_override=needs_override, modes=MODE_LABELS, modules=local_modules(g.association.id)), status
+                  needs_override=needs_override, modules=local_modules(g.association.id)), status
 
 
 def _alternatives(module, req: booking.Request):
@@ -175,7 +175,7 @@ def _move_form(appointment: Appointment) -> MoveForm:
 def _show(appointment: Appointment, *, move_form=None, status_form=None, error=None, code=200):
     return render("calendar/appointment.html", a=appointment, history=booking.history(appointment),
                   move_form=move_form or _move_form(appointment), status_form=status_form or StatusForm(formdata=None),
-                  status_labels=STATUS_LABELS, error=error, empty_form=EmptyForm(), modes=MODE_LABELS,
+                  error=error, empty_form=EmptyForm(),
                   messages=messages_about(association_id=g.association.id, appointment_id=appointment.id)), code
 
 
@@ -195,7 +195,7 @@ def change_status(appointment_id: int):
             db.session.rollback()
             getattr(form, exc.field).errors.append(str(exc))
         else:
-            flash(_("Statut : %(status)s.", status=STATUS_LABELS[item.status]), "success")
+            flash(_("Statut : %(status)s.", status=AppointmentStatus.label_of(item.status)), "success")
             return redirect(url_for("calendar.appointment", appointment_id=item.id))
     return _show(_load(appointment_id), status_form=form, code=422)
 

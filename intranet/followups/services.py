@@ -18,19 +18,19 @@ from intranet.audit.services import record
 from intranet.beneficiaries.models import Beneficiary
 from intranet.clock import utcnow
 from intranet.extensions import db
-from intranet.journeys.models import Journey
+from intranet.journeys.models import FollowUpAnswer, FollowUpPeriod, FollowUpResult, Journey
 from intranet.network.models import Association
-from intranet.notifications.models import OutboxMessage
+from intranet.notifications.models import OutboxMessage, OutboxStatus
 from intranet.notifications.services import queue_mail
 from intranet.urls import external_url
 
-PERIODS = {"1m": 30, "6m": 182}  # days after the exit
+PERIODS = {FollowUpPeriod.ONE_MONTH: 30, FollowUpPeriod.SIX_MONTHS: 182}  # days after the exit
 LATE = timedelta(days=60)  # a follow-up not sent by then is not sent at all
 LINK_MAX_AGE = timedelta(days=90)
 SALT = "journey-follow-up"
-ANSWERS = ("job", "training", "searching", "other")
 # What a six-month answer means as the ESF+ longer-term result; "other" is left for staff to qualify.
-RESULT_OF_ANSWER = {"job": "employment", "training": "improved", "searching": "no_change"}
+RESULT_OF_ANSWER = {FollowUpAnswer.JOB: FollowUpResult.EMPLOYMENT, FollowUpAnswer.TRAINING: FollowUpResult.IMPROVED,
+                    FollowUpAnswer.SEARCHING: FollowUpResult.NO_CHANGE}
 
 
 class LinkProblem(Exception):
@@ -65,13 +65,13 @@ def read_token(token: str) -> tuple[Journey, str]:
 
 def record_answer(journey: Journey, period: str, answer: str, today: date) -> None:
     """Keep the person's answer, once; at six months it is also the ESF+ result, unless staff recorded one."""
-    if answer not in ANSWERS or period not in PERIODS:
+    if answer not in FollowUpAnswer.values() or period not in PERIODS:
         raise ValueError(answer)
     previous = getattr(journey, f"answer_{period}")
     if previous == answer:
         return  # the same answer sent again (a second click, a reload): nothing changes
     setattr(journey, f"answer_{period}", answer)
-    if period == "6m":
+    if period == FollowUpPeriod.SIX_MONTHS:
         # A result the person's previous answer gave may follow their new answer; one staff recorded stays.
         from_answer = previous in RESULT_OF_ANSWER and journey.follow_up_result == RESULT_OF_ANSWER[previous]
         if not journey.follow_up_result or from_answer:
@@ -102,11 +102,11 @@ def send_follow_ups(now: datetime) -> int:
                        OutboxMessage.key == literal(f"follow-up-{period}-") + cast(Journey.id, String)).exists())
             .order_by(Journey.id).limit(500)
         )
-        if period == "6m":
+        if period == FollowUpPeriod.SIX_MONTHS:
             query = query.where(Journey.follow_up_result == "")  # staff already know the result
         for journey, beneficiary, association in db.session.execute(query).all():
             token = make_token(journey.id, period)
-            links = {answer: external_url("followups_public.answer", token=token, answer=answer) for answer in ANSWERS}
+            links = {answer: external_url("followups_public.answer", token=token, answer=answer) for answer in FollowUpAnswer}
             queue_mail(to=beneficiary.email, template="follow_up", kind=f"follow_up_{period}",
                        association_id=association.id, beneficiary_id=beneficiary.id, key=_key(period, journey.id),
                        person=beneficiary, association=association, period=period, links=links)
@@ -129,7 +129,7 @@ def _unanswered(association_id: int, now: datetime):
     return (select(OutboxMessage, Journey)
             .join(Journey, and_(Journey.association_id == association_id, matches))
             .where(OutboxMessage.association_id == association_id, OutboxMessage.kind.in_(
-                [f"follow_up_{p}" for p in PERIODS]), OutboxMessage.status.in_(("pending", "sent")),
+                [f"follow_up_{p}" for p in PERIODS]), OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.SENT)),
                 OutboxMessage.created_at >= now - LINK_MAX_AGE))
 
 

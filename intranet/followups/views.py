@@ -7,13 +7,13 @@ recorded would let them choose the person's answer, and at six months the ESF+ r
 
 from flask import Blueprint, g, request
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 
 from intranet.clock import today_in
 from intranet.extensions import db
 from intranet.followups import services
 from intranet.forms import EmptyForm
+from intranet.journeys.models import FollowUpAnswer
 from intranet.network.models import Association
 from intranet.rendering import render
 from intranet.tenancy import association_blueprint
@@ -21,9 +21,6 @@ from intranet.tenancy import association_blueprint
 public_bp = Blueprint("followups_public", __name__, url_prefix="/f")
 bp = association_blueprint("followups", __name__, role="staff")
 
-ANSWER_LABELS = {"job": _l("J’ai trouvé un emploi"), "training": _l("Je suis en formation"),
-                 "searching": _l("Je cherche toujours"), "other": _l("Autre situation")}
-PERIOD_LABELS = {"1m": _l("À un mois"), "6m": _l("À six mois")}
 PROBLEM_STATUS = {"unknown": 404, "expired": 410}
 
 
@@ -42,7 +39,7 @@ def _open(token: str, answer: str):
         return None, (render("followups/problem.html", reason=problem.reason, association=None),
                       PROBLEM_STATUS[problem.reason])
     association = db.session.get(Association, journey.association_id)
-    if answer not in services.ANSWERS:
+    if answer not in FollowUpAnswer.values():
         return None, (render("followups/problem.html", reason="answer", association=association), 404)
     return (journey, period, association), None
 
@@ -53,7 +50,7 @@ def _confirm_page(token: str, answer: str, error: str | None = None, status: int
         return problem
     journey, period, association = opened
     return render("followups/confirm.html", association=association, answer=answer, token=token, error=error,
-                  answer_labels=ANSWER_LABELS, first_name=journey.beneficiary.first_name, form=EmptyForm(),
+                  first_name=journey.beneficiary.first_name, form=EmptyForm(),
                   already=getattr(journey, f"answer_{period}") == answer), status
 
 
@@ -73,7 +70,7 @@ def record(token: str, answer: str):
         return _confirm_page(token, answer, _("La page a expiré. Confirmez à nouveau votre réponse."), 400)
     services.record_answer(journey, period, answer, today_in(association.timezone))
     return render("followups/thanks.html", association=association, answer=answer, token=token,
-                  answer_labels=ANSWER_LABELS, first_name=journey.beneficiary.first_name)
+                  first_name=journey.beneficiary.first_name)
 
 
 @public_bp.errorhandler(CSRFError)
@@ -86,15 +83,10 @@ def page_expired(error):
 
 @bp.get("/follow-ups")
 def index():
-    return render("followups/index.html", rows=services.unanswered(g.association.id), period_labels=PERIOD_LABELS)
+    return render("followups/index.html", rows=services.unanswered(g.association.id))
 
 
 @bp.app_template_global()
 def unanswered_follow_ups(association_id: int) -> int:
     """How many follow-ups of the association wait for an answer (for the beneficiaries page's header)."""
     return services.count_unanswered(association_id)
-
-
-@bp.app_context_processor
-def labels():
-    return {"follow_up_answer_labels": ANSWER_LABELS}

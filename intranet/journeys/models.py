@@ -2,21 +2,60 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, String, Text
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from intranet.auth.models import User
 from intranet.beneficiaries.models import Beneficiary
 from intranet.clock import UTCDateTime, utcnow
+from intranet.enums import LabelledEnum
 from intranet.extensions import db
 from intranet.programs.models import Module
 from intranet.tenancy import TenantScoped
 
-MODULE_STATUSES = ("to_plan", "planned", "done", "missed", "skipped")
-# ESF+ immediate results at exit.
-EXIT_SITUATIONS = ("job_searching", "education_training", "qualification", "employment")
-# ESF+ longer-term result, six months after exit.
-FOLLOW_UP_RESULTS = ("employment", "improved", "no_change")
+
+class ModuleStatus(LabelledEnum):
+    """Where a module of a journey stands."""
+
+    TO_PLAN = "to_plan", _l("À planifier")
+    PLANNED = "planned", _l("Planifié")
+    DONE = "done", _l("Réalisé")
+    MISSED = "missed", _l("Absent·e")
+    SKIPPED = "skipped", _l("Non suivi")
+
+
+class ExitSituation(LabelledEnum):
+    """ESF+ immediate result at exit ("" while the journey is open)."""
+
+    JOB_SEARCHING = "job_searching", _l("En recherche d’emploi")
+    EDUCATION_TRAINING = "education_training", _l("En études ou en formation")
+    QUALIFICATION = "qualification", _l("A obtenu une qualification")
+    EMPLOYMENT = "employment", _l("En emploi, y compris indépendant·e")
+
+
+class FollowUpResult(LabelledEnum):
+    """ESF+ longer-term result, six months after exit ("" until known)."""
+
+    EMPLOYMENT = "employment", _l("En emploi, y compris indépendant·e")
+    IMPROVED = "improved", _l("Situation améliorée sur le marché du travail")
+    NO_CHANGE = "no_change", _l("Pas d’amélioration")
+
+
+class FollowUpAnswer(LabelledEnum):
+    """The beneficiary's one-click answer to a follow-up e-mail ("" until they answer)."""
+
+    JOB = "job", _l("J’ai trouvé un emploi")
+    TRAINING = "training", _l("Je suis en formation")
+    SEARCHING = "searching", _l("Je cherche toujours")
+    OTHER = "other", _l("Autre situation")
+
+
+class FollowUpPeriod(LabelledEnum):
+    """When a follow-up e-mail is sent after the exit; each has its answer column (answer_1m, answer_6m)."""
+
+    ONE_MONTH = "1m", _l("À un mois")
+    SIX_MONTHS = "6m", _l("À six mois")
 
 
 class Journey(TenantScoped, db.Model):
@@ -35,6 +74,13 @@ class Journey(TenantScoped, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     beneficiary: Mapped[Beneficiary] = relationship()
+
+    __table_args__ = (
+        CheckConstraint(ExitSituation.check("exit_situation", blank=True), name="exit_situation"),
+        CheckConstraint(FollowUpResult.check("follow_up_result", blank=True), name="follow_up_result"),
+        CheckConstraint(FollowUpAnswer.check("answer_1m", blank=True), name="answer_1m"),
+        CheckConstraint(FollowUpAnswer.check("answer_6m", blank=True), name="answer_6m"),
+    )
     modules: Mapped[list["JourneyModule"]] = relationship(
         back_populates="journey", order_by="JourneyModule.position", cascade="all, delete-orphan")
 
@@ -51,7 +97,7 @@ class JourneyModule(TenantScoped, db.Model):
     module_id: Mapped[int] = mapped_column(ForeignKey("module.id"))
     position: Mapped[int] = mapped_column(default=0)
     name: Mapped[str] = mapped_column(String(120))  # the association's name for it when chosen
-    status: Mapped[str] = mapped_column(String(10), default="to_plan")
+    status: Mapped[str] = mapped_column(String(10), default=ModuleStatus.TO_PLAN)
     happened_on: Mapped[date | None] = mapped_column(Date)
     coach_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
     notes: Mapped[str] = mapped_column(Text, default="")
@@ -60,4 +106,7 @@ class JourneyModule(TenantScoped, db.Model):
     module: Mapped[Module] = relationship()
     coach: Mapped[User | None] = relationship()
 
-    __table_args__ = (Index("ix_journey_module_association_status", "association_id", "status"),)
+    __table_args__ = (
+        Index("ix_journey_module_association_status", "association_id", "status"),
+        CheckConstraint(ModuleStatus.check("status"), name="status"),
+    )

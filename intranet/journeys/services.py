@@ -12,7 +12,7 @@ from intranet.beneficiaries import services as files
 from intranet.beneficiaries.models import Beneficiary
 from intranet.dates import format_date
 from intranet.extensions import db
-from intranet.journeys.models import EXIT_SITUATIONS, FOLLOW_UP_RESULTS, MODULE_STATUSES, Journey, JourneyModule
+from intranet.journeys.models import ExitSituation, FollowUpResult, Journey, JourneyModule, ModuleStatus
 from intranet.members.models import Membership
 from intranet.programs.services import LocalModule, local_modules
 
@@ -61,7 +61,7 @@ def coaches(association_id: int) -> list[User]:
 def update_module(item: JourneyModule, *, status: str, happened_on: date | None, coach_id: int | None,
                   notes: str, today: date) -> list[str]:
     """Change a module's status, date, coach or notes; 'done' without a date means today."""
-    if status not in MODULE_STATUSES:
+    if status not in ModuleStatus.values():
         raise JourneyError("status", _("Statut inconnu."))
     if coach_id is not None and coach_id not in {u.id for u in coaches(item.association_id)}:
         raise JourneyError("coach_id", _("Cette personne ne fait pas partie de l’association."))
@@ -89,7 +89,7 @@ def exit_journey(journey: Journey, *, exited_on: date, situation: str, today: da
     Closing it again corrects the situation; once a follow-up is recorded (an answer to the follow-up
     e-mails or the six-month result) the exit date stays, so the exit never comes after its follow-up.
     """
-    if situation not in EXIT_SITUATIONS:
+    if situation not in ExitSituation.values():
         raise JourneyError("situation", _("Choisissez la situation à la sortie."))
     if exited_on < journey.started_on:
         raise JourneyError("exited_on", _("La sortie ne peut pas précéder le début du parcours (%(d)s).",
@@ -114,7 +114,7 @@ def record_follow_up(journey: Journey, *, result: str, on: date, today: date) ->
     """Store the six-month result (ESF+ longer-term result) of an exited journey."""
     if journey.exited_on is None:
         raise JourneyError("result", _("Le suivi se note après la sortie du parcours."))
-    if result not in FOLLOW_UP_RESULTS:
+    if result not in FollowUpResult.values():
         raise JourneyError("result", _("Choisissez la situation six mois après la sortie."))
     if on < journey.exited_on or on > today:
         raise JourneyError("on", _("La date du suivi doit être entre la sortie et aujourd’hui."))

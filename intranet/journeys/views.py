@@ -12,16 +12,9 @@ from intranet.beneficiaries.models import Beneficiary
 from intranet.clock import today_in
 from intranet.extensions import db, htmx
 from intranet.journeys import services
-from intranet.journeys.forms import (
-    EXIT_LABELS,
-    FOLLOW_UP_LABELS,
-    MODULE_STATUS_LABELS,
-    ExitForm,
-    FollowUpForm,
-    ModuleProgressForm,
-)
-from intranet.journeys.models import Journey, JourneyModule
-from intranet.programs.services import MODE_LABELS, local_modules
+from intranet.journeys.forms import ExitForm, FollowUpForm, ModuleProgressForm
+from intranet.journeys.models import ExitSituation, FollowUpResult, Journey, JourneyModule, ModuleStatus
+from intranet.programs.services import local_modules
 from intranet.rendering import render
 from intranet.tenancy import association_blueprint, get_or_404
 
@@ -57,7 +50,7 @@ def start(beneficiary_id: int):
     selected = services.chosen_modules(g.association.id, chosen)
     block = arg_choice("part", ("summary",), "start_form")
     return render("journeys/new.html", block, b=beneficiary, by_program=by_program, chosen=set(chosen),
-                  selected=selected, error=error, modes=MODE_LABELS), 422 if error else 200
+                  selected=selected, error=error), 422 if error else 200
 
 
 def _load_item(journey_module_id: int) -> JourneyModule:
@@ -86,14 +79,13 @@ def update_module(journey_module_id: int):
             getattr(form, exc.field).errors.append(str(exc))
         else:
             if not htmx:
-                flash(_("« %(name)s » : %(status)s.", name=item.name, status=MODULE_STATUS_LABELS[item.status]),
+                flash(_("« %(name)s » : %(status)s.", name=item.name, status=ModuleStatus.label_of(item.status)),
                       "success")
                 return redirect(_file_url(item.journey.beneficiary_id, f"journey-module-{item.id}"))
-            announce = _("« %(name)s » : %(status)s.", name=item.name, status=MODULE_STATUS_LABELS[item.status])
+            announce = _("« %(name)s » : %(status)s.", name=item.name, status=ModuleStatus.label_of(item.status))
             form = _progress_form(item, from_request=False)
     status = 422 if form.errors else 200
-    context = {"item": item, "form": form, "module_status_labels": MODULE_STATUS_LABELS, "open_form": bool(form.errors),
-               "coaches": services.coaches(item.association_id)}
+    context = {"item": item, "form": form, "open_form": bool(form.errors), "coaches": services.coaches(item.association_id)}
     if htmx:
         return render("journeys/_module.html", announce=announce, **context), status
     return render("journeys/module_page.html", **context), status
@@ -113,7 +105,7 @@ def exit_journey(journey_id: int):
             db.session.rollback()
             getattr(form, exc.field).errors.append(str(exc))
         else:
-            flash(_("Sortie enregistrée : %(situation)s.", situation=EXIT_LABELS[journey.exit_situation]), "success")
+            flash(_("Sortie enregistrée : %(situation)s.", situation=ExitSituation.label_of(journey.exit_situation)), "success")
             return redirect(_file_url(journey.beneficiary_id, f"journey-{journey.id}"))
     return render("journeys/exit.html", journey=journey, form=form), 422 if form.errors else 200
 
@@ -131,7 +123,7 @@ def follow_up(journey_id: int):
             db.session.rollback()
             getattr(form, exc.field).errors.append(str(exc))
         else:
-            flash(_("Suivi à six mois enregistré : %(result)s.", result=FOLLOW_UP_LABELS[journey.follow_up_result]),
+            flash(_("Suivi à six mois enregistré : %(result)s.", result=FollowUpResult.label_of(journey.follow_up_result)),
                   "success")
             return redirect(_file_url(journey.beneficiary_id, f"journey-{journey.id}"))
     return render("journeys/follow_up.html", journey=journey, form=form), 422 if form.errors else 200

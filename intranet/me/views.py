@@ -12,7 +12,6 @@ from intranet.calendar.services import planned_appointments
 from intranet.clock import today_in
 from intranet.extensions import db
 from intranet.forms import EmptyForm
-from intranet.journeys.forms import MODULE_STATUS_LABELS
 from intranet.journeys.services import sessions_of
 from intranet.notifications import feed
 from intranet.rendering import render
@@ -35,7 +34,7 @@ def index():
     zones = {m.association_id: m.association.timezone for m in current_user.memberships}
     return render("me/index.html", memberships=_memberships(), sessions=sessions, zones=zones,
                   appointments=planned_appointments([s.id for s in sessions]),
-                  module_status_labels=MODULE_STATUS_LABELS, feed_on=bool(current_user.calendar_token_hash),
+                  feed_on=bool(current_user.calendar_token_hash),
                   feed_url=feed_url, feed_form=EmptyForm())
 
 

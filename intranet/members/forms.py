@@ -6,12 +6,7 @@ from wtforms import EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from intranet.forms import EmailAddress
-
-ROLE_LABELS = {"admin": _l("Administrateur·rice"), "staff": _l("Salarié·e"), "volunteer": _l("Bénévole")}
-
-
-def role_choices():
-    return [(role, ROLE_LABELS[role]) for role in ("volunteer", "staff", "admin")]
+from intranet.tenancy import Role
 
 
 class InviteForm(FlaskForm):
@@ -20,8 +15,8 @@ class InviteForm(FlaskForm):
         _l("Adresse e-mail"),
         validators=[DataRequired(_l("Indiquez une adresse e-mail.")), EmailAddress(), Length(max=254)],
     )
-    role = SelectField(_l("Rôle"), choices=role_choices, default="volunteer")
+    role = SelectField(_l("Rôle"), choices=Role.choices(), default=Role.VOLUNTEER)
 
 
 class RoleForm(FlaskForm):
-    role = SelectField(_l("Rôle"), choices=role_choices)
+    role = SelectField(_l("Rôle"), choices=Role.choices())

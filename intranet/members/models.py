@@ -4,23 +4,32 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy import true as sa_true
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from intranet.clock import UTCDateTime, utcnow
+from intranet.enums import LabelledEnum
 from intranet.extensions import db
-from intranet.tenancy import ROLES, TenantScoped
+from intranet.tenancy import Role, TenantScoped
 
 if TYPE_CHECKING:
     from intranet.auth.models import User
     from intranet.network.models import Association
 
-# A membership is invited (waiting for its owner's acceptance, no access), active, or deactivated
-# (access removed, invitation cancelled or declined). Only "active" opens the association's space.
-INVITED, ACTIVE, DEACTIVATED = "invited", "active", "deactivated"
-MEMBERSHIP_STATES = (INVITED, ACTIVE, DEACTIVATED)
+
+class MembershipState(LabelledEnum):
+    """Invited (waiting for its owner's acceptance, no access), active, or deactivated (access removed,
+    invitation cancelled or declined). Only "active" opens the association's space."""
+
+    INVITED = "invited", _l("Invitation envoyée")
+    ACTIVE = "active", _l("Actif·ve")
+    DEACTIVATED = "deactivated", _l("Désactivé·e")
+
+
+INVITED, ACTIVE, DEACTIVATED = MembershipState  # short names for the services
 
 
 def _accepted_now(context) -> datetime | None:
@@ -38,9 +47,9 @@ class Membership(TenantScoped, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
-    role: Mapped[str] = mapped_column(String(20))
+    role: Mapped[str] = mapped_column(String(20))  # a Role
     # Rows made directly (demo data, tests) are active members; invitations set "invited" explicitly.
-    state: Mapped[str] = mapped_column(String(20), default=ACTIVE, server_default=ACTIVE)
+    state: Mapped[str] = mapped_column(String(20), default=ACTIVE, server_default=ACTIVE.value)
     digest: Mapped[bool] = mapped_column(default=True, server_default=sa_true())  # staff's daily digest e-mail
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # When the person accepted (None: never did, so giving access back needs a new invitation).
@@ -56,7 +65,8 @@ class Membership(TenantScoped, db.Model):
 
     __table_args__ = (
         UniqueConstraint("association_id", "user_id"),
-        CheckConstraint(f"state IN {MEMBERSHIP_STATES!r}", name="state"),
+        CheckConstraint(MembershipState.check("state"), name="state"),
+        CheckConstraint(Role.check("role"), name="role"),
     )
 
     @hybrid_property
@@ -92,4 +102,4 @@ class Membership(TenantScoped, db.Model):
 
     @property
     def role_rank(self) -> int:
-        return ROLES.index(self.role)
+        return Role(self.role).rank

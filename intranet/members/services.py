@@ -22,7 +22,7 @@ from intranet.extensions import db
 from intranet.members.models import ACTIVE, DEACTIVATED, INVITED, Membership
 from intranet.network.models import Association
 from intranet.notifications.services import queue_mail
-from intranet.tenancy import ROLES
+from intranet.tenancy import Role
 from intranet.urls import external_url
 
 MAX_TOKEN_LENGTH = 100
@@ -42,7 +42,7 @@ def invite(association: Association, *, email: str, name: str, role: str, invite
     The membership waits for the person's acceptance. Inviting again someone still invited,
     or deactivated (or who declined), sends a new link that replaces the earlier one.
     """
-    if role not in ROLES:
+    if role not in Role.values():
         raise MembershipError(_("Rôle inconnu."))
     email, name = normalize_email(email), name.strip()
     user = db.session.scalar(select(User).where(User.email == email))
@@ -149,22 +149,22 @@ def decline_invitation(membership: Membership, user: User) -> None:
 def _active_admins(association_id: int) -> int:
     return db.session.scalar(
         select(func.count()).where(
-            Membership.association_id == association_id, Membership.role == "admin", Membership.state == ACTIVE
+            Membership.association_id == association_id, Membership.role == Role.ADMIN, Membership.state == ACTIVE
         )
     )
 
 
 def _keep_one_admin(membership: Membership) -> None:
-    if membership.role == "admin" and membership.state == ACTIVE and _active_admins(membership.association_id) <= 1:
+    if membership.role == Role.ADMIN and membership.state == ACTIVE and _active_admins(membership.association_id) <= 1:
         raise MembershipError(_("%(name)s est le dernier administrateur ou la dernière administratrice : "
                                 "nommez d’abord quelqu’un d’autre.", name=membership.display_name))
 
 
 def change_role(membership: Membership, role: str) -> None:
     """Give a member another role; the last admin keeps theirs."""
-    if role not in ROLES:
+    if role not in Role.values():
         raise MembershipError(_("Rôle inconnu."))
-    if role != "admin":
+    if role != Role.ADMIN:
         _keep_one_admin(membership)
     membership.role = role
     db.session.commit()

@@ -11,10 +11,10 @@ from intranet.auth.models import User
 from intranet.extensions import db, htmx
 from intranet.forms import EmptyForm
 from intranet.members import services
-from intranet.members.forms import ROLE_LABELS, InviteForm, RoleForm
+from intranet.members.forms import InviteForm, RoleForm
 from intranet.members.models import INVITED, Membership
 from intranet.rendering import confirm, render
-from intranet.tenancy import association_blueprint, get_or_404, scoped
+from intranet.tenancy import Role, association_blueprint, get_or_404, scoped
 
 bp = association_blueprint("members", __name__, role="admin")
 
@@ -77,7 +77,7 @@ def change_role(membership_id: int):
         try:
             services.change_role(membership, form.role.data)
             message = _("%(name)s a maintenant le rôle « %(role)s ».", name=membership.display_name,
-                        role=ROLE_LABELS[membership.role])
+                        role=Role.label_of(membership.role))
         except services.MembershipError as error:
             db.session.rollback()
             ok, message = False, str(error)

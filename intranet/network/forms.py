@@ -7,7 +7,8 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
-KIND_LABELS = {"local": _l("Association locale"), "national": _l("Programme à distance (tête de réseau)")}
+from intranet.network.models import AssociationKind
+
 COMMON_TIMEZONES = ["Europe/Paris", "America/Guadeloupe", "America/Martinique", "America/Cayenne",
                     "Indian/Reunion", "Indian/Mayotte", "Pacific/Noumea", "Pacific/Tahiti"]
 
@@ -20,7 +21,7 @@ class AssociationForm(FlaskForm):
         validators=[Optional(), Length(max=60),
                     Regexp(r"^[a-z0-9]+(-[a-z0-9]+)*$", message=_l("Uniquement des lettres minuscules, des chiffres et des tirets."))],
     )
-    kind = SelectField(_l("Type"), choices=list(KIND_LABELS.items()), default="local")
+    kind = SelectField(_l("Type"), choices=AssociationKind.choices(), default=AssociationKind.LOCAL)
     city = StringField(_l("Ville"), validators=[Length(max=120)])
     department_code = StringField(
         _l("Département"), description=_l("Numéro du département, par ex. 33, 2A ou 971."),

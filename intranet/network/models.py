@@ -2,13 +2,18 @@
 
 from datetime import datetime
 
-from sqlalchemy import String
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import CheckConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from intranet.clock import UTCDateTime, utcnow
+from intranet.enums import LabelledEnum
 from intranet.extensions import db
 
-KINDS = ("local", "national")
+
+class AssociationKind(LabelledEnum):
+    LOCAL = "local", _l("Association locale")
+    NATIONAL = "national", _l("Programme à distance (tête de réseau)")
 
 
 class Association(db.Model):
@@ -17,7 +22,7 @@ class Association(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
     slug: Mapped[str] = mapped_column(String(60), unique=True)
-    kind: Mapped[str] = mapped_column(String(20), default="local")
+    kind: Mapped[str] = mapped_column(String(20), default=AssociationKind.LOCAL)
     city: Mapped[str] = mapped_column(String(120), default="")
     department_code: Mapped[str] = mapped_column(String(3), default="")
     timezone: Mapped[str] = mapped_column(String(60), default="Europe/Paris")
@@ -33,6 +38,8 @@ class Association(db.Model):
     mail_sender_name: Mapped[str] = mapped_column(String(120), default="", server_default="")
     mail_reply_to: Mapped[str] = mapped_column(String(254), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (CheckConstraint(AssociationKind.check("kind"), name="kind"),)
 
     def __repr__(self) -> str:
         return f"<Association {self.slug}>"

@@ -12,7 +12,7 @@ from intranet.members import services as members
 from intranet.members.forms import InviteForm
 from intranet.members.models import Membership
 from intranet.network import services
-from intranet.network.forms import KIND_LABELS, AssociationForm
+from intranet.network.forms import AssociationForm
 from intranet.network.models import Association
 from intranet.rendering import confirm, render
 from intranet.tenancy import network_blueprint
@@ -22,7 +22,7 @@ bp = network_blueprint("network", __name__)
 
 @bp.get("/")
 def index():
-    return render("network/index.html", rows=services.overview(), kinds=KIND_LABELS)
+    return render("network/index.html", rows=services.overview())
 
 
 @bp.route("/associations/new", methods=["GET", "POST"])
@@ -52,7 +52,7 @@ def _show(association: Association, invite_form: InviteForm | None = None, statu
     ).all()
     invite_form = invite_form or InviteForm(role="admin")
     return render("network/show.html", association=association, admins=members, invite_form=invite_form,
-                  kinds=KIND_LABELS, empty_form=EmptyForm()), status
+                  empty_form=EmptyForm()), status
 
 
 @bp.get("/associations/<int:association_id>")

@@ -2,13 +2,22 @@
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, text
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from intranet.clock import UTCDateTime, utcnow
+from intranet.enums import LabelledEnum
 from intranet.extensions import db
 
-STATUSES = ("pending", "sent", "failed", "cancelled")  # cancelled: a reminder no longer needed
+
+class OutboxStatus(LabelledEnum):
+    """Where a mail stands; cancelled: a reminder no longer needed."""
+
+    PENDING = "pending", _l("En attente")
+    SENT = "sent", _l("Envoyé")
+    FAILED = "failed", _l("Échec")
+    CANCELLED = "cancelled", _l("Annulé")
 
 
 class OutboxMessage(db.Model):
@@ -19,6 +28,8 @@ class OutboxMessage(db.Model):
     association_id: Mapped[int | None] = mapped_column(ForeignKey("association.id"))
     # The same logical message (e.g. "invitation of membership 42") exists once at most.
     key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    # Open-ended: each feature names its own mails ("invitation", "appointment_booked", "follow_up_6m"…),
+    # so no list of them lives here and no constraint limits it.
     kind: Mapped[str] = mapped_column(String(40))
     # What it concerns, so staff see it on the file and on the appointment.
     beneficiary_id: Mapped[int | None] = mapped_column(ForeignKey("beneficiary.id"), index=True)
@@ -37,7 +48,7 @@ class OutboxMessage(db.Model):
     # the mailbox proves what was sent without handing out the keys. The links themselves ({masked:
     # link}, JSON) are kept only while the message is pending, to put back when it is sent; then erased.
     secret_links: Mapped[str] = mapped_column(Text, default="", server_default="")
-    status: Mapped[str] = mapped_column(String(10), default="pending")
+    status: Mapped[str] = mapped_column(String(10), default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -48,6 +59,7 @@ class OutboxMessage(db.Model):
 
     __table_args__ = (
         Index("ix_outbox_message_status_next_attempt_at", "status", "next_attempt_at"),
+        CheckConstraint(OutboxStatus.check("status"), name="status"),
         # The mailboxes' order, newest first: the network's and each association's (which also serves
         # every lookup by association).
         Index("ix_outbox_message_created_at_id", "created_at", "id"),

@@ -6,8 +6,8 @@ from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from intranet.forms import IdField, IntegerField
+from intranet.programs.models import Mode, ResourceKind
 
-MODE_CHOICES = [("in_person", _l("En présentiel")), ("phone", _l("Par téléphone")), ("video", _l("En visio"))]
 DURATION = NumberRange(min=5, max=480, message=_l("Une durée entre 5 et 480 minutes."))
 
 
@@ -16,12 +16,11 @@ class ModuleForm(FlaskForm):
     description = TextAreaField(_l("Description"), validators=[Length(max=2000)])
     duration_minutes = IntegerField(_l("Durée (minutes)"), validators=[
         InputRequired(_l("Indiquez une durée en minutes.")), DURATION])
-    mode = SelectField(_l("Modalité"), choices=MODE_CHOICES)
+    mode = SelectField(_l("Modalité"), choices=Mode.choices())
     position = IntegerField(_l("Ordre"), default=0, validators=[Optional()])
     qualification = StringField(_l("Habilitation requise"), description=_l("Laisser vide si aucune."),
                                 validators=[Length(max=60)])
-    resource_kind = StringField(_l("Ressource nécessaire"), description=_l("Par exemple « studio ». Laisser vide si aucune."),
-                                validators=[Length(max=60)])
+    resource_kind = SelectField(_l("Ressource nécessaire"), choices=ResourceKind.choices(_l("Aucune")), default="")
     capacity = IntegerField(_l("Places par séance"), default=1, description=_l("Plus d’une place pour un atelier collectif."),
                             validators=[InputRequired(_l("Indiquez le nombre de places.")),
                                         NumberRange(min=1, max=30, message=_l("Entre 1 et 30 places."))])

@@ -1,12 +1,27 @@
 """Programs and their modules, defined by the network and adapted by each association."""
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from intranet.enums import LabelledEnum
 from intranet.extensions import db
 from intranet.tenancy import TenantScoped
 
-MODES = ("in_person", "phone", "video")
+
+class Mode(LabelledEnum):
+    """How a module, and so each of its sessions, is delivered."""
+
+    IN_PERSON = "in_person", _l("En présentiel")
+    PHONE = "phone", _l("Par téléphone")
+    VIDEO = "video", _l("En visio")
+
+
+class ResourceKind(LabelledEnum):
+    """The kinds of resources an association books, and that a module may need."""
+
+    ROOM = "room", _l("Salle")
+    STUDIO = "studio", _l("Studio photo")
 
 
 class Program(db.Model):
@@ -30,17 +45,22 @@ class Module(db.Model):
     name: Mapped[str] = mapped_column(String(120))
     description: Mapped[str] = mapped_column(Text, default="")
     duration_minutes: Mapped[int] = mapped_column(default=60)
-    mode: Mapped[str] = mapped_column(String(20), default="in_person")
+    mode: Mapped[str] = mapped_column(String(20), default=Mode.IN_PERSON)
     position: Mapped[int] = mapped_column(default=0)
     # The qualification a volunteer needs to lead it (enforced once volunteers have qualifications).
     qualification: Mapped[str] = mapped_column(String(60), default="")
-    # The kind of resource it needs, e.g. "studio".
+    # The kind of resource it needs ("" for none).
     resource_kind: Mapped[str] = mapped_column(String(60), default="")
     # Seats per session: above 1 for a collective workshop.
     capacity: Mapped[int] = mapped_column(default=1, server_default="1")
     active: Mapped[bool] = mapped_column(default=True)
 
     program: Mapped[Program] = relationship(back_populates="modules")
+
+    __table_args__ = (
+        CheckConstraint(Mode.check("mode"), name="mode"),
+        CheckConstraint(ResourceKind.check("resource_kind", blank=True), name="resource_kind"),
+    )
 
 
 class ProgramOffer(TenantScoped, db.Model):

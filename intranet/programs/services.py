@@ -3,13 +3,10 @@
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from intranet.extensions import db
 from intranet.programs.models import Module, ModuleAdaptation, Program, ProgramOffer
-
-MODE_LABELS = {"in_person": _l("En présentiel"), "phone": _l("Par téléphone"), "video": _l("En visio")}
 
 
 @dataclass(frozen=True)

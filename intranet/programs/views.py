@@ -19,7 +19,7 @@ network_bp = network_blueprint("network_programs", __name__)
 
 @network_bp.get("/programs")
 def index_network():
-    return render("programs/network.html", programs=services.programs(), modes=services.MODE_LABELS)
+    return render("programs/network.html", programs=services.programs())
 
 
 @network_bp.route("/programs/<int:program_id>/modules/new", methods=["GET", "POST"])
@@ -58,7 +58,7 @@ def _page(forms: dict | None = None, status: int = 200):
         formdata=None, module_id=m.id, offered=m.offered, name=m.name, duration_minutes=m.duration_minutes,
         description=m.description) for m in modules}
     return render("programs/association.html", programs=services.programs(), modules=modules, offered=offered,
-                  adaptation_forms=adaptation_forms, offer_form=ProgramOfferForm, modes=services.MODE_LABELS), status
+                  adaptation_forms=adaptation_forms, offer_form=ProgramOfferForm), status
 
 
 @bp.get("/programs")

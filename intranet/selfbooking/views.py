@@ -17,7 +17,7 @@ from intranet.calendar.models import Seat
 from intranet.clock import local
 from intranet.dates import format_skeleton, format_time
 from intranet.forms import EmptyForm
-from intranet.programs.services import MODE_LABELS, LocalModule
+from intranet.programs.services import LocalModule
 from intranet.rendering import render
 from intranet.selfbooking.forms import SlotForm
 
@@ -67,7 +67,7 @@ def session_expired(error):
 @bp.context_processor
 def helpers():
     return {"day_label": _day_label, "time_label": _time_label, "first_name": _first_name,
-            "mode_labels": MODE_LABELS, "slot_key": selfbooking.slot_key}
+            "slot_key": selfbooking.slot_key}
 
 
 def _problem(reason: str, association=None):

@@ -1,7 +1,7 @@
 """phones through phonenumbers (overseas country codes), a folded search key on beneficiary files
 
 Revision ID: 0009_phones_search_keys
-Revises: 0007_outbox_secrets
+Revises: 0008_status_checks
 Create Date: 2026-12-03 10:00:00
 
 """
@@ -15,7 +15,7 @@ from intranet.values import InvalidValue
 
 # revision identifiers, used by Alembic.
 revision = "0009_phones_search_keys"
-down_revision = "0007_outbox_secrets"
+down_revision = "0008_status_checks"
 branch_labels = None
 depends_on = None
 
