@@ -14,14 +14,14 @@ from config import TestConfig
 from intranet import create_app
 from intranet.auth import services as auth_services
 from intranet.auth.sessions import signed_in_state
-from intranet.calendar import selfbooking
 from intranet.clock import utcnow
 from intranet.extensions import db as _db
-from intranet.followups import services as followups
+from intranet.followups import jobs as followup_jobs
 from intranet.members import services as members
 from intranet.network.models import Association
-from intranet.notifications import services
+from intranet.notifications import delivery
 from intranet.notifications.models import OutboxMessage
+from intranet.selfbooking import services as selfbooking
 from intranet.urls import external_url, mask_secret_links, unmask
 from tests.conftest import IsolatedClient
 from tests.factories import (
@@ -165,7 +165,7 @@ def _booking_link(association):
 def _follow_up(association):
     person = make_beneficiary(association, email="sam@exemple.test")
     make_journey(association, person, exited_on=utcnow().date() - timedelta(days=35), exit_situation="job_searching")
-    followups.send_follow_ups(utcnow())
+    followup_jobs.send_follow_ups(utcnow())
     return "sam@exemple.test"
 
 
@@ -257,7 +257,7 @@ def test_a_message_given_up_on_forgets_its_personal_links(smtp):
     with smtp.app_context():
         message = make_outbox_message(None, secret_links=json.dumps({"http://localhost/reset/••••••": "x"}),
                                       created_at=utcnow() - timedelta(days=2), next_attempt_at=utcnow())
-        services.hand_out_due_mail(utcnow())
+        delivery.hand_out_due_mail(utcnow())
         _db.session.refresh(message)
         assert message.status == "failed" and message.secret_links == ""
 

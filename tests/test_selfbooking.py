@@ -6,11 +6,12 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from intranet.calendar import selfbooking
-from intranet.calendar.models import Absence, Appointment, BookingLink, Seat
+from intranet.calendar.models import Absence, Appointment, Seat
 from intranet.clock import local, to_utc, utcnow
 from intranet.journeys.models import JourneyModule
 from intranet.notifications.models import OutboxMessage
+from intranet.selfbooking import services as selfbooking
+from intranet.selfbooking.models import BookingLink
 from tests.factories import (
     make_appointment,
     make_association,

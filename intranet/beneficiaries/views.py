@@ -12,13 +12,13 @@ from intranet.beneficiaries.rules import age_band
 from intranet.calendar.forms import STATUS_LABELS as APPOINTMENT_LABELS
 from intranet.calendar.services import appointments_of
 from intranet.clock import today_in
-from intranet.extensions import db
-from intranet.forms import EmptyForm
+from intranet.forms import EmptyForm, show_rule_error
 from intranet.journeys.forms import EXIT_LABELS, FOLLOW_UP_LABELS, MODULE_STATUS_LABELS
 from intranet.journeys.services import coaches, journeys_of
 from intranet.notifications.services import messages_about
 from intranet.programs.services import programs
 from intranet.rendering import render
+from intranet.rules import RuleError
 from intranet.tenancy import association_blueprint, get_or_404
 
 bp = association_blueprint("beneficiaries", __name__, role="staff")
@@ -67,9 +67,8 @@ def create():
         if not duplicates:
             try:
                 beneficiary = services.create(g.association.id, data, form.consent_scope.data)
-            except services.FileError as error:
-                db.session.rollback()
-                form[error.field].errors.append(str(error))
+            except RuleError as error:
+                show_rule_error(form, error)
             else:
                 flash(_("La fiche de %(name)s est créée.", name=beneficiary.full_name), "success")
                 return redirect(url_for("beneficiaries.show", beneficiary_id=beneficiary.id))
@@ -102,9 +101,8 @@ def edit(beneficiary_id: int):
     if form.validate_on_submit():
         try:
             changed = services.update(beneficiary, form.data_for_file(), form.consent_scope.data)
-        except services.FileError as error:
-            db.session.rollback()
-            form[error.field].errors.append(str(error))
+        except RuleError as error:
+            show_rule_error(form, error)
         else:
             flash(_("Fiche enregistrée.") if changed else _("Aucun changement."), "success")
             return redirect(url_for("beneficiaries.show", beneficiary_id=beneficiary.id))
@@ -119,9 +117,8 @@ def change_status(beneficiary_id: int):
     if form.validate_on_submit():
         try:
             services.change_status(beneficiary, form.status.data)
-        except services.FileError as error:
-            db.session.rollback()
-            flash(str(error), "error")
+        except RuleError as error:
+            show_rule_error(None, error)
         else:
             flash(_("Statut : %(status)s.", status=STATUS_LABELS[beneficiary.status]), "success")
     return redirect(url_for("beneficiaries.show", beneficiary_id=beneficiary.id))

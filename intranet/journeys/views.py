@@ -10,7 +10,8 @@ from sqlalchemy.orm import joinedload
 from intranet.args import arg_choice, arg_ints
 from intranet.beneficiaries.models import Beneficiary
 from intranet.clock import today_in
-from intranet.extensions import db, htmx
+from intranet.extensions import htmx
+from intranet.forms import show_rule_error
 from intranet.journeys import services
 from intranet.journeys.forms import (
     EXIT_LABELS,
@@ -23,7 +24,9 @@ from intranet.journeys.forms import (
 from intranet.journeys.models import Journey, JourneyModule
 from intranet.programs.services import MODE_LABELS, local_modules
 from intranet.rendering import render
+from intranet.rules import RuleError
 from intranet.tenancy import association_blueprint, get_or_404
+from intranet.transactions import abandon
 
 bp = association_blueprint("journeys", __name__, role="staff")
 
@@ -44,8 +47,8 @@ def start(beneficiary_id: int):
     if request.method == "POST":
         try:
             journey = services.start(beneficiary, chosen, _today())
-        except services.JourneyError as exc:
-            db.session.rollback()
+        except RuleError as exc:
+            abandon()
             error = str(exc)
         else:
             flash(ngettext("Parcours démarré avec %(num)d module.", "Parcours démarré avec %(num)d modules.",
@@ -80,10 +83,9 @@ def update_module(journey_module_id: int):
         try:
             services.update_module(item, status=form.status.data, happened_on=form.happened_on.data,
                                    coach_id=form.coach_id.data, notes=form.notes.data or "", today=_today())
-        except services.JourneyError as exc:
-            db.session.rollback()
+        except RuleError as exc:
+            show_rule_error(form, exc)
             item = _load_item(journey_module_id)
-            getattr(form, exc.field).errors.append(str(exc))
         else:
             if not htmx:
                 flash(_("« %(name)s » : %(status)s.", name=item.name, status=MODULE_STATUS_LABELS[item.status]),
@@ -109,9 +111,8 @@ def exit_journey(journey_id: int):
         try:
             services.exit_journey(journey, exited_on=form.exited_on.data, situation=form.situation.data,
                                   today=_today())
-        except services.JourneyError as exc:
-            db.session.rollback()
-            getattr(form, exc.field).errors.append(str(exc))
+        except RuleError as exc:
+            show_rule_error(form, exc)
         else:
             flash(_("Sortie enregistrée : %(situation)s.", situation=EXIT_LABELS[journey.exit_situation]), "success")
             return redirect(_file_url(journey.beneficiary_id, f"journey-{journey.id}"))
@@ -127,9 +128,8 @@ def follow_up(journey_id: int):
     if form.validate_on_submit():
         try:
             services.record_follow_up(journey, result=form.result.data, on=form.on.data, today=_today())
-        except services.JourneyError as exc:
-            db.session.rollback()
-            getattr(form, exc.field).errors.append(str(exc))
+        except RuleError as exc:
+            show_rule_error(form, exc)
         else:
             flash(_("Suivi à six mois enregistré : %(result)s.", result=FOLLOW_UP_LABELS[journey.follow_up_result]),
                   "success")

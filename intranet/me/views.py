@@ -10,11 +10,12 @@ from intranet.calendar.forms import WEEKDAYS, AvailabilityForm
 from intranet.calendar.models import Availability
 from intranet.clock import today_in
 from intranet.extensions import db
-from intranet.forms import EmptyForm
+from intranet.forms import EmptyForm, show_rule_error
 from intranet.journeys.forms import MODULE_STATUS_LABELS
 from intranet.journeys.services import sessions_of
 from intranet.notifications import feed
 from intranet.rendering import render
+from intranet.rules import RuleError
 from intranet.tenancy import personal_blueprint
 from intranet.urls import external_url
 
@@ -78,9 +79,8 @@ def availability():
             rules.add_availability(form.user_id.data, current_user.id, weekday=form.weekday.data,
                                    starts=form.starts.data, ends=form.ends.data, valid_from=form.valid_from.data,
                                    valid_until=form.valid_until.data)
-        except rules.AvailabilityError as exc:
-            db.session.rollback()
-            getattr(form, exc.field).errors.append(str(exc))
+        except RuleError as exc:
+            show_rule_error(form, exc)
         else:
             flash(_("Disponibilité ajoutée."), "success")
             return redirect(url_for("me.availability"))
@@ -94,6 +94,5 @@ def delete_availability(availability_id: int):
         abort(404)
     if EmptyForm().validate_on_submit():
         db.session.delete(row)
-        db.session.commit()
         flash(_("Disponibilité retirée."), "success")
     return redirect(url_for("me.availability"))
