@@ -310,6 +310,7 @@ def test_a_bad_sender_name_already_stored_cannot_impersonate_nor_break_delivery(
         bordeaux = make_association("bordeaux", mail_sender_name=name, mail_reply_to="a@exemple.test, reseau@tremplin.test")
         for address in ("un@exemple.test", "deux@exemple.test"):
             selfbooking.send_link(make_beneficiary(bordeaux, email=address, status="in_progress"))
+            _db.session.commit()  # as the request does: the mail leaves after its commit
         smtp.extensions["jobs"].drain()
         statuses = _db.session.scalars(select(OutboxMessage.status)).all()
     assert statuses == ["sent", "sent"]
