@@ -6,7 +6,7 @@ from wtforms import BooleanField, SelectField, StringField, TimeField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from intranet.forms import DateField, EmailAddress, IntegerField, optional_id
-from intranet.notifications.services import SENDER_NAME_MAX, clean_sender_name
+from intranet.network.services import SENDER_NAME_MAX, clean_sender_name
 
 STATUS_LABELS = {"planned": _l("Prévu"), "done": _l("Réalisé"), "no_show": _l("Absent·e"),
                  "excused": _l("Excusé·e"), "cancelled": _l("Annulé")}

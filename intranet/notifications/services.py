@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from intranet.clock import utcnow
 from intranet.extensions import db
-from intranet.network.services import SENDER_NAME_MAX, clean_sender_name  # noqa: F401  (used here and by forms)
+from intranet.network.services import clean_sender_name
 from intranet.notifications.models import OutboxMessage
 from intranet.rendering import render_text_block
 from intranet.urls import mask_secret_links, unmask
