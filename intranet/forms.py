@@ -24,14 +24,14 @@ def show_rule_error(form: FlaskForm | None, error: RuleError, field: str | None 
 
     The rollback comes first, so the page shown again reads what the database holds (the refused change
     half-done is gone) and nothing of it can be committed at the end of the request. `field` names the
-    field for a refusal that names none.
+    field for a refusal whose own field is none of the form's.
     """
     abandon()
-    name = error.field or field
-    if form is not None and name is not None and name in form:
-        form[name].errors = [*form[name].errors, error.message]
-    else:
-        flash(error.message, "error")
+    for name in (error.field, field):
+        if form is not None and name and name in form:
+            form[name].errors = [*form[name].errors, error.message]
+            return
+    flash(error.message, "error")
 
 
 class EmailAddress:

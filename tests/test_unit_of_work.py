@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from flask import Blueprint, render_template_string
+from flask import Blueprint, get_flashed_messages, render_template_string
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from wtforms import StringField
@@ -151,6 +151,16 @@ def test_a_failed_request_writes_nothing_and_its_mail_is_never_handed_out(probe,
     assert _resources(outcome) == 0 and _mails(outcome) == 0
     assert handed == []
     probe.extensions["jobs"].drain()
+
+
+def test_a_rule_error_goes_to_its_field_else_to_the_field_named_else_to_the_page(app, db):
+    with app.test_request_context(method="POST", data={"name": "x"}):
+        form = _NameForm()
+        show_rule_error(form, RuleError("name", "A"))
+        show_rule_error(form, RuleError("starts_at", "B"), field="name")  # not one of the form's fields
+        show_rule_error(form, RuleError(None, "C"))
+        assert form.name.errors == ["A", "B"]
+        assert get_flashed_messages(with_categories=True) == [("error", "C")]
 
 
 def test_a_successful_request_commits_once_and_then_hands_its_mail_out(probe, monkeypatch):
