@@ -330,6 +330,7 @@ def test_subjects_and_text_parts_are_not_html_escaped_but_the_html_part_is(clien
     login_as("admin", envol)
     selfbooking.send_link(make_beneficiary(envol, first_name="<b>Sam</b>", email="sam@exemple.test",
                                            status="in_progress"))
+    _db.session.commit()  # as the request does: the mail leaves after its commit
     message = _db.session.scalar(select(OutboxMessage))
     assert message.subject == "Choisissez la date de votre rendez-vous avec L'Envol & Co"
     assert "Bonjour <b>Sam</b>," in message.text_body and "L'Envol & Co vous propose" in message.text_body
