@@ -1,5 +1,6 @@
 """Tremplin: the intranet of a network of job-coaching associations."""
 
+import importlib
 from urllib.parse import urlsplit
 
 from flask import Flask, g, has_request_context, request
@@ -9,9 +10,15 @@ from jinja2 import StrictUndefined
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import DEFAULT_SECRET_KEY, Config
+from intranet import transactions
 from intranet.extensions import babel, csrf, db, htmx, login, mail, migrate
 from intranet.ops.logs import install_token_log_filter
 from intranet.ops.security import instance_secret_key
+
+# Features that plug more than pages in: each package's `register(app)` adds its signal receivers, its
+# steps of the minute tick (`jobs.periodic`), its demo loader (`demo.demo_loader`), its own blueprints.
+FEATURES = ("intranet.beneficiaries", "intranet.calendar", "intranet.selfbooking", "intranet.notifications",
+            "intranet.followups")
 
 
 def create_app(config: type[Config] = Config) -> Flask:
@@ -43,6 +50,7 @@ def create_app(config: type[Config] = Config) -> Flask:
     app.jinja_env.undefined = StrictUndefined
     app.jinja_env.add_extension("jinja2.ext.do")
     _init_extensions(app)
+    transactions.install(app)
     _register_blueprints(app)
     _init_request_hooks(app)
     install_token_log_filter(app)
@@ -129,13 +137,13 @@ def _register_blueprints(app: Flask) -> None:
     from intranet.ops.views import register_error_pages
     from intranet.programs.views import bp as programs
     from intranet.programs.views import network_bp as network_programs
-    from intranet.selfbooking import register as register_selfbooking
 
     for blueprint in (ops, cli, auth, home, space, me, members, mailbox, network, network_mailbox, network_programs,
                       programs, beneficiaries, journeys, calendar, availability, feeds,
                       followups, followups_public):
         app.register_blueprint(blueprint)
-    register_selfbooking(app)
+    for feature in FEATURES:
+        importlib.import_module(feature).register(app)
     register_error_pages(app)
 
 

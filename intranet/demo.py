@@ -1,9 +1,12 @@
 """The demo network: a few associations and people, so every feature shows with data.
 
 `load_demo` is idempotent: it looks things up by slug and e-mail before creating them,
-and each feature's step fills only what is still empty. A new feature adds its step to
-`load_demo`.
+and each feature's loader fills only what is still empty. This module makes the associations
+and the people; each feature registers its own loader with `@demo_loader(order)` (in its
+`demo.py`, imported when the feature is set up), and `load_demo` runs them by order.
 """
+
+from collections.abc import Callable
 
 from sqlalchemy import select
 
@@ -14,6 +17,20 @@ from intranet.members.models import Membership
 from intranet.network.models import Association
 
 DEMO_PASSWORD = "tremplin-demo"
+
+Loader = Callable[[dict[str, Association]], None]
+# Each feature's loader by name, with its order: a loader reads what lower orders made.
+LOADERS: dict[str, tuple[int, Loader]] = {}
+
+
+def demo_loader(order: int, name: str | None = None) -> Callable[[Loader], Loader]:
+    """Register a function of the demo associations (by slug) that fills its feature's demo data."""
+
+    def register(load: Loader) -> Loader:
+        LOADERS[name or load.__module__] = (order, load)
+        return load
+
+    return register
 
 ASSOCIATIONS = [
     # slug, name, kind, city, department
@@ -68,16 +85,10 @@ def load_people(associations: dict[str, Association]) -> None:
 
 
 def load_demo() -> None:
-    """Create (or complete) the demo network and commit."""
-    from intranet.beneficiaries import demo as beneficiaries
-    from intranet.calendar import demo as calendar
-    from intranet.notifications import demo as notifications
-
+    """Create (or complete) the demo network and commit (it is a command's whole work)."""
     associations = load_associations()
     load_people(associations)
-    beneficiaries.load(associations)
-    db.session.flush()
-    calendar.load(associations)
-    db.session.flush()
-    notifications.load(associations)
+    for _order, load in sorted(LOADERS.values(), key=lambda entry: entry[0]):
+        load(associations)
+        db.session.flush()
     db.session.commit()

@@ -3,17 +3,35 @@
 import re
 
 import wtforms
+from flask import flash
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
 from intranet.args import MAX_ID
 from intranet.clock import FIRST_DAY, LAST_DAY, in_window
+from intranet.rules import RuleError
+from intranet.transactions import abandon
 
 MAX_INT = 2**31 - 1  # an INTEGER column in PostgreSQL
 
 
 class EmptyForm(FlaskForm):
     """A bare POST button: carries only the CSRF token."""
+
+
+def show_rule_error(form: FlaskForm | None, error: RuleError, field: str | None = None) -> None:
+    """Drop the refused change and show why: next to its form field, or as a message at the top of the page.
+
+    The rollback comes first, so the page shown again reads what the database holds (the refused change
+    half-done is gone) and nothing of it can be committed at the end of the request. `field` names the
+    field for a refusal whose own field is none of the form's.
+    """
+    abandon()
+    for name in (error.field, field):
+        if form is not None and name and name in form:
+            form[name].errors = [*form[name].errors, error.message]
+            return
+    flash(error.message, "error")
 
 
 class EmailAddress:

@@ -1,11 +1,13 @@
 """The job queue: RQ on Redis when REDIS_URL is set, a small in-process runner otherwise.
 
-Jobs are named by their dotted path ("intranet.notifications.services.deliver") and run
-inside an application context, so a job function is an ordinary service function.
+Jobs are named by their dotted path ("intranet.notifications.delivery.deliver") and run
+inside an application context, so a job function is an ordinary service function; the job
+is the unit of work: what the function changed is committed once it returns (a function may
+commit along the way when it must, as delivery does per message), rolled back if it raises.
 
-The periodic tick (`intranet.notifications.tick`) runs every minute: under RQ's scheduler
-(`rq worker -w intranet.jobs.Worker --with-scheduler …`), or in a thread of the serving
-process (`start_ticker`) when there is no Redis.
+The periodic tick runs every minute: under RQ's scheduler (`rq worker -w intranet.jobs.Worker
+--with-scheduler …`), or in a thread of the serving process (`start_ticker`) when there is no
+Redis. It runs the steps features register with `@periodic()`; this module lists none.
 """
 
 import contextlib
@@ -13,6 +15,7 @@ import importlib
 import logging
 import re
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
 from functools import cache
@@ -22,9 +25,44 @@ from flask import Flask, current_app
 from rq.exceptions import DuplicateJobError
 
 from intranet.clock import utcnow
+from intranet.extensions import db
 
 log = logging.getLogger(__name__)
 TICK = "intranet.jobs.periodic_tick"
+
+Step = Callable[[datetime], object]
+# The tick's steps by name, in the order they were registered (features register theirs on import).
+PERIODIC: dict[str, Step] = {}
+
+
+def periodic(name: str | None = None) -> Callable[[Step], Step]:
+    """Register a function of `now` as a step of the minute tick, under `name` (its own name by default).
+
+    A step finds the rows that have come due and marks them; the tick commits after each step, and
+    a step's work is handed to the queue after that commit (`queue_mail`, `hand_out`). It must be
+    safe to run twice at once, on several workers: take rows with SKIP LOCKED, and let the job
+    re-check each row under its own lock, so that nothing is done twice.
+    """
+
+    def register(step: Step) -> Step:
+        PERIODIC[name or step.__name__] = step
+        return step
+
+    return register
+
+
+def tick(now: datetime | None = None) -> dict[str, object]:
+    """Run every registered step once, each in its own transaction; a failing step does not stop the others."""
+    now = now or utcnow()
+    results: dict[str, object] = {}
+    for name, step in list(PERIODIC.items()):
+        try:
+            results[name] = step(now)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            log.exception("tick step %s failed", name)
+    return results
 
 
 def enqueue(path: str, *args) -> bool:
@@ -43,8 +81,6 @@ def enqueue(path: str, *args) -> bool:
 
 def periodic_tick() -> None:
     """Run the tick, having scheduled the next one first, so a failing tick cannot end the chain."""
-    from intranet.notifications.tick import tick
-
     if current_app.config["REDIS_URL"]:
         schedule_next_tick()
     tick()
@@ -70,8 +106,15 @@ def run(path: str, *args):
 
 
 def _call(path: str, args):
+    """Run one job as one unit of work: commit what it changed, or roll it back if it failed."""
     module, _, name = path.rpartition(".")
-    return getattr(importlib.import_module(module), name)(*args)
+    try:
+        result = getattr(importlib.import_module(module), name)(*args)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return result
 
 
 @cache
@@ -100,8 +143,6 @@ class Worker(rq.Worker):
         configure_mappers()  # else each horse's first query pays for it again
 
     def main_work_horse(self, job, queue) -> None:
-        from intranet.extensions import db
-
         with _worker_app().app_context():
             db.engine.dispose(close=False)  # pooled connections belong to the parent, never to share
         super().main_work_horse(job, queue)

@@ -3,12 +3,13 @@
 from intranet.audit.models import AuditEntry
 from intranet.auth.models import LoginAttempt, PasswordResetRequest, User
 from intranet.beneficiaries.models import Beneficiary, Commune
-from intranet.calendar.models import Absence, Appointment, AppointmentEvent, Availability, BookingLink, Resource, Seat
+from intranet.calendar.models import Absence, Appointment, AppointmentEvent, Availability, Resource, Seat
 from intranet.journeys.models import Journey, JourneyModule
 from intranet.members.models import Membership
 from intranet.network.models import Association
 from intranet.notifications.models import OutboxMessage
 from intranet.programs.models import Module, ModuleAdaptation, Program, ProgramOffer
+from intranet.selfbooking.models import BookingLink
 
 __all__ = ["Absence", "Appointment", "AppointmentEvent", "Association", "AuditEntry", "Availability", "Beneficiary",
            "BookingLink", "Commune", "Journey", "JourneyModule", "LoginAttempt", "Membership", "Module",

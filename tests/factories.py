@@ -185,8 +185,8 @@ def make_booking_link(association: Association, beneficiary: Beneficiary | None 
     """A self-booking link; its clear token is kept on the object as `.token`, since only its hash is stored."""
     import secrets
 
-    from intranet.calendar.models import BookingLink
-    from intranet.calendar.selfbooking import hash_token
+    from intranet.selfbooking.models import BookingLink
+    from intranet.selfbooking.services import hash_token
 
     token = fields.pop("token", None) or secrets.token_urlsafe(32)
     link = BookingLink(association_id=association.id,

@@ -126,6 +126,7 @@ def test_the_received_mail_has_both_bodies_the_invitation_and_a_working_link(wor
             from intranet.network.models import Association
 
             _book(_db.session.get(Association, assoc.id), volunteer, beneficiary)
+            _db.session.commit()  # the mail leaves after the caller's commit
             smtp_app.extensions["jobs"].drain()
         (mail,) = sink.wait_for("yasmine@exemple.test")
     finally:

@@ -38,6 +38,7 @@ def test_twenty_simultaneous_bookings_of_one_coach_give_exactly_one_appointment(
                 booking.book(assoc, booking.Request(module_id=module_id, starts_at=starts_at,
                                                     volunteer_id=volunteer.id, beneficiary_id=beneficiary_id,
                                                     call_details="06 12 34 56 78"))
+                _db.session.commit()  # the caller commits: the locks are held until then
                 result = "booked"
             except booking.Conflict as conflict:
                 result = "conflict: " + str(conflict)

@@ -66,9 +66,11 @@ def test_an_association_the_coach_left_drops_out_of_the_feed(client, bordeaux, c
 def test_a_revoked_or_replaced_token_opens_nothing(client, bordeaux, coach):
     old = feed.new_token(coach)
     new = feed.new_token(coach)
+    _db.session.commit()  # as the request that made them does
     assert client.get(f"/feeds/{old}.ics").status_code == 404
     assert client.get(f"/feeds/{new}.ics").status_code == 200
     feed.revoke(coach)
+    _db.session.commit()
     assert client.get(f"/feeds/{new}.ics").status_code == 404
 
 

@@ -10,6 +10,7 @@ from intranet.calendar.availability import add_absence, add_availability, is_ava
 from intranet.calendar.models import Appointment
 from intranet.calendar.slots import find_slots
 from intranet.clock import local, to_utc
+from intranet.extensions import db as _db
 from intranet.programs.services import local_modules
 from tests.factories import (
     make_association,
@@ -256,6 +257,7 @@ def _studio_session(assoc):
     studio = make_resource(assoc, kind="studio", name="Studio")
     v, b = make_volunteer(assoc), make_beneficiary(assoc)
     a = booking.book(assoc, request(assoc, v, b, mod=module("in_person", 3), resource_id=studio.id), now=NOW)
+    _db.session.commit()  # booked by an earlier request
     return a, v
 
 
@@ -369,6 +371,7 @@ def test_a_session_still_to_come_cannot_be_marked_done_or_missed(assoc, db, stat
     b = make_beneficiary(assoc)
     item = make_journey(assoc, b, modules=2).modules[0]
     a = booking.book(assoc, request(assoc, make_volunteer(assoc), b), now=NOW)
+    db.session.commit()  # booked by an earlier request
     with pytest.raises(booking.BookingError, match="pas encore commencé") as error:
         booking.set_status(assoc, a, status, now=NOW)
     assert error.value.field == "status"

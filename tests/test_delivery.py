@@ -22,9 +22,10 @@ from config import TestConfig
 from intranet import create_app
 from intranet.clock import utcnow
 from intranet.extensions import db as _db
+from intranet.jobs import tick
+from intranet.notifications import delivery as outbox
 from intranet.notifications import services
 from intranet.notifications.models import OutboxMessage
-from intranet.notifications.tick import tick
 from tests.conftest import ROOT, _start_worker, _wait_for_queued_jobs
 from tests.factories import make_outbox_message, make_user
 from tests.mailsink import MailSink
@@ -142,7 +143,7 @@ def test_two_deliveries_of_one_message_at_once_send_it_once(delivery):
     def deliver():
         with delivery.app.app_context():
             start.wait()
-            results.append(services.deliver(message_id))
+            results.append(outbox.deliver(message_id))
             if results[-1] == "skipped":
                 other_finished.set()
 
@@ -159,7 +160,7 @@ def test_a_message_that_cannot_be_sent_as_is_fails_alone_and_its_batch_goes_on(d
     injected = make_outbox_message(None, subject="Objet\nBcc: tous@exemple.test")  # refused by Flask-Mail
     unencodable = make_outbox_message(None, to_address="élodie@exemple.test")  # smtplib speaks ASCII only
     fine = make_outbox_message(None)
-    assert services.deliver_batch([injected.id, unencodable.id, fine.id]) == ["failed", "failed", "sent"]
+    assert outbox.deliver_batch([injected.id, unencodable.id, fine.id]) == ["failed", "failed", "sent"]
     _db.session.expire_all()
     assert injected.last_error == "BadHeaderError" and "ascii" in unencodable.last_error
     assert delivery.received(fine) == 1
@@ -181,7 +182,7 @@ def _children(pid: int) -> list[int]:
 # Without Redis, a serving process ticks and its in-process runner delivers what the tick handed out.
 _SERVE_ONE_TICK = """
 from intranet.jobs import _worker_app
-from intranet.notifications.tick import tick
+from intranet.jobs import tick
 app = _worker_app()
 with app.app_context():
     tick()
@@ -304,6 +305,6 @@ def test_a_server_that_never_answers_cannot_hang_delivery(app, db):
         mute = _sending_app(app, silent.getsockname()[1], MAIL_TIMEOUT=0.2)
         with mute.app_context():
             message = make_outbox_message(None)
-            assert services.deliver(message.id) == "pending"
+            assert outbox.deliver(message.id) == "pending"
             _db.session.refresh(message)
             assert "timed out" in message.last_error and message.next_attempt_at is not None

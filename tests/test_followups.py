@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from intranet.followups import services
+from intranet.followups import jobs, services
 from intranet.journeys.models import Journey
 from intranet.notifications.models import OutboxMessage
 from intranet.notifications.services import as_sent
@@ -38,14 +38,14 @@ def follow_ups(db) -> list[OutboxMessage]:
 ])
 def test_follow_ups_are_sent_a_month_and_six_months_after_the_exit_and_not_too_late(bordeaux, db, days_ago, kinds):
     exited(bordeaux, days_ago)
-    services.send_follow_ups(NOW)
+    jobs.send_follow_ups(NOW)
     assert [m.kind for m in follow_ups(db)] == kinds
 
 
 def test_one_follow_up_per_journey_and_period_however_often_the_tick_runs(bordeaux, db):
     journey = exited(bordeaux, 35)
-    assert services.send_follow_ups(NOW) == 1
-    assert services.send_follow_ups(NOW + timedelta(minutes=1)) == 0
+    assert jobs.send_follow_ups(NOW) == 1
+    assert jobs.send_follow_ups(NOW + timedelta(minutes=1)) == 0
     [message] = follow_ups(db)
     assert message.key == f"follow-up-1m-{journey.id}" and message.beneficiary_id == journey.beneficiary_id
 
@@ -53,13 +53,13 @@ def test_one_follow_up_per_journey_and_period_however_often_the_tick_runs(bordea
 def test_no_follow_up_without_an_email_address_or_for_an_open_journey(bordeaux, db):
     exited(bordeaux, 35, beneficiary=make_beneficiary(bordeaux, email="", contact_channel="phone"))
     make_journey(bordeaux)
-    services.send_follow_ups(NOW)
+    jobs.send_follow_ups(NOW)
     assert follow_ups(db) == []
 
 
 def test_the_six_month_mail_is_not_sent_when_staff_already_recorded_the_result(bordeaux, db):
     exited(bordeaux, 190, follow_up_result="employment", follow_up_on=TODAY)
-    services.send_follow_ups(NOW)
+    jobs.send_follow_ups(NOW)
     assert follow_ups(db) == []
 
 
@@ -70,7 +70,7 @@ def _links(message: OutboxMessage) -> dict[str, str]:
 
 def test_the_mail_has_four_answer_links(bordeaux, db):
     exited(bordeaux, 35)
-    services.send_follow_ups(NOW)
+    jobs.send_follow_ups(NOW)
     assert set(_links(follow_ups(db)[0])) == {"job", "training", "searching", "other"}
 
 
@@ -97,7 +97,7 @@ def test_opening_an_answer_link_records_nothing_and_asks_to_confirm(bordeaux, db
 
 def test_confirming_records_the_one_month_answer_once(bordeaux, db, client):
     journey = exited(bordeaux, 35)
-    services.send_follow_ups(NOW)
+    jobs.send_follow_ups(NOW)
     link = _links(follow_ups(db)[0])["training"]
     client.get(link)
     response = client.post(link)
@@ -201,7 +201,7 @@ def test_staff_see_who_did_not_answer_in_their_own_association_only(bordeaux, db
     login_as("staff", bordeaux)
     quiet, talkative = exited(bordeaux, 35), exited(bordeaux, 40)
     elsewhere = exited(make_association("nantes"), 35)
-    services.send_follow_ups(NOW)
+    jobs.send_follow_ups(NOW)
     services.record_answer(talkative, "1m", "job", TODAY)
     html = client.get("/a/bordeaux/follow-ups").get_data(as_text=True)
     assert quiet.beneficiary.full_name in html and quiet.beneficiary.email in html
@@ -240,7 +240,7 @@ def test_the_unanswered_list_runs_the_same_queries_for_5_and_50_rows(bordeaux, d
     def add(n):
         for _ in range(n):
             exited(bordeaux, 35)
-        services.send_follow_ups(NOW)
+        jobs.send_follow_ups(NOW)
 
     def queries():
         with count_queries() as statements:
@@ -255,7 +255,7 @@ def test_the_unanswered_list_runs_the_same_queries_for_5_and_50_rows(bordeaux, d
 
 
 def test_the_tick_sends_follow_ups(bordeaux, db):
-    from intranet.notifications.tick import tick
+    from intranet.jobs import tick
 
     exited(bordeaux, 35)
     tick(NOW)

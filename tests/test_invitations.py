@@ -9,6 +9,7 @@ from intranet.auth.models import User
 from intranet.auth.services import check_password
 from intranet.auth.sessions import signed_in_state
 from intranet.extensions import db
+from intranet.extensions import db as _db
 from intranet.journeys.services import coaches
 from intranet.members import services
 from intranet.members.models import Membership
@@ -28,7 +29,9 @@ def bordeaux():
 
 
 def invite(association, email="julien@exemple.test", name="Julien Moreau", role="staff", by=None):
-    return services.invite(association, email=email, name=name, role=role, invited_by=by)
+    membership = services.invite(association, email=email, name=name, role=role, invited_by=by)
+    _db.session.commit()  # as the request that invites does: the mail leaves after its commit
+    return membership
 
 
 def link(sent_mail, email="julien@exemple.test", index=-1) -> str:

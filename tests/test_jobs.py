@@ -9,7 +9,6 @@ from config import TestConfig
 from intranet import create_app, jobs
 from intranet.clock import utcnow
 from intranet.extensions import db as _db
-from intranet.notifications import tick as tick_module
 from tests.conftest import _wait_for_queued_jobs
 from tests.factories import make_outbox_message
 from tests.mailsink import MailSink
@@ -58,7 +57,7 @@ def test_no_ticker_under_tests_nor_with_redis(app):
 
 def test_the_periodic_tick_runs_the_steps_and_schedules_the_next_tick_once(app, db, monkeypatch):
     ran = []
-    monkeypatch.setattr(tick_module, "STEPS", (ran.append,))
+    monkeypatch.setattr(jobs, "PERIODIC", {"ran": ran.append})
     now = utcnow()
     jobs.periodic_tick()
     assert len(ran) == 1
@@ -98,6 +97,6 @@ def test_a_failing_tick_step_does_not_stop_the_others(db, monkeypatch):
     def broken(now):
         _db.session.execute(text("SELECT * FROM no_such_table"))
 
-    monkeypatch.setattr(tick_module, "STEPS", (broken, ran.append))
-    results = tick_module.tick()
+    monkeypatch.setattr(jobs, "PERIODIC", {"broken": broken, "ran": ran.append})
+    results = jobs.tick()
     assert "broken" not in results and len(ran) == 1

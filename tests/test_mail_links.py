@@ -14,14 +14,14 @@ from config import TestConfig
 from intranet import create_app
 from intranet.auth import services as auth_services
 from intranet.auth.sessions import signed_in_state
-from intranet.calendar import selfbooking
 from intranet.clock import utcnow
 from intranet.extensions import db as _db
-from intranet.followups import services as followups
+from intranet.followups import jobs as followup_jobs
 from intranet.members import services as members
 from intranet.network.models import Association
-from intranet.notifications import services
+from intranet.notifications import delivery
 from intranet.notifications.models import OutboxMessage
+from intranet.selfbooking import services as selfbooking
 from intranet.urls import external_url, mask_secret_links, unmask
 from tests.conftest import IsolatedClient
 from tests.factories import (
@@ -165,7 +165,7 @@ def _booking_link(association):
 def _follow_up(association):
     person = make_beneficiary(association, email="sam@exemple.test")
     make_journey(association, person, exited_on=utcnow().date() - timedelta(days=35), exit_situation="job_searching")
-    followups.send_follow_ups(utcnow())
+    followup_jobs.send_follow_ups(utcnow())
     return "sam@exemple.test"
 
 
@@ -257,7 +257,7 @@ def test_a_message_given_up_on_forgets_its_personal_links(smtp):
     with smtp.app_context():
         message = make_outbox_message(None, secret_links=json.dumps({"http://localhost/reset/••••••": "x"}),
                                       created_at=utcnow() - timedelta(days=2), next_attempt_at=utcnow())
-        services.hand_out_due_mail(utcnow())
+        delivery.hand_out_due_mail(utcnow())
         _db.session.refresh(message)
         assert message.status == "failed" and message.secret_links == ""
 
@@ -310,6 +310,7 @@ def test_a_bad_sender_name_already_stored_cannot_impersonate_nor_break_delivery(
         bordeaux = make_association("bordeaux", mail_sender_name=name, mail_reply_to="a@exemple.test, reseau@tremplin.test")
         for address in ("un@exemple.test", "deux@exemple.test"):
             selfbooking.send_link(make_beneficiary(bordeaux, email=address, status="in_progress"))
+            _db.session.commit()  # as the request does: the mail leaves after its commit
         smtp.extensions["jobs"].drain()
         statuses = _db.session.scalars(select(OutboxMessage.status)).all()
     assert statuses == ["sent", "sent"]
@@ -329,6 +330,7 @@ def test_subjects_and_text_parts_are_not_html_escaped_but_the_html_part_is(clien
     login_as("admin", envol)
     selfbooking.send_link(make_beneficiary(envol, first_name="<b>Sam</b>", email="sam@exemple.test",
                                            status="in_progress"))
+    _db.session.commit()  # as the request does: the mail leaves after its commit
     message = _db.session.scalar(select(OutboxMessage))
     assert message.subject == "Choisissez la date de votre rendez-vous avec L'Envol & Co"
     assert "Bonjour <b>Sam</b>," in message.text_body and "L'Envol & Co vous propose" in message.text_body

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from config import TestConfig
 from intranet import create_app
 from intranet.extensions import db as _db
-from intranet.notifications import services
+from intranet.notifications import delivery, services
 from intranet.notifications.models import OutboxMessage
 from tests.factories import make_association, make_outbox_message, make_user
 from tests.mailsink import MailSink, html_part, text_part
@@ -64,7 +64,7 @@ def test_delivery_through_smtp_sends_both_bodies_once(smtp_app, db):
         _db.session.commit()  # the commit hands the message to the in-process runner
         smtp_app.extensions["jobs"].drain()
         received = smtp_app.sink.wait_for("claire@exemple.test")
-        assert services.deliver(message.id) == "skipped"  # running the job again sends nothing
+        assert delivery.deliver(message.id) == "skipped"  # running the job again sends nothing
         _db.session.refresh(message)
         assert message.status == "sent" and message.sent_at is not None and message.attempts == 1
     assert len(received) == 1

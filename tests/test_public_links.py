@@ -15,12 +15,12 @@ from sqlalchemy import select
 
 from intranet import create_app
 from intranet.auth import services as auth
-from intranet.calendar import selfbooking
 from intranet.clock import local, to_utc, utcnow
 from intranet.extensions import db
 from intranet.followups import services as followups
 from intranet.members.services import invite
 from intranet.notifications import feed
+from intranet.selfbooking import services as selfbooking
 from tests.factories import (
     make_appointment,
     make_association,

@@ -13,7 +13,7 @@ from intranet.calendar.models import Seat
 from intranet.clock import to_utc
 from intranet.extensions import db as _db
 from intranet.network.models import Association
-from intranet.notifications import reminders, services
+from intranet.notifications import delivery, reminders, services
 from intranet.notifications.models import OutboxMessage
 from tests.factories import make_appointment, make_association, make_beneficiary, make_volunteer, program
 from tests.mailsink import MailSink, text_part
@@ -44,6 +44,7 @@ def now(monkeypatch):
     clock = {"now": _utc(2027, 1, 1, 12, 0)}
     monkeypatch.setattr(reminders, "utcnow", lambda: clock["now"])
     monkeypatch.setattr(services, "utcnow", lambda: clock["now"])
+    monkeypatch.setattr(delivery, "utcnow", lambda: clock["now"])
     return clock
 
 
@@ -145,7 +146,7 @@ def test_a_cancelled_appointment_s_reminders_are_cancelled_and_never_sent(world,
     assert _reminders("appointment_cancelled")[0].status == "pending"  # the cancellation itself still goes
     now["now"] = _utc(2027, 3, 29, 12, 0)
     due = _db.session.scalars(select(OutboxMessage.id).where(OutboxMessage.kind.in_(reminders.KINDS))).all()
-    assert services.deliver_batch(due) == ["skipped"] * len(due)
+    assert delivery.deliver_batch(due) == ["skipped"] * len(due)
 
 
 def test_a_moved_appointment_gets_reminders_for_its_new_time_only(world):
@@ -197,6 +198,7 @@ def test_a_due_reminder_is_delivered_once_even_if_the_tick_runs_twice(world, db,
     assoc.mail_sender_name, assoc.mail_reply_to = "Tremplin Bordeaux", "bordeaux@exemple.test"
     db.session.commit()
     _book(assoc, volunteer, beneficiary, date(2027, 3, 30))
+    db.session.commit()  # booked by a request
     sink = MailSink().start()
 
     class Settings(TestConfig):
@@ -207,14 +209,19 @@ def test_a_due_reminder_is_delivered_once_even_if_the_tick_runs_twice(world, db,
     try:
         with smtp_app.app_context():
             # Before its time, the tick hands out no reminder (the confirmations, due at once, go).
-            services.hand_out_due_mail(_utc(2027, 3, 28, 7, 59))
+            # Each run is committed by the tick; its messages go to delivery after that commit.
+            delivery.hand_out_due_mail(_utc(2027, 3, 28, 7, 59))
+            _db.session.commit()
             smtp_app.extensions["jobs"].drain()
             sink.clear()
             now["now"] = _utc(2027, 3, 28, 8, 1)
-            assert services.hand_out_due_mail(now["now"]) == 1
-            assert services.hand_out_due_mail(now["now"]) == 0  # leased by the first run
+            assert delivery.hand_out_due_mail(now["now"]) == 1
+            _db.session.commit()
+            assert delivery.hand_out_due_mail(now["now"]) == 0  # leased by the first run
+            _db.session.commit()
             smtp_app.extensions["jobs"].drain()
-            assert services.hand_out_due_mail(now["now"] + timedelta(minutes=5)) == 0  # sent
+            assert delivery.hand_out_due_mail(now["now"] + timedelta(minutes=5)) == 0  # sent
+            _db.session.commit()
             smtp_app.extensions["jobs"].drain()
         (mail,) = sink.wait_for("yasmine@exemple.test")
         assert sink.to(volunteer.email) == []  # the coach's is due the next morning

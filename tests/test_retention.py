@@ -4,8 +4,8 @@ from datetime import timedelta
 
 from intranet.clock import utcnow
 from intranet.extensions import db
+from intranet.jobs import tick
 from intranet.notifications.retention import drop_old_bodies
-from intranet.notifications.tick import tick
 from tests.factories import make_association, make_outbox_message
 
 

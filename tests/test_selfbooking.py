@@ -6,11 +6,12 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from intranet.calendar import selfbooking
-from intranet.calendar.models import Absence, Appointment, BookingLink, Seat
+from intranet.calendar.models import Absence, Appointment, Seat
 from intranet.clock import local, to_utc, utcnow
 from intranet.journeys.models import JourneyModule
 from intranet.notifications.models import OutboxMessage
+from intranet.selfbooking import services as selfbooking
+from intranet.selfbooking.models import BookingLink
 from tests.factories import (
     make_appointment,
     make_association,
@@ -231,6 +232,7 @@ def test_losing_a_race_while_moving_keeps_the_old_place(monkeypatch, world):
     _skip_the_early_check(monkeypatch, world.volunteer.id)
     with pytest.raises(selfbooking.SelfBookingError):
         selfbooking.move(world.link, seat, taken.strftime(selfbooking.SLOT_KEY))
+    selfbooking.db.session.rollback()  # as the refused request does
     selfbooking.db.session.refresh(seat)
     assert seat.status == "booked" and seat.appointment.status == "planned"
     assert selfbooking.db.session.get(JourneyModule, world.item.id).status == "planned"
@@ -252,9 +254,11 @@ def test_a_past_time_that_slips_past_the_slot_check_is_refused_by_the_booking_ru
 
 def test_a_move_to_a_past_time_is_refused_by_the_booking_rules(monkeypatch, world):
     seat = selfbooking.book_next(world.link, selfbooking.slot_key(_first_slot(world)))
+    selfbooking.db.session.commit()  # booked by an earlier request
     _skip_the_early_check(monkeypatch, world.volunteer.id)
     with pytest.raises(selfbooking.SelfBookingError, match="plus possible"):
         selfbooking.move(world.link, seat, _past_key(world))
+    selfbooking.db.session.rollback()  # as the refused request does
     selfbooking.db.session.refresh(seat)
     assert seat.status == "booked" and seat.appointment.starts_at > utcnow()
     assert _count(Appointment) == 1
@@ -341,6 +345,7 @@ def test_moving_books_the_new_time_and_frees_the_old_one(client, world):
 
 def test_a_refused_move_keeps_the_old_place(client, world):
     seat = selfbooking.book_next(world.link, selfbooking.slot_key(_first_slot(world)))
+    selfbooking.db.session.commit()  # booked by an earlier request
     day = local(seat.appointment.starts_at, world.association.timezone).date() + timedelta(days=2)
     response = client.post(_url(world.link, f"/seats/{seat.id}/move"), data={"at": _key_at(world, day, time(22, 0))})
     assert response.status_code == 409

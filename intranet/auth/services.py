@@ -188,7 +188,7 @@ def authenticate(email: str, password: str, ip: str) -> SignIn:
     if ok:
         user.last_login_at = utcnow()
     _forget_old_attempts()
-    db.session.commit()
+    db.session.flush()
     return SignIn(user=user if ok else None)
 
 
@@ -272,10 +272,10 @@ def request_password_reset(email: str, ip: str) -> None:
             to=user.email, template="password_reset", kind="password_reset", locale=user.locale,
             user=user, link=external_url("auth.reset_password", token=token),
         )
-    db.session.commit()
+    db.session.flush()
 
 
 def complete_with_password(user: User, password: str) -> None:
     """Set the password chosen through a reset link, or changed in one's account."""
     set_password(user, password)
-    db.session.commit()
+    db.session.flush()

@@ -58,6 +58,7 @@ def login():
             sessions.start(result.user)
             return redirect(_safe_next(arg_str("next", max_length=2000)))
         status = 429 if result.wait else 401
+        db.session.commit()  # the failed attempt counts although the request fails: the throttle reads it
     return render_template("auth/login.html", form=form, error=error), status
 
 
@@ -65,7 +66,6 @@ def login():
 def logout():
     if EmptyForm().validate_on_submit():
         sessions.sign_out(current_user)
-        db.session.commit()
         flash(_("Vous êtes déconnecté·e."), "info")
     return redirect(url_for("auth.login"))
 
@@ -132,8 +132,7 @@ def accept_invitation(token: str):
                         association=membership.association.name), "info")
                 return redirect(url_for("home.index"))
             members.accept_invitation(membership, user)
-        except members.InvitationError as error:
-            db.session.rollback()
+        except members.InvitationError as error:  # the error page's status rolls the request back
             return _link_error(str(error), "invitation")
         flash(_("Vous avez rejoint %(association)s.", association=membership.association.name), "success")
         return redirect(_landing(membership))
@@ -147,7 +146,6 @@ def _choose_password(membership):
         try:
             members.accept_invitation(membership, user, form.password.data)
         except members.InvitationError as error:
-            db.session.rollback()
             return _link_error(str(error), "invitation")
         sessions.start(user)
         flash(_("Votre mot de passe est enregistré. Bienvenue, %(name)s !", name=user.name), "success")
@@ -163,7 +161,6 @@ def account():
     if form.validate_on_submit():
         current_user.name = form.name.data.strip()
         current_user.locale = form.locale.data
-        db.session.commit()
         flash(_("Vos préférences sont enregistrées."), "success")
         return redirect(url_for("auth.account"))
     return render_template("auth/account.html", form=form, digest_form=_digest_form())
@@ -194,7 +191,6 @@ def digest():
         chosen = set(form.memberships.data or [])
         for membership in _digest_memberships():
             membership.digest = membership.id in chosen
-        db.session.commit()
         flash(_("Vos préférences sont enregistrées."), "success")
         return redirect(url_for("auth.account"))
     return render_template("auth/account.html", form=AccountForm(obj=current_user), digest_form=form), 422

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from intranet.beneficiaries.models import Beneficiary, Commune
 from intranet.beneficiaries.rules import name_key
 from intranet.clock import utcnow
+from intranet.demo import demo_loader
 from intranet.extensions import db
 from intranet.journeys.models import Journey, JourneyModule
 from intranet.members.models import Membership
@@ -46,6 +47,7 @@ def load_communes() -> None:
                 known.add((postcode, name_key(name)))
 
 
+@demo_loader(order=10)
 def load(associations: dict[str, Association]) -> None:
     """Create the demo files of every association that has none yet."""
     load_communes()

@@ -11,6 +11,7 @@ from intranet.beneficiaries.models import Beneficiary, BeneficiaryStatus, Commun
 from intranet.beneficiaries.rules import name_key
 from intranet.clock import utcnow
 from intranet.extensions import db
+from intranet.rules import RuleError
 from intranet.search import matches
 
 IDENTITY = ("first_name", "last_name", "email", "phone", "postcode", "commune", "contact_channel")
@@ -27,12 +28,8 @@ TRANSITIONS = {
 }
 
 
-class FileError(Exception):
+class FileError(RuleError):
     """A change refused by a rule, with the field it concerns ('' for the whole file)."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
 
 
 def derive_rural(postcode: str, commune: str) -> str | None:
@@ -99,7 +96,7 @@ def create(association_id: int, data: dict, consent_scope: str = "") -> Benefici
     db.session.add(beneficiary)
     db.session.flush()
     record(beneficiary, "create", changed)
-    db.session.commit()
+    db.session.flush()
     return beneficiary
 
 
@@ -108,7 +105,7 @@ def update(beneficiary: Beneficiary, data: dict, consent_scope: str = "") -> lis
     changed = _apply(beneficiary, data, consent_scope or beneficiary.consent_scope)
     if changed:
         record(beneficiary, "update", changed)
-    db.session.commit()
+    db.session.flush()
     return changed
 
 
@@ -122,14 +119,14 @@ def set_status(beneficiary: Beneficiary, status: str) -> None:
 
 def change_status(beneficiary: Beneficiary, status: str) -> None:
     set_status(beneficiary, status)
-    db.session.commit()
+    db.session.flush()
 
 
 def set_active(beneficiary: Beneficiary, active: bool) -> None:
     """Deactivate (or reactivate) a file; files are never deleted."""
     beneficiary.active = active
     record(beneficiary, "reactivate" if active else "deactivate", ["active"])
-    db.session.commit()
+    db.session.flush()
 
 
 # --- lists -----------------------------------------------------------------------------
@@ -213,5 +210,5 @@ def import_communes(rows) -> int:
         db.session.add(commune)
         known[key] = commune
         count += 1
-    db.session.commit()
+    db.session.flush()
     return count

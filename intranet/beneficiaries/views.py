@@ -11,12 +11,12 @@ from intranet.beneficiaries.models import Beneficiary, BeneficiaryStatus
 from intranet.beneficiaries.rules import age_band
 from intranet.calendar.services import appointments_of
 from intranet.clock import today_in
-from intranet.extensions import db
-from intranet.forms import EmptyForm
+from intranet.forms import EmptyForm, show_rule_error
 from intranet.journeys.services import coaches, journeys_of
 from intranet.notifications.services import messages_about
 from intranet.programs.services import programs
 from intranet.rendering import confirm, render
+from intranet.rules import RuleError
 from intranet.tenancy import association_blueprint, get_or_404
 
 bp = association_blueprint("beneficiaries", __name__, role="staff")
@@ -65,9 +65,8 @@ def create():
         if not duplicates:
             try:
                 beneficiary = services.create(g.association.id, data, form.consent_scope.data)
-            except services.FileError as error:
-                db.session.rollback()
-                form[error.field].errors.append(str(error))
+            except RuleError as error:
+                show_rule_error(form, error)
             else:
                 flash(_("La fiche de %(name)s est créée.", name=beneficiary.full_name), "success")
                 return redirect(url_for("beneficiaries.show", beneficiary_id=beneficiary.id))
@@ -98,9 +97,8 @@ def edit(beneficiary_id: int):
     if form.validate_on_submit():
         try:
             changed = services.update(beneficiary, form.data_for_file(), form.consent_scope.data)
-        except services.FileError as error:
-            db.session.rollback()
-            form[error.field].errors.append(str(error))
+        except RuleError as error:
+            show_rule_error(form, error)
         else:
             flash(_("Fiche enregistrée.") if changed else _("Aucun changement."), "success")
             return redirect(url_for("beneficiaries.show", beneficiary_id=beneficiary.id))
@@ -115,9 +113,8 @@ def change_status(beneficiary_id: int):
     if form.validate_on_submit():
         try:
             services.change_status(beneficiary, form.status.data)
-        except services.FileError as error:
-            db.session.rollback()
-            flash(str(error), "error")
+        except RuleError as error:
+            show_rule_error(None, error)
         else:
             flash(_("Statut : %(status)s.", status=BeneficiaryStatus.label_of(beneficiary.status)), "success")
     return redirect(url_for("beneficiaries.show", beneficiary_id=beneficiary.id))

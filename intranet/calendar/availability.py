@@ -23,14 +23,11 @@ from intranet.clock import local, to_utc
 from intranet.extensions import db
 from intranet.members.models import Membership
 from intranet.network.models import Association
+from intranet.rules import RuleError
 
 
-class AvailabilityError(Exception):
+class AvailabilityError(RuleError):
     """A refused availability or absence, with the field it concerns."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
 
 
 def add_availability(association_id: int, user_id: int, *, weekday: int, starts: time, ends: time,
@@ -46,7 +43,7 @@ def add_availability(association_id: int, user_id: int, *, weekday: int, starts:
     row = Availability(association_id=association_id, user_id=user_id, weekday=weekday, starts=starts, ends=ends,
                        valid_from=valid_from, valid_until=valid_until)
     db.session.add(row)
-    db.session.commit()
+    db.session.flush()
     return row
 
 
@@ -60,7 +57,7 @@ def add_absence(association: Association, user_id: int, *, first_day: date, last
                   starts_at=to_utc(first_day, time(0, 0), association.timezone),
                   ends_at=to_utc(last_day + timedelta(days=1), time(0, 0), association.timezone))
     db.session.add(row)
-    db.session.commit()
+    db.session.flush()
     return row
 
 

@@ -5,9 +5,13 @@ row locks (SELECT … FOR UPDATE) on the coach, the resource and the beneficiary
 write at the start of the transaction, which makes SQLite serialise the bookings. The check
 therefore always sees the booking that won a race, and the loser gets a Conflict with free
 alternatives.
+
+The functions flush and never commit: the caller (a request, a job) commits once, or rolls back
+when one of them raised, so they compose ("move" is "free" plus "book" in one transaction). Each
+change is announced through `calendar.signals` before the commit, for the features that react.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
@@ -16,6 +20,7 @@ from sqlalchemy import func, select, update
 
 from intranet.auth.models import User
 from intranet.beneficiaries.models import Beneficiary
+from intranet.calendar import signals
 from intranet.calendar.availability import absences, availabilities, covers, is_available
 from intranet.calendar.models import Appointment, AppointmentEvent, AppointmentStatus, Resource, Seat
 from intranet.clock import local, utcnow
@@ -24,9 +29,9 @@ from intranet.extensions import db
 from intranet.journeys.models import Journey, JourneyModule, ModuleStatus
 from intranet.members.models import Membership
 from intranet.network.models import Association
-from intranet.notifications import appointments as messages
 from intranet.programs.models import Module, ResourceKind
 from intranet.programs.services import LocalModule, local_modules
+from intranet.rules import RuleError
 
 LONGEST = timedelta(hours=8)  # no session lasts longer: bounds the overlap searches
 # Staff may record a session held without a booking (a walk-in) up to this far back, and no further;
@@ -40,27 +45,20 @@ JOURNEY_STATUS = {AppointmentStatus.PLANNED: ModuleStatus.PLANNED, AppointmentSt
                   AppointmentStatus.CANCELLED: ModuleStatus.TO_PLAN}
 
 
-class BookingError(Exception):
+class BookingError(RuleError):
     """A booking refused by a rule, with the field it concerns."""
-
-    def __init__(self, field_name: str, message: str):
-        super().__init__(message)
-        self.field = field_name
 
 
 class NeedsOverride(BookingError):
-    """Staff may book anyway, knowingly: the coach is not declared free then."""
+    """Staff may book anyway, knowingly: the coach is not declared free then (shown at the "override" box)."""
 
 
-@dataclass
-class Conflict(Exception):
+class Conflict(RuleError):
     """The time is taken (maybe by someone who booked a moment earlier); here are free alternatives."""
 
-    message: str
-    alternatives: list = field(default_factory=list)
-
-    def __str__(self) -> str:
-        return self.message
+    def __init__(self, message: str, alternatives: list | None = None):
+        super().__init__(None, message)
+        self.alternatives = list(alternatives or [])
 
 
 @dataclass
@@ -237,13 +235,13 @@ def book(association: Association, req: Request, *, override: bool = False, self
           beneficiary_id=req.beneficiary_id)
     unavailable = is_available(association, req.volunteer_id, req.starts_at, ends_at)
     if unavailable and (self_service or not override):
-        cls = BookingError if self_service else NeedsOverride
-        raise cls("starts_at", _("La personne qui accompagne est %(why)s.", why=unavailable))
+        if self_service:
+            raise BookingError("starts_at", _("La personne qui accompagne est %(why)s.", why=unavailable))
+        raise NeedsOverride("override", _("La personne qui accompagne est %(why)s.", why=unavailable))
     joining = _collective_session(association, req, module)
     reasons = busy_reasons(association, starts_at=req.starts_at, ends_at=ends_at, volunteer_id=req.volunteer_id,
                            resource_id=req.resource_id, beneficiary_id=req.beneficiary_id, joining=joining)
     if reasons:
-        db.session.rollback()
         raise Conflict(_("Ce créneau n’est plus libre : %(why)s.", why=", ".join(reasons)),
                        alternatives(module) if alternatives else [])
     appointment = joining or Appointment(
@@ -263,24 +261,10 @@ def book(association: Association, req: Request, *, override: bool = False, self
     _follow_journey(appointment, association.timezone)
     _note(appointment, "seat" if joining else "booked",
           _("réservé en dehors des disponibilités") if unavailable else "")
-    beneficiary = db.session.get(Beneficiary, req.beneficiary_id)
-    if appointment.starts_at > now:  # a session already begun is a record: nobody is told to come
-        # A self-booking keeps the link in use (a new one would replace it); staff bookings make one.
-        messages.booked(association, appointment, beneficiary,
-                        link_url if link_url or self_service else _new_link(beneficiary))
-    db.session.commit()
+    signals.appointment_booked.send(association, appointment=appointment,
+                                    beneficiary=db.session.get(Beneficiary, req.beneficiary_id),
+                                    link_url=link_url, self_service=self_service, now=now)
     return appointment
-
-
-def _new_link(beneficiary: Beneficiary) -> str | None:
-    """A fresh personal link for the confirmation of a booking made by staff."""
-    if not beneficiary.email:
-        return None
-    from intranet.calendar.selfbooking import create_link
-    from intranet.urls import external_url
-
-    _link, token = create_link(beneficiary)
-    return external_url("selfbooking.home", token=token)
 
 
 def _collective_session(association: Association, req: Request, module: LocalModule) -> Appointment | None:
@@ -311,24 +295,23 @@ def move(association: Association, appointment: Appointment, *, starts_at: datet
     _lock(association, volunteer_id=volunteer_id, resource_id=resource_id, appointment_id=appointment.id)
     unavailable = is_available(association, volunteer_id, starts_at, ends_at)
     if unavailable and not override:
-        raise NeedsOverride("starts_at", _("La personne qui accompagne est %(why)s.", why=unavailable))
+        raise NeedsOverride("override", _("La personne qui accompagne est %(why)s.", why=unavailable))
     reasons = busy_reasons(association, starts_at=starts_at, ends_at=ends_at, volunteer_id=volunteer_id,
                            resource_id=resource_id, beneficiary_id=None, ignore_appointment=appointment.id)
     for beneficiary_id in beneficiaries:
         reasons += busy_reasons(association, starts_at=starts_at, ends_at=ends_at, volunteer_id=None,
                                 resource_id=None, beneficiary_id=beneficiary_id, ignore_appointment=appointment.id)
     if reasons:
-        db.session.rollback()
         raise Conflict(_("Impossible de déplacer : %(why)s.", why=", ".join(dict.fromkeys(reasons))), [])
-    before = appointment.starts_at
+    before, coach_before = appointment.starts_at, appointment.volunteer_id
     appointment.starts_at, appointment.ends_at = starts_at, ends_at
     appointment.volunteer_id, appointment.resource_id = volunteer_id, resource_id
     appointment.outside_availability = bool(unavailable)
     _follow_journey(appointment, association.timezone)
     _note(appointment, "moved", _("déplacé du %(d)s", d=format_datetime(before, "short", timezone=association.timezone)))
     db.session.flush()
-    messages.moved(association, appointment)
-    db.session.commit()
+    signals.appointment_moved.send(association, appointment=appointment, previous_starts_at=before,
+                                   previous_volunteer_id=coach_before)
 
 
 def set_status(association: Association, appointment: Appointment, status: str, reason: str = "",
@@ -347,13 +330,21 @@ def set_status(association: Association, appointment: Appointment, status: str, 
         appointment.cancel_reason = reason.strip()
     _follow_journey(appointment, association.timezone)
     _note(appointment, status, reason.strip())
+    db.session.flush()
+    signals.appointment_status_changed.send(association, appointment=appointment, status=status,
+                                            reason=reason.strip())
     if status == "cancelled":
-        messages.cancelled(association, appointment, [s.beneficiary for s in appointment.booked_seats])
-    db.session.commit()
+        signals.appointment_cancelled.send(association, appointment=appointment,
+                                           beneficiaries=[s.beneficiary for s in appointment.booked_seats],
+                                           moving=False)
 
 
-def cancel_seat(seat: Seat, reason: str) -> None:
-    """Free one beneficiary's place; a session left with nobody is cancelled."""
+def cancel_seat(seat: Seat, reason: str, *, moving: bool = False) -> None:
+    """Free one beneficiary's place; a session left with nobody is cancelled.
+
+    `moving`: the person frees it to book another time in the same transaction (self-service move),
+    so the receivers need not announce a cancellation, the new booking's confirmation follows.
+    """
     appointment = seat.appointment
     seat.status = "cancelled"
     if seat.journey_module_id:
@@ -362,12 +353,13 @@ def cancel_seat(seat: Seat, reason: str) -> None:
     if not appointment.booked_seats:
         appointment.status, appointment.cancel_reason = "cancelled", reason.strip()
     _note(appointment, "seat_cancelled", reason.strip())
+    db.session.flush()
     association = db.session.get(Association, appointment.association_id)
     if appointment.status == "cancelled":
-        messages.cancelled(association, appointment, [seat.beneficiary])
+        signals.appointment_cancelled.send(association, appointment=appointment, beneficiaries=[seat.beneficiary],
+                                           moving=moving)
     else:  # the collective session goes on without this person
-        messages.seat_freed(association, appointment, seat.beneficiary)
-    db.session.commit()
+        signals.seat_cancelled.send(association, appointment=appointment, seat=seat, moving=moving)
 
 
 def history(appointment: Appointment) -> list[AppointmentEvent]:

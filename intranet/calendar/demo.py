@@ -8,6 +8,7 @@ from sqlalchemy import select
 from intranet.beneficiaries.models import Beneficiary
 from intranet.calendar.models import Appointment, AppointmentEvent, Availability, Resource, Seat
 from intranet.clock import to_utc
+from intranet.demo import demo_loader
 from intranet.extensions import db
 from intranet.journeys.models import Journey, JourneyModule
 from intranet.members.models import Membership
@@ -17,6 +18,7 @@ from intranet.programs.services import local_modules
 PAST_STATUS = ["done", "done", "done", "no_show", "excused", "cancelled"]
 
 
+@demo_loader(order=20)
 def load(associations: dict[str, Association]) -> None:
     """Give every association that has no calendar yet its demo calendar."""
     for slug, association in associations.items():

@@ -7,7 +7,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from intranet.calendar.models import AppointmentStatus
 from intranet.forms import DateField, EmailAddress, IntegerField, optional_id
-from intranet.notifications.services import SENDER_NAME_MAX, clean_sender_name
+from intranet.network.services import SENDER_NAME_MAX, clean_sender_name
 from intranet.programs.models import ResourceKind
 
 WEEKDAYS = [(0, _l("Lundi")), (1, _l("Mardi")), (2, _l("Mercredi")), (3, _l("Jeudi")), (4, _l("Vendredi")),

@@ -157,15 +157,3 @@ class AppointmentEvent(TenantScoped, db.Model):
 
     __table_args__ = (CheckConstraint(AppointmentAction.check("action"), name="action"),)
 
-
-class BookingLink(TenantScoped, db.Model):
-    """A personal self-booking link sent to a beneficiary; only its hash is kept."""
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    beneficiary_id: Mapped[int] = mapped_column(ForeignKey("beneficiary.id"), index=True)
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    revoked: Mapped[bool] = mapped_column(default=False)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    beneficiary: Mapped[Beneficiary] = relationship()

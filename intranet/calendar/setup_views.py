@@ -16,9 +16,10 @@ from intranet.calendar.forms import (
 from intranet.calendar.models import Absence, Availability, Resource
 from intranet.clock import today_in, utcnow
 from intranet.extensions import db
-from intranet.forms import EmptyForm
+from intranet.forms import EmptyForm, show_rule_error
 from intranet.journeys.services import coaches
 from intranet.rendering import render
+from intranet.rules import RuleError
 from intranet.tenancy import association_blueprint, get_or_404, requires, scoped
 
 bp = association_blueprint("availability", __name__, role="staff")
@@ -56,9 +57,8 @@ def add():
             rules.add_availability(g.association.id, form.user_id.data, weekday=form.weekday.data,
                                    starts=form.starts.data, ends=form.ends.data, valid_from=form.valid_from.data,
                                    valid_until=form.valid_until.data)
-        except rules.AvailabilityError as exc:
-            db.session.rollback()
-            getattr(form, exc.field).errors.append(str(exc))
+        except RuleError as exc:
+            show_rule_error(form, exc)
         else:
             flash(_("Disponibilité ajoutée."), "success")
             return redirect(url_for("availability.index"))
@@ -70,7 +70,6 @@ def delete(availability_id: int):
     row = get_or_404(Availability, availability_id)
     if EmptyForm().validate_on_submit():
         db.session.delete(row)
-        db.session.commit()
         flash(_("Disponibilité retirée."), "success")
     return redirect(url_for("availability.index"))
 
@@ -83,9 +82,8 @@ def add_absence():
         try:
             rules.add_absence(g.association, form.user_id.data, first_day=form.first_day.data,
                               last_day=form.last_day.data, reason=form.reason.data or "")
-        except rules.AvailabilityError as exc:
-            db.session.rollback()
-            getattr(form, exc.field).errors.append(str(exc))
+        except RuleError as exc:
+            show_rule_error(form, exc)
         else:
             flash(_("Absence enregistrée."), "success")
             return redirect(url_for("availability.index"))
@@ -97,7 +95,6 @@ def delete_absence(absence_id: int):
     row = get_or_404(Absence, absence_id)
     if EmptyForm().validate_on_submit():
         db.session.delete(row)
-        db.session.commit()
         flash(_("Absence retirée."), "success")
     return redirect(url_for("availability.index"))
 
@@ -123,7 +120,7 @@ def _save_resource(resource: Resource, form: ResourceForm) -> bool:
     resource.name, resource.kind, resource.capacity = form.name.data.strip(), form.kind.data, form.capacity.data
     resource.opens_at, resource.closes_at, resource.open_days = form.opens_at.data, form.closes_at.data, days
     db.session.add(resource)
-    db.session.commit()
+    db.session.flush()
     return True
 
 
@@ -154,7 +151,6 @@ def booking_window():
     form = BookingWindowForm()
     if form.validate_on_submit():
         form.populate_obj(g.association)
-        db.session.commit()
         flash(_("Règles de réservation enregistrées."), "success")
         return redirect(url_for("availability.resources"))
     return _resources_page(window_form=form, status=422)
@@ -170,7 +166,6 @@ def mail_settings():
         association.reminder_eve_hour = form.reminder_eve_hour.data
         association.mail_sender_name = " ".join((form.mail_sender_name.data or "").split())
         association.mail_reply_to = (form.mail_reply_to.data or "").strip()
-        db.session.commit()
         flash(_("Réglages des courriels enregistrés."), "success")
         return redirect(url_for("availability.resources"))
     return _resources_page(mail_form=form, status=422)

@@ -17,13 +17,14 @@ from intranet.calendar.week import Filters, calendar, monday
 from intranet.clock import local, to_utc, today_in, utcnow
 from intranet.dates import format_datetime
 from intranet.extensions import db, htmx
-from intranet.forms import EmptyForm
+from intranet.forms import EmptyForm, show_rule_error
 from intranet.journeys.services import coaches
-from intranet.notifications.services import messages_about
 from intranet.programs.services import local_modules
 from intranet.rendering import render
+from intranet.rules import RuleError
 from intranet.search import matches
 from intranet.tenancy import association_blueprint, get_or_404, scoped
+from intranet.transactions import abandon
 
 bp = association_blueprint("calendar", __name__, role="staff")
 
@@ -115,14 +116,13 @@ def book():
             appointment = booking.book(g.association, req, override=form.override.data,
                                        alternatives=lambda module: _alternatives(module, req))
         except booking.NeedsOverride as exc:
-            db.session.rollback()
             needs_override = True
-            form.override.errors.append(str(exc))
-        except booking.BookingError as exc:
-            db.session.rollback()
-            getattr(form, exc.field).errors.append(str(exc))
+            show_rule_error(form, exc)
         except booking.Conflict as exc:
+            abandon()
             error, alternatives = str(exc), exc.alternatives
+        except RuleError as exc:
+            show_rule_error(form, exc)
         else:
             message = _("Rendez-vous réservé : %(name)s, %(when)s.", name=appointment.name,
                         when=format_datetime(appointment.starts_at, "short"))
@@ -175,8 +175,7 @@ def _move_form(appointment: Appointment) -> MoveForm:
 def _show(appointment: Appointment, *, move_form=None, status_form=None, error=None, code=200):
     return render("calendar/appointment.html", a=appointment, history=booking.history(appointment),
                   move_form=move_form or _move_form(appointment), status_form=status_form or StatusForm(formdata=None),
-                  error=error, empty_form=EmptyForm(),
-                  messages=messages_about(association_id=g.association.id, appointment_id=appointment.id)), code
+                  error=error, empty_form=EmptyForm()), code
 
 
 @bp.get("/appointments/<int:appointment_id>")
@@ -191,9 +190,8 @@ def change_status(appointment_id: int):
     if form.validate_on_submit():
         try:
             booking.set_status(g.association, item, form.status.data, form.reason.data or "")
-        except booking.BookingError as exc:
-            db.session.rollback()
-            getattr(form, exc.field).errors.append(str(exc))
+        except RuleError as exc:
+            show_rule_error(form, exc)
         else:
             flash(_("Statut : %(status)s.", status=AppointmentStatus.label_of(item.status)), "success")
             return redirect(url_for("calendar.appointment", appointment_id=item.id))
@@ -210,11 +208,11 @@ def move(appointment_id: int):
             booking.move(g.association, item, starts_at=to_utc(form.day.data, form.at.data, g.association.timezone),
                          volunteer_id=form.volunteer_id.data, resource_id=form.resource_id.data,
                          override=form.override.data)
-        except booking.BookingError as exc:
-            db.session.rollback()
-            getattr(form, exc.field if exc.field in form else "override").errors.append(str(exc))
         except booking.Conflict as exc:
+            abandon()
             error = str(exc)
+        except RuleError as exc:
+            show_rule_error(form, exc, field="override")
         else:
             flash(_("Rendez-vous déplacé."), "success")
             return redirect(url_for("calendar.appointment", appointment_id=item.id))

@@ -11,18 +11,13 @@ from datetime import date, datetime, timedelta
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import String, and_, cast, func, literal, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from intranet.audit.services import record
-from intranet.beneficiaries.models import Beneficiary
 from intranet.clock import utcnow
 from intranet.extensions import db
 from intranet.journeys.models import FollowUpAnswer, FollowUpPeriod, FollowUpResult, Journey
-from intranet.network.models import Association
 from intranet.notifications.models import OutboxMessage, OutboxStatus
-from intranet.notifications.services import queue_mail
-from intranet.urls import external_url
 
 PERIODS = {FollowUpPeriod.ONE_MONTH: 30, FollowUpPeriod.SIX_MONTHS: 182}  # days after the exit
 LATE = timedelta(days=60)  # a follow-up not sent by then is not sent at all
@@ -78,45 +73,11 @@ def record_answer(journey: Journey, period: str, answer: str, today: date) -> No
             journey.follow_up_result = RESULT_OF_ANSWER.get(answer, "")
             journey.follow_up_on = today if answer in RESULT_OF_ANSWER else None
     record(journey.beneficiary, "follow_up_answer", [f"journey:{journey.id}", f"answer_{period}"])
-    db.session.commit()
+    db.session.flush()
 
 
 def _key(period: str, journey_id: int) -> str:
     return f"follow-up-{period}-{journey_id}"
-
-
-def send_follow_ups(now: datetime) -> int:
-    """Queue the follow-up e-mails that have come due; return how many were queued. Safe to run twice."""
-    today = now.date()
-    queued = 0
-    for period, days in PERIODS.items():
-        due_until = today - timedelta(days=days)
-        query = (
-            select(Journey, Beneficiary, Association)
-            .join(Beneficiary, Beneficiary.id == Journey.beneficiary_id)
-            .join(Association, Association.id == Journey.association_id)
-            .where(Journey.exited_on <= due_until, Journey.exited_on >= due_until - LATE,
-                   Beneficiary.email != "", Association.active.is_(True),
-                   getattr(Journey, f"answer_{period}") == "",
-                   ~select(OutboxMessage.id).where(
-                       OutboxMessage.key == literal(f"follow-up-{period}-") + cast(Journey.id, String)).exists())
-            .order_by(Journey.id).limit(500)
-        )
-        if period == FollowUpPeriod.SIX_MONTHS:
-            query = query.where(Journey.follow_up_result == "")  # staff already know the result
-        for journey, beneficiary, association in db.session.execute(query).all():
-            token = make_token(journey.id, period)
-            links = {answer: external_url("followups_public.answer", token=token, answer=answer) for answer in FollowUpAnswer}
-            queue_mail(to=beneficiary.email, template="follow_up", kind=f"follow_up_{period}",
-                       association_id=association.id, beneficiary_id=beneficiary.id, key=_key(period, journey.id),
-                       person=beneficiary, association=association, period=period, links=links)
-            try:
-                db.session.commit()
-            except IntegrityError:  # another tick queued it meanwhile
-                db.session.rollback()
-            else:
-                queued += 1
-    return queued
 
 
 def _unanswered(association_id: int, now: datetime):

@@ -15,14 +15,11 @@ from intranet.extensions import db
 from intranet.journeys.models import ExitSituation, FollowUpResult, Journey, JourneyModule, ModuleStatus
 from intranet.members.models import Membership
 from intranet.programs.services import LocalModule, local_modules
+from intranet.rules import RuleError
 
 
-class JourneyError(Exception):
+class JourneyError(RuleError):
     """A change refused by a rule, with the field it concerns."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
 
 
 def chosen_modules(association_id: int, module_ids: list[int]) -> list[LocalModule]:
@@ -46,7 +43,7 @@ def start(beneficiary: Beneficiary, module_ids: list[int], started_on: date) -> 
         files.set_status(beneficiary, "in_progress")
     db.session.flush()
     record(beneficiary, "journey_start", [f"journey:{journey.id}"])
-    db.session.commit()
+    db.session.flush()
     return journey
 
 
@@ -79,7 +76,7 @@ def update_module(item: JourneyModule, *, status: str, happened_on: date | None,
             changed.append(field)
     if changed:
         record(item.journey.beneficiary, "journey_module", [f"module:{item.id}:{f}" for f in changed])
-    db.session.commit()
+    db.session.flush()
     return changed
 
 
@@ -107,7 +104,7 @@ def exit_journey(journey: Journey, *, exited_on: date, situation: str, today: da
     if others_open is None and beneficiary.status == "in_progress":
         files.set_status(beneficiary, "completed")
     record(beneficiary, "journey_exit", [f"journey:{journey.id}"])
-    db.session.commit()
+    db.session.flush()
 
 
 def record_follow_up(journey: Journey, *, result: str, on: date, today: date) -> None:
@@ -120,7 +117,7 @@ def record_follow_up(journey: Journey, *, result: str, on: date, today: date) ->
         raise JourneyError("on", _("La date du suivi doit être entre la sortie et aujourd’hui."))
     journey.follow_up_result, journey.follow_up_on = result, on
     record(journey.beneficiary, "follow_up", [f"journey:{journey.id}"])
-    db.session.commit()
+    db.session.flush()
 
 
 def journeys_of(beneficiary: Beneficiary) -> list[Journey]:

@@ -10,13 +10,16 @@ from sqlalchemy.orm import joinedload
 from intranet.args import arg_choice, arg_ints
 from intranet.beneficiaries.models import Beneficiary
 from intranet.clock import today_in
-from intranet.extensions import db, htmx
+from intranet.extensions import htmx
+from intranet.forms import show_rule_error
 from intranet.journeys import services
 from intranet.journeys.forms import ExitForm, FollowUpForm, ModuleProgressForm
 from intranet.journeys.models import ExitSituation, FollowUpResult, Journey, JourneyModule, ModuleStatus
 from intranet.programs.services import local_modules
 from intranet.rendering import render
+from intranet.rules import RuleError
 from intranet.tenancy import association_blueprint, get_or_404
+from intranet.transactions import abandon
 
 bp = association_blueprint("journeys", __name__, role="staff")
 
@@ -37,8 +40,8 @@ def start(beneficiary_id: int):
     if request.method == "POST":
         try:
             journey = services.start(beneficiary, chosen, _today())
-        except services.JourneyError as exc:
-            db.session.rollback()
+        except RuleError as exc:
+            abandon()
             error = str(exc)
         else:
             flash(ngettext("Parcours démarré avec %(num)d module.", "Parcours démarré avec %(num)d modules.",
@@ -73,10 +76,9 @@ def update_module(journey_module_id: int):
         try:
             services.update_module(item, status=form.status.data, happened_on=form.happened_on.data,
                                    coach_id=form.coach_id.data, notes=form.notes.data or "", today=_today())
-        except services.JourneyError as exc:
-            db.session.rollback()
+        except RuleError as exc:
+            show_rule_error(form, exc)
             item = _load_item(journey_module_id)
-            getattr(form, exc.field).errors.append(str(exc))
         else:
             if not htmx:
                 flash(_("« %(name)s » : %(status)s.", name=item.name, status=ModuleStatus.label_of(item.status)),
@@ -101,9 +103,8 @@ def exit_journey(journey_id: int):
         try:
             services.exit_journey(journey, exited_on=form.exited_on.data, situation=form.situation.data,
                                   today=_today())
-        except services.JourneyError as exc:
-            db.session.rollback()
-            getattr(form, exc.field).errors.append(str(exc))
+        except RuleError as exc:
+            show_rule_error(form, exc)
         else:
             flash(_("Sortie enregistrée : %(situation)s.", situation=ExitSituation.label_of(journey.exit_situation)), "success")
             return redirect(_file_url(journey.beneficiary_id, f"journey-{journey.id}"))
@@ -119,9 +120,8 @@ def follow_up(journey_id: int):
     if form.validate_on_submit():
         try:
             services.record_follow_up(journey, result=form.result.data, on=form.on.data, today=_today())
-        except services.JourneyError as exc:
-            db.session.rollback()
-            getattr(form, exc.field).errors.append(str(exc))
+        except RuleError as exc:
+            show_rule_error(form, exc)
         else:
             flash(_("Suivi à six mois enregistré : %(result)s.", result=FollowUpResult.label_of(journey.follow_up_result)),
                   "success")

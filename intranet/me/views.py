@@ -11,10 +11,11 @@ from intranet.calendar.models import Availability
 from intranet.calendar.services import planned_appointments
 from intranet.clock import today_in
 from intranet.extensions import db
-from intranet.forms import EmptyForm
+from intranet.forms import EmptyForm, show_rule_error
 from intranet.journeys.services import sessions_of
 from intranet.notifications import feed
 from intranet.rendering import render
+from intranet.rules import RuleError
 from intranet.tenancy import personal_blueprint
 from intranet.urls import external_url
 
@@ -84,9 +85,8 @@ def availability():
             rules.add_availability(form.user_id.data, current_user.id, weekday=form.weekday.data,
                                    starts=form.starts.data, ends=form.ends.data, valid_from=form.valid_from.data,
                                    valid_until=form.valid_until.data)
-        except rules.AvailabilityError as exc:
-            db.session.rollback()
-            getattr(form, exc.field).errors.append(str(exc))
+        except RuleError as exc:
+            show_rule_error(form, exc)
         else:
             flash(_("Disponibilité ajoutée."), "success")
             return redirect(url_for("me.availability"))
@@ -100,6 +100,5 @@ def delete_availability(availability_id: int):
         abort(404)
     if EmptyForm().validate_on_submit():
         db.session.delete(row)
-        db.session.commit()
         flash(_("Disponibilité retirée."), "success")
     return redirect(url_for("me.availability"))

@@ -22,14 +22,18 @@ from intranet.extensions import db
 from intranet.members.models import ACTIVE, DEACTIVATED, INVITED, Membership
 from intranet.network.models import Association
 from intranet.notifications.services import queue_mail
+from intranet.rules import RuleError
 from intranet.tenancy import Role
 from intranet.urls import external_url
 
 MAX_TOKEN_LENGTH = 100
 
 
-class MembershipError(Exception):
-    """A change refused by a rule; the message is for the person who asked."""
+class MembershipError(RuleError):
+    """A change refused by a rule; the message is for the person who asked (the page puts it where it fits)."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(field, message)
 
 
 class InvitationError(Exception):
@@ -60,7 +64,7 @@ def invite(association: Association, *, email: str, name: str, role: str, invite
         db.session.add(membership)
     membership.role, membership.invited_name = role, name
     _send_invitation(membership, invited_by)
-    db.session.commit()
+    db.session.flush()
     return membership
 
 
@@ -88,7 +92,7 @@ def resend_invitation(membership: Membership, invited_by: User | None) -> None:
     if membership.state != INVITED:
         raise MembershipError(_("Cette invitation n’est plus en attente."))
     _send_invitation(membership, invited_by)
-    db.session.commit()
+    db.session.flush()
 
 
 def find_invitation(token: str, now: datetime | None = None) -> Membership:
@@ -134,7 +138,7 @@ def accept_invitation(membership: Membership, user: User, password: str | None =
         raise InvitationError("used")
     if password is not None:
         set_password(user, password)
-    db.session.commit()
+    db.session.flush()
     db.session.refresh(membership)
 
 
@@ -143,7 +147,7 @@ def decline_invitation(membership: Membership, user: User) -> None:
     if membership.user_id != user.id or membership.state != INVITED:
         raise InvitationError("invalid")
     membership.state = DEACTIVATED
-    db.session.commit()
+    db.session.flush()
 
 
 def _active_admins(association_id: int) -> int:
@@ -167,7 +171,7 @@ def change_role(membership: Membership, role: str) -> None:
     if role != Role.ADMIN:
         _keep_one_admin(membership)
     membership.role = role
-    db.session.commit()
+    db.session.flush()
 
 
 def deactivate(membership: Membership, by: User) -> None:
@@ -179,7 +183,7 @@ def deactivate(membership: Membership, by: User) -> None:
         raise MembershipError(_("Vous ne pouvez pas retirer votre propre accès."))
     _keep_one_admin(membership)
     membership.state = DEACTIVATED
-    db.session.commit()
+    db.session.flush()
 
 
 def reactivate(membership: Membership, invited_by: User | None) -> bool:
@@ -188,8 +192,8 @@ def reactivate(membership: Membership, invited_by: User | None) -> bool:
         raise MembershipError(_("Cette personne n’est pas désactivée."))
     if membership.accepted_at is None:
         _send_invitation(membership, invited_by)
-        db.session.commit()
+        db.session.flush()
         return False
     membership.state = ACTIVE
-    db.session.commit()
+    db.session.flush()
     return True

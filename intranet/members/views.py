@@ -8,13 +8,15 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from intranet.args import arg_str, paginate
 from intranet.auth.models import User
-from intranet.extensions import db, htmx
-from intranet.forms import EmptyForm
+from intranet.extensions import htmx
+from intranet.forms import EmptyForm, show_rule_error
 from intranet.members import services
 from intranet.members.forms import InviteForm, RoleForm
 from intranet.members.models import INVITED, Membership
 from intranet.rendering import confirm, render
+from intranet.rules import RuleError
 from intranet.tenancy import Role, association_blueprint, get_or_404, scoped
+from intranet.transactions import abandon
 
 bp = association_blueprint("members", __name__, role="admin")
 
@@ -59,9 +61,8 @@ def invite():
         membership = services.invite(
             g.association, email=form.email.data, name=form.name.data, role=form.role.data, invited_by=current_user
         )
-    except services.MembershipError as error:
-        db.session.rollback()
-        form.email.errors.append(str(error))
+    except RuleError as error:
+        show_rule_error(form, error, field="email")
         return _list(form, 422)
     # The same message whether or not the address already had an account.
     flash(_("Invitation envoyée à %(email)s.", email=membership.user.email), "success")
@@ -78,8 +79,8 @@ def change_role(membership_id: int):
             services.change_role(membership, form.role.data)
             message = _("%(name)s a maintenant le rôle « %(role)s ».", name=membership.display_name,
                         role=Role.label_of(membership.role))
-        except services.MembershipError as error:
-            db.session.rollback()
+        except RuleError as error:
+            abandon()
             ok, message = False, str(error)
     else:
         message = _("Ce rôle n’existe pas.")
@@ -97,9 +98,8 @@ def deactivate(membership_id: int):
     if form.validate_on_submit():
         try:
             services.deactivate(membership, current_user)
-        except services.MembershipError as error:
-            db.session.rollback()
-            flash(str(error), "error")
+        except RuleError as error:
+            show_rule_error(None, error)
         else:
             flash(_("L’invitation de %(name)s est annulée : son lien ne fonctionne plus.", name=membership.display_name)
                   if membership.accepted_at is None else
@@ -127,9 +127,8 @@ def reactivate(membership_id: int):
     if EmptyForm().validate_on_submit():
         try:
             restored = services.reactivate(membership, current_user)
-        except services.MembershipError as error:
-            db.session.rollback()
-            flash(str(error), "error")
+        except RuleError as error:
+            show_rule_error(None, error)
         else:
             flash(_("%(name)s a de nouveau accès à l’association.", name=membership.display_name) if restored else
                   _("Invitation envoyée à %(email)s.", email=membership.user.email), "success")
@@ -142,9 +141,8 @@ def resend(membership_id: int):
     if EmptyForm().validate_on_submit():
         try:
             services.resend_invitation(membership, current_user)
-        except services.MembershipError as error:
-            db.session.rollback()
-            flash(str(error), "error")
+        except RuleError as error:
+            show_rule_error(None, error)
         else:
             flash(_("Invitation renvoyée à %(email)s. Le lien précédent ne fonctionne plus.",
                     email=membership.user.email), "success")

@@ -1,5 +1,6 @@
 """The network office's rules: create and deactivate associations."""
 
+import re
 
 from flask_babel import gettext as _
 from slugify import slugify as make_slug
@@ -8,14 +9,23 @@ from sqlalchemy import func, select
 from intranet.extensions import db
 from intranet.members.models import Membership
 from intranet.network.models import Association
+from intranet.rules import RuleError
 
 
-class AssociationError(Exception):
+class AssociationError(RuleError):
     """A change refused by a rule, with the field it concerns."""
 
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
+
+# What an association's sender name may hold: letters, digits, spaces and . ' ’ - &
+_SENDER_NAME_CHARACTER = re.compile(r"[^\W_]|[ .'’&-]")
+SENDER_NAME_MAX = 80
+
+
+def clean_sender_name(name: str) -> str:
+    """A plain display name made of `name`'s allowed characters; never an address, quotes or a new line."""
+    kept = "".join(c if _SENDER_NAME_CHARACTER.fullmatch(c) else " " if c.isspace() else "" for c in name or "")
+    return " ".join(kept.split())[:SENDER_NAME_MAX].strip()
+
 
 
 def slugify(text: str) -> str:
@@ -34,14 +44,14 @@ def create_association(*, name: str, slug: str, kind: str, city: str, department
     association = Association(name=name.strip(), slug=slug, kind=kind, city=city.strip(),
                               department_code=department_code.strip().upper(), timezone=timezone)
     db.session.add(association)
-    db.session.commit()
+    db.session.flush()
     return association
 
 
 def set_active(association: Association, active: bool) -> None:
     """Close or reopen an association's space; nothing is deleted."""
     association.active = active
-    db.session.commit()
+    db.session.flush()
 
 
 def overview() -> list[tuple[Association, int, int]]:

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from intranet.extensions import db
-from intranet.forms import EmptyForm
+from intranet.forms import EmptyForm, show_rule_error
 from intranet.members import services as members
 from intranet.members.forms import InviteForm
 from intranet.members.models import Membership
@@ -15,6 +15,7 @@ from intranet.network import services
 from intranet.network.forms import AssociationForm
 from intranet.network.models import Association
 from intranet.rendering import confirm, render
+from intranet.rules import RuleError
 from intranet.tenancy import network_blueprint
 
 bp = network_blueprint("network", __name__)
@@ -34,9 +35,8 @@ def create():
                 name=form.name.data, slug=form.slug.data or "", kind=form.kind.data, city=form.city.data or "",
                 department_code=form.department_code.data or "", timezone=form.timezone.data,
             )
-        except services.AssociationError as error:
-            db.session.rollback()
-            getattr(form, error.field).errors.append(str(error))
+        except RuleError as error:
+            show_rule_error(form, error)
         else:
             flash(_("L’association %(name)s est créée. Invitez maintenant son administrateur·rice.",
                     name=association.name), "success")
@@ -68,9 +68,8 @@ def invite_admin(association_id: int):
         return _show(association, form, 422)
     try:
         members.invite(association, email=form.email.data, name=form.name.data, role="admin", invited_by=current_user)
-    except members.MembershipError as error:
-        db.session.rollback()
-        form.email.errors.append(str(error))
+    except RuleError as error:
+        show_rule_error(form, error, field="email")
         return _show(association, form, 422)
     flash(_("Invitation envoyée à %(email)s.", email=form.email.data), "success")
     return redirect(url_for("network.show", association_id=association.id))

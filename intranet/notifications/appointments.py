@@ -8,42 +8,22 @@ from flask import current_app
 
 from intranet.auth.models import User
 from intranet.beneficiaries.models import Beneficiary
-from intranet.calendar.models import Appointment, AppointmentEvent
-from intranet.dates import format_date, format_hours, format_time
+from intranet.calendar import signals
+from intranet.calendar.models import Appointment
 from intranet.extensions import db
 from intranet.network.models import Association
-from intranet.notifications import ics, reminders
+from intranet.notifications import context, ics, reminders
 from intranet.notifications.services import queue_mail
-
-
-def _sequence(appointment: Appointment) -> int:
-    """How many times the appointment moved: calendars replace an invitation by a higher sequence."""
-    return db.session.query(AppointmentEvent).filter_by(appointment_id=appointment.id, action="moved").count()
-
-
-def _place(association: Association, appointment: Appointment) -> str:
-    if appointment.mode != "in_person":
-        return appointment.call_details
-    where = f"{association.name}, {association.city}" if association.city else association.name
-    return f"{where} — {appointment.resource.name}" if appointment.resource else where
+from intranet.selfbooking import services as selfbooking
 
 
 def _invitation(association: Association, appointment: Appointment, *, cancelled: bool = False) -> str:
     return ics.invitation(
         uid=f"appointment-{appointment.id}@tremplin", starts_at=appointment.starts_at, ends_at=appointment.ends_at,
-        summary=f"{appointment.name} — {association.name}", location=_place(association, appointment),
+        summary=f"{appointment.name} — {association.name}", location=context.place(association, appointment),
         description=appointment.call_details if appointment.mode != "in_person" else "",
-        sequence=_sequence(appointment), organizer=current_app.config["MAIL_DEFAULT_SENDER"].split("<")[-1].rstrip(">"),
+        sequence=context.sequence(appointment), organizer=current_app.config["MAIL_DEFAULT_SENDER"].split("<")[-1].rstrip(">"),
         cancelled=cancelled)
-
-
-def _context(association: Association, appointment: Appointment, locale: str = "fr") -> dict:
-    """The day and hours in the recipient's language and the association's zone."""
-    zone, start, end = association.timezone, appointment.starts_at, appointment.ends_at
-    return {"association": association, "appointment": appointment, "place": _place(association, appointment),
-            "day": format_date(start, "full", timezone=zone, locale=locale),
-            "at": format_time(start, timezone=zone, locale=locale),
-            "hours": format_hours(start, end, timezone=zone, locale=locale), "remote": appointment.mode != "in_person"}
 
 
 def _to_beneficiary(kind: str, association: Association, appointment: Appointment, beneficiary: Beneficiary,
@@ -55,7 +35,7 @@ def _to_beneficiary(kind: str, association: Association, appointment: Appointmen
                association_id=association.id, beneficiary_id=beneficiary.id, appointment_id=appointment.id,
                key=f"appointment-{kind}-{appointment.id}-{beneficiary.id}-{stamp}",
                ics=_invitation(association, appointment, cancelled=cancelled), person=beneficiary, link=link,
-               **_context(association, appointment))
+               **context.mail_context(association, appointment))
 
 
 def _to_coach(kind: str, association: Association, appointment: Appointment, *, cancelled: bool = False) -> None:
@@ -65,7 +45,7 @@ def _to_coach(kind: str, association: Association, appointment: Appointment, *, 
                association_id=association.id, appointment_id=appointment.id,
                key=f"coach-{kind}-{appointment.id}-{coach.id}-{stamp}",
                ics=_invitation(association, appointment, cancelled=cancelled), coach=coach,
-               people=[s.beneficiary for s in appointment.booked_seats], **_context(association, appointment, coach.locale))
+               people=[s.beneficiary for s in appointment.booked_seats], **context.mail_context(association, appointment, coach.locale))
 
 
 def booked(association: Association, appointment: Appointment, beneficiary: Beneficiary, link: str | None) -> None:
@@ -96,3 +76,48 @@ def seat_freed(association: Association, appointment: Appointment, beneficiary: 
     """Tell one beneficiary their place in a collective session is cancelled (the session goes on)."""
     _to_beneficiary("cancelled", association, appointment, beneficiary, link=None, cancelled=True)
     reminders.cancel(appointment, beneficiary_id=beneficiary.id)
+
+
+# --- what the calendar announces (calendar.signals), connected by `intranet.notifications.register` -----
+
+
+def on_booked(association: Association, *, appointment: Appointment, beneficiary: Beneficiary,
+              link_url: str | None, self_service: bool, now, **extra) -> None:
+    """Confirm a booking of a session still to come; one recorded after it began tells nobody to come."""
+    if appointment.starts_at <= now:
+        return
+    if not link_url and not self_service:
+        # A booking by staff comes with a fresh personal link; a self-booking keeps the link in use
+        # (a new one would replace it).
+        link_url = selfbooking.confirmation_link(beneficiary)
+    booked(association, appointment, beneficiary, link_url)
+
+
+def on_moved(association: Association, *, appointment: Appointment, **extra) -> None:
+    moved(association, appointment)
+
+
+def on_cancelled(association: Association, *, appointment: Appointment, beneficiaries: list[Beneficiary],
+                 moving: bool = False, **extra) -> None:
+    """Tell who is concerned; a person who freed their place to move it is told by the new confirmation."""
+    if moving:
+        _to_coach("cancelled", association, appointment, cancelled=True)
+        reminders.cancel(appointment)
+    else:
+        cancelled(association, appointment, beneficiaries)
+
+
+def on_seat_cancelled(association: Association, *, appointment: Appointment, seat, moving: bool = False,
+                      **extra) -> None:
+    if moving:
+        reminders.cancel(appointment, beneficiary_id=seat.beneficiary_id)
+    else:
+        seat_freed(association, appointment, seat.beneficiary)
+
+
+def connect() -> None:
+    """Subscribe to the calendar's signals (idempotent: blinker keeps one connection per receiver)."""
+    signals.appointment_booked.connect(on_booked)
+    signals.appointment_moved.connect(on_moved)
+    signals.appointment_cancelled.connect(on_cancelled)
+    signals.seat_cancelled.connect(on_seat_cancelled)

@@ -4,12 +4,14 @@ from sqlalchemy import select
 
 from intranet.calendar.models import Appointment
 from intranet.clock import utcnow
+from intranet.demo import demo_loader
 from intranet.extensions import db
 from intranet.network.models import Association
 from intranet.notifications import appointments, reminders
 from intranet.notifications.models import OutboxMessage
 
 
+@demo_loader(order=30)
 def load(associations: dict[str, Association]) -> None:
     """Queue, for every association whose outbox has no reminder yet, its coming appointments' mail."""
     for association in associations.values():

@@ -18,6 +18,7 @@ from intranet.calendar.models import Appointment, Seat
 from intranet.clock import local, to_utc
 from intranet.dates import format_skeleton, format_time
 from intranet.extensions import db
+from intranet.jobs import periodic
 from intranet.members.models import Membership
 from intranet.network.models import Association
 from intranet.notifications.models import OutboxMessage
@@ -51,8 +52,13 @@ def _failed(association: Association, now: datetime) -> list[OutboxMessage]:
         .order_by(OutboxMessage.created_at, OutboxMessage.id)))
 
 
+@periodic()
 def send_digests(now: datetime) -> int:
-    """Queue the digests that have come due; return how many were queued. Safe to run twice."""
+    """Queue the digests that have come due; return how many were queued. Safe to run twice.
+
+    A step of the tick, so a job: each digest is committed on its own, and a digest another
+    worker queued meanwhile is skipped.
+    """
     queued = 0
     for association in db.session.scalars(select(Association).where(Association.active.is_(True))
                                           .order_by(Association.id)).all():

@@ -19,7 +19,7 @@ from intranet.clock import utcnow
 from intranet.extensions import db
 from intranet.members.models import Membership
 from intranet.network.models import Association
-from intranet.notifications import ics
+from intranet.notifications import context, ics
 
 bp = Blueprint("feeds", __name__, url_prefix="/feeds")
 PAST, AHEAD = timedelta(days=30), timedelta(days=90)
@@ -33,21 +33,12 @@ def new_token(user: User) -> str:
     """Give the person a new feed token (returned, never stored); the previous one stops working."""
     token = secrets.token_urlsafe(32)
     user.calendar_token_hash = token_digest(token)
-    db.session.commit()
     return token
 
 
 def revoke(user: User) -> None:
     """Switch the person's feed off."""
     user.calendar_token_hash = None
-    db.session.commit()
-
-
-def _place(association: Association, appointment: Appointment) -> str:
-    if appointment.mode != "in_person":
-        return appointment.call_details
-    where = f"{association.name}, {association.city}" if association.city else association.name
-    return f"{where} — {appointment.resource.name}" if appointment.resource else where
 
 
 def events_of(user: User, now=None) -> list[dict]:
@@ -74,7 +65,7 @@ def events_of(user: User, now=None) -> list[dict]:
         events.append({
             "uid": f"appointment-{appointment.id}@tremplin", "starts_at": appointment.starts_at,
             "ends_at": appointment.ends_at, "summary": f"{appointment.name} — {association.name}",
-            "location": _place(association, appointment), "description": description, "sequence": 0,
+            "location": context.place(association, appointment), "description": description, "sequence": 0,
             "organizer": organizer})
     return events
 

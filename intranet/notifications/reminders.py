@@ -18,11 +18,11 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import update
 
 from intranet.auth.models import User
-from intranet.calendar.models import Appointment, AppointmentEvent
+from intranet.calendar.models import Appointment
 from intranet.clock import local, to_utc, utcnow
 from intranet.extensions import db
 from intranet.network.models import Association
-from intranet.notifications import appointments as _messages
+from intranet.notifications import context
 from intranet.notifications.models import OutboxMessage
 from intranet.notifications.services import queue_mail
 
@@ -52,19 +52,16 @@ def coach_due_time(association: Association, starts_at: datetime) -> datetime:
     return to_utc(day, time(hour), association.timezone)
 
 
-def _moves(appointment: Appointment) -> int:
-    # In the key, so that a move keeping the same start (another coach, another room) still gets fresh rows.
-    return db.session.query(AppointmentEvent).filter_by(appointment_id=appointment.id, action="moved").count()
-
-
 def schedule(association: Association, appointment: Appointment) -> None:
     """Queue the reminders still to come of a planned appointment, for each booked seat and for its coach."""
     seats = appointment.booked_seats
     if appointment.status != "planned" or not seats:
         return
     now = utcnow()
-    stamp = f"{appointment.starts_at:%Y%m%d%H%M}-{_moves(appointment)}"
-    context = _messages._context(association, appointment)
+    # The moves count in the key, so that a move keeping the same start (another coach, another room)
+    # still gets fresh rows.
+    stamp = f"{appointment.starts_at:%Y%m%d%H%M}-{context.sequence(appointment)}"
+    shared = context.mail_context(association, appointment)
     for seat in seats:
         beneficiary = seat.beneficiary
         if not beneficiary.email:
@@ -76,7 +73,7 @@ def schedule(association: Association, appointment: Appointment) -> None:
                        association_id=association.id, beneficiary_id=beneficiary.id,
                        appointment_id=appointment.id, due_at=due_at,
                        key=f"reminder-{name}-{appointment.id}-{seat.id}-{beneficiary.id}-{stamp}",
-                       person=beneficiary, **context)
+                       person=beneficiary, **shared)
     due_at = coach_due_time(association, appointment.starts_at)
     if due_at > now:
         coach = db.session.get(User, appointment.volunteer_id)
@@ -84,7 +81,7 @@ def schedule(association: Association, appointment: Appointment) -> None:
                    association_id=association.id, appointment_id=appointment.id, due_at=due_at,
                    key=f"reminder-coach-{appointment.id}-{coach.id}-{stamp}", coach=coach,
                    people=[s.beneficiary for s in seats],
-                   **_messages._context(association, appointment, coach.locale))
+                   **context.mail_context(association, appointment, coach.locale))
 
 
 def cancel(appointment: Appointment, beneficiary_id: int | None = None) -> None:

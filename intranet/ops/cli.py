@@ -58,4 +58,6 @@ def import_communes(csv_file) -> None:
         if len(row) < 3 or not re.fullmatch(r"[0-9]{5}", row[0].strip()):
             raise click.BadParameter(f"ligne {line} : attendu code_postal;commune;rural", param_hint="CSV_FILE")
         rows.append((row[0], row[1], row[2].strip().lower() in ("1", "oui", "yes", "true", "rural")))
-    click.echo(f"{load(rows)} communes chargées.")
+    count = load(rows)
+    db.session.commit()
+    click.echo(f"{count} communes chargées.")

@@ -81,7 +81,7 @@ def set_program_offered(association_id: int, program_id: int, offered: bool) -> 
         offer = ProgramOffer(association_id=association_id, program_id=program_id)
         db.session.add(offer)
     offer.offered = offered
-    db.session.commit()
+    db.session.flush()
 
 
 def adapt_module(association_id: int, module: Module, *, offered: bool, name: str = "", description: str = "",
@@ -98,7 +98,7 @@ def adapt_module(association_id: int, module: Module, *, offered: bool, name: st
     adaptation.name = name.strip() if name.strip() != module.name else ""
     adaptation.description = description.strip() if description.strip() != module.description else ""
     adaptation.duration_minutes = duration_minutes if duration_minutes != module.duration_minutes else None
-    db.session.commit()
+    db.session.flush()
     return adaptation
 
 
@@ -107,5 +107,5 @@ def save_module(module: Module, **fields) -> Module:
     for key, value in fields.items():
         setattr(module, key, value)
     db.session.add(module)
-    db.session.commit()
+    db.session.flush()
     return module

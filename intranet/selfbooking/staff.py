@@ -4,9 +4,9 @@ from flask import flash, g, redirect, url_for
 from flask_babel import gettext as _
 
 from intranet.beneficiaries.models import Beneficiary
-from intranet.calendar import selfbooking
-from intranet.extensions import db
-from intranet.forms import EmptyForm
+from intranet.forms import EmptyForm, show_rule_error
+from intranet.rules import RuleError
+from intranet.selfbooking import services as selfbooking
 from intranet.tenancy import association_blueprint, get_or_404
 
 bp = association_blueprint("booking_links", __name__, role="staff")
@@ -18,9 +18,8 @@ def create(beneficiary_id: int):
     if EmptyForm().validate_on_submit():
         try:
             sent = selfbooking.send_link(beneficiary)
-        except selfbooking.SelfBookingError as error:
-            db.session.rollback()
-            flash(str(error), "error")
+        except RuleError as error:
+            show_rule_error(None, error)
         else:
             # Shown once: only the hash is kept, so the address cannot be displayed again later.
             if sent.mailed:

@@ -12,14 +12,15 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
 from intranet.args import arg_choice, arg_date, arg_id, arg_str
-from intranet.calendar import selfbooking
 from intranet.calendar.models import Seat
 from intranet.clock import local
 from intranet.dates import format_skeleton, format_time
 from intranet.forms import EmptyForm
 from intranet.programs.services import LocalModule
 from intranet.rendering import render
+from intranet.selfbooking import services as selfbooking
 from intranet.selfbooking.forms import SlotForm
+from intranet.transactions import abandon
 
 bp = Blueprint("selfbooking", __name__, url_prefix="/p/<token>")
 DAYS_PER_PAGE = 3  # enough choice without a long scroll on a phone
@@ -167,6 +168,7 @@ def confirm():
 
 
 def _refused(error: selfbooking.SelfBookingError, seat: Seat | None):
+    """The slots page again, with why the time was refused and other free times (nothing was written)."""
     module = _module_for(seat)
     return _page("selfbooking/slots.html", 409, module=module, seat=seat, days=_by_day(error.alternatives),
                  later=None, first_page=False, error=str(error))
@@ -181,6 +183,7 @@ def book():
     try:
         seat = selfbooking.book_next(g.booking_link, form.at.data)
     except selfbooking.SelfBookingError as error:
+        abandon()  # the page shown again reads the database as it was
         if _module_for(None) is None:
             flash(str(error), "error")
             return redirect(url_for(".home"))
@@ -198,7 +201,8 @@ def move(seat_id: int):
     try:
         new_seat = selfbooking.move(g.booking_link, seat, form.at.data)
     except selfbooking.SelfBookingError as error:
-        seat = _own_seat(seat_id)  # reloaded: the refused move was rolled back
+        abandon()  # the old place was freed for the move: it is booked again
+        seat = _own_seat(seat_id)
         if not selfbooking.can_change(g.booking_link, seat) or _module_for(seat) is None:
             flash(str(error), "error")
             return redirect(url_for(".home"))
@@ -221,6 +225,7 @@ def cancel(seat_id: int):
         try:
             selfbooking.cancel(g.booking_link, seat)
         except selfbooking.SelfBookingError as error:
+            abandon()
             return _page("selfbooking/cancel.html", 409, seat=_own_seat(seat_id), form=form, error=str(error))
         flash(_("Votre rendez-vous est annulé."), "success")
     return redirect(url_for(".home"))

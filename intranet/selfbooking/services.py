@@ -8,7 +8,7 @@ link can do is bounded by the association's settings: book from `booking_min_hou
 
 import hashlib
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
 from flask import has_request_context
@@ -18,13 +18,16 @@ from sqlalchemy.orm import joinedload
 
 from intranet.beneficiaries.models import Beneficiary
 from intranet.calendar import booking
-from intranet.calendar.models import Appointment, BookingLink, Seat
+from intranet.calendar.models import Appointment, Seat
 from intranet.calendar.slots import Slot, find_slots
 from intranet.clock import in_window, local, to_utc, utcnow
 from intranet.extensions import db
 from intranet.journeys.models import Journey, JourneyModule
 from intranet.network.models import Association
+from intranet.notifications.services import queue_mail
 from intranet.programs.services import LocalModule
+from intranet.rules import RuleError
+from intranet.selfbooking.models import BookingLink
 from intranet.urls import external_url
 
 TO_BOOK = ("to_plan", "missed")
@@ -44,15 +47,12 @@ class LinkProblem(Exception):
         self.association = association
 
 
-@dataclass
-class SelfBookingError(Exception):
+class SelfBookingError(RuleError):
     """A refused self-service action, in words for the person, maybe with other free slots."""
 
-    message: str
-    alternatives: list[Slot] = field(default_factory=list)
-
-    def __str__(self) -> str:
-        return self.message
+    def __init__(self, message: str, alternatives: list[Slot] | None = None):
+        super().__init__(None, message)
+        self.alternatives = list(alternatives or [])
 
 
 @dataclass
@@ -97,8 +97,6 @@ def create_link(beneficiary: Beneficiary, *, now: datetime | None = None) -> tup
 
 def send_link(beneficiary: Beneficiary) -> SentLink:
     """Create a link and mail it when the beneficiary has an address; staff get the address either way."""
-    from intranet.notifications.services import queue_mail
-
     link, token = create_link(beneficiary)
     association = db.session.get(Association, beneficiary.association_id)
     url = external_url("selfbooking.home", token=token)
@@ -107,8 +105,15 @@ def send_link(beneficiary: Beneficiary) -> SentLink:
                    association_id=association.id, key=f"booking-link-{link.id}", beneficiary=beneficiary,
                    association=association, link=url,
                    expires_on=local(link.expires_at, association.timezone).date())
-    db.session.commit()
     return SentLink(link=link, url=url, mailed=bool(beneficiary.email))
+
+
+def confirmation_link(beneficiary: Beneficiary) -> str | None:
+    """A fresh personal link for the confirmation of a booking made by staff (none without an e-mail address)."""
+    if not beneficiary.email:
+        return None
+    _link, token = create_link(beneficiary)
+    return external_url("selfbooking.home", token=token)
 
 
 def resolve(token: str, *, now: datetime | None = None) -> BookingLink:
@@ -287,11 +292,9 @@ def _book(link: BookingLink, module: LocalModule, slot: Slot, moving: Seat | Non
         appointment = booking.book(association, request, self_service=True,
                                    link_url=external_url("selfbooking.home") if has_request_context() else None)
     except booking.Conflict:
-        db.session.rollback()  # booking.book rolled back already; a move's freed place went with it
         raise SelfBookingError(_("Cet horaire vient d’être pris par quelqu’un d’autre. Voici d’autres horaires "
                                  "libres :"), _near(link, module, slot.starts_at, moving, now)) from None
     except booking.BookingError:
-        db.session.rollback()
         raise SelfBookingError(_("Cet horaire n’est plus possible. Voici d’autres horaires libres :"),
                                _near(link, module, slot.starts_at, moving, now)) from None
     return next(s for s in reversed(appointment.seats) if s.beneficiary_id == beneficiary.id and s.status == "booked")
@@ -314,7 +317,6 @@ def _lock_and_check(link: BookingLink, seat: Seat, now: datetime) -> Seat:
                              .execution_options(populate_existing=True))
     refusal = why_not_change(link, seat, now=now)
     if refusal:
-        db.session.rollback()
         raise SelfBookingError(refusal)
     return seat
 
@@ -325,25 +327,12 @@ def cancel(link: BookingLink, seat: Seat, *, now: datetime | None = None) -> Non
     booking.cancel_seat(seat, _("annulé en ligne par la personne accompagnée"))
 
 
-def _free_in_transaction(seat: Seat, reason: str) -> None:
-    """Free a place like booking.cancel_seat, but leave the commit to the booking that replaces it.
-
-    Moving must never leave both places or neither: the old place is freed and the new one
-    booked in one transaction, which booking.book commits, or rolls back on refusal.
-    """
-    appointment = seat.appointment
-    seat.status = "cancelled"
-    if seat.journey_module_id:
-        item = db.session.get(JourneyModule, seat.journey_module_id)
-        item.status, item.happened_on = "to_plan", None
-    if not appointment.booked_seats:
-        appointment.status, appointment.cancel_reason = "cancelled", reason
-    booking._note(appointment, "seat_cancelled", reason)
-    db.session.flush()
-
-
 def move(link: BookingLink, seat: Seat, key: str, *, now: datetime | None = None) -> Seat:
-    """Move the person's own place to another time: the new place is booked and the old freed, together."""
+    """Move the person's own place to another time: the old place is freed and the new one booked, together.
+
+    Both are the calendar's own services in one transaction: if the booking is refused, the caller
+    rolls back and the old place was never freed.
+    """
     now = now or utcnow()
     try:
         module = booking.local_module(link.association_id, seat.appointment.module_id)
@@ -351,10 +340,6 @@ def move(link: BookingLink, seat: Seat, key: str, *, now: datetime | None = None
         raise SelfBookingError(_("Ce rendez-vous ne peut pas être déplacé en ligne. Appelez l’association.")) from None
     starts_at = parse_slot_key(key)
     seat = _lock_and_check(link, seat, now)
-    _free_in_transaction(seat, _("déplacé en ligne par la personne accompagnée"))
-    try:
-        slot = _slot_at(link, module, starts_at, seat, now)
-    except SelfBookingError:
-        db.session.rollback()
-        raise
+    booking.cancel_seat(seat, _("déplacé en ligne par la personne accompagnée"), moving=True)
+    slot = _slot_at(link, module, starts_at, seat, now)
     return _book(link, module, slot, seat, now)

@@ -1,0 +1,22 @@
+"""What the calendar tells other features: a session booked, moved, cancelled, a place freed.
+
+Sent by `calendar.booking` inside the transaction, once the change is flushed, with the objects
+themselves; a receiver writes in the same transaction (an outbox row, a reminder), so the caller's
+commit keeps both, or its rollback neither. The sender is the association. The calendar knows no
+receiver: features that react (notifications) connect theirs when the app is set up.
+"""
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+# appointment, beneficiary, link_url (the personal link in use, for a self-booking), self_service, now
+appointment_booked = _signals.signal("appointment-booked")
+# appointment, previous_starts_at, previous_volunteer_id
+appointment_moved = _signals.signal("appointment-moved")
+# appointment, beneficiaries (the people to tell), moving (True when freed for a move by the person)
+appointment_cancelled = _signals.signal("appointment-cancelled")
+# appointment, seat (a collective session goes on without this person), moving
+seat_cancelled = _signals.signal("seat-cancelled")
+# appointment, status (what happened: done, no_show, excused, cancelled), reason
+appointment_status_changed = _signals.signal("appointment-status-changed")

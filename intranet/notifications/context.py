@@ -1,0 +1,33 @@
+"""What every message about an appointment says of it: the place, the day and hours, the invitation's sequence.
+
+One module for the confirmations (`appointments`), the reminders (`reminders`) and the calendar
+feed (`feed`), so they describe a session the same way and none of them imports another.
+"""
+
+from intranet.calendar.models import Appointment, AppointmentEvent
+from intranet.dates import format_date, format_hours, format_time
+from intranet.extensions import db
+from intranet.network.models import Association
+
+
+def sequence(appointment: Appointment) -> int:
+    """How many times the appointment moved: calendars replace an invitation by a higher sequence."""
+    return db.session.query(AppointmentEvent).filter_by(appointment_id=appointment.id, action="moved").count()
+
+
+def place(association: Association, appointment: Appointment) -> str:
+    """Where the session happens: the association and its room, or how to call in for a remote one."""
+    if appointment.mode != "in_person":
+        return appointment.call_details
+    where = f"{association.name}, {association.city}" if association.city else association.name
+    return f"{where} — {appointment.resource.name}" if appointment.resource else where
+
+
+def mail_context(association: Association, appointment: Appointment, locale: str = "fr") -> dict:
+    """The template context every appointment mail shares: the day and hours in the recipient's language
+    and the association's zone."""
+    zone, start, end = association.timezone, appointment.starts_at, appointment.ends_at
+    return {"association": association, "appointment": appointment, "place": place(association, appointment),
+            "day": format_date(start, "full", timezone=zone, locale=locale),
+            "at": format_time(start, timezone=zone, locale=locale),
+            "hours": format_hours(start, end, timezone=zone, locale=locale), "remote": appointment.mode != "in_person"}
