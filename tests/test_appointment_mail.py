@@ -109,6 +109,7 @@ def test_the_association_s_sender_name_and_reply_to(world, db):
     assert (mail.sender, mail.reply_to) == ("Tremplin Bordeaux", "bordeaux@exemple.test")
 
 
+@pytest.mark.commits  # the mail leaves from a job in another thread
 def test_the_received_mail_has_both_bodies_the_invitation_and_a_working_link(world, db, app, client):
     """Through a real SMTP server: headers, text and HTML, a valid .ics, and the link opens the booking page."""
     assoc, volunteer, beneficiary = world

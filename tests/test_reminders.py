@@ -191,6 +191,7 @@ def test_scheduling_twice_queues_nothing_twice(world):
     assert len(_reminders()) == 2 and len(_reminders("coach_reminder")) == 1
 
 
+@pytest.mark.commits  # the mail leaves from a job in another thread
 def test_a_due_reminder_is_delivered_once_even_if_the_tick_runs_twice(world, db, app, now):
     """Through a real SMTP server, with the association's sender and reply-to."""
     assoc, volunteer, beneficiary = world
