@@ -283,6 +283,30 @@ def login_as(client):
 
 
 @pytest.fixture
+def bordeaux():
+    """The association most tests work in."""
+    return factories.make_association("bordeaux", name="Tremplin Bordeaux")
+
+
+@pytest.fixture
+def lyon():
+    """A second association, for what must stay apart from Bordeaux or be shared with it."""
+    return factories.make_association("lyon", name="Tremplin Lyon")
+
+
+@pytest.fixture
+def staff(login_as, bordeaux):
+    """A staff member of Bordeaux, signed in on `client`."""
+    return login_as("staff", bordeaux, name="Julien Moreau")
+
+
+@pytest.fixture
+def admin(login_as, bordeaux):
+    """An admin of Bordeaux, signed in on `client`."""
+    return login_as("admin", bordeaux, name="Nadia Benali")
+
+
+@pytest.fixture
 def count_queries(db):
     """Count the SQL statements run inside a `with count_queries() as counter:` block."""
 

@@ -12,7 +12,7 @@ from intranet.calendar import booking
 from intranet.clock import to_utc
 from intranet.extensions import db as _db
 from intranet.notifications.models import OutboxMessage
-from tests.factories import make_association, make_beneficiary, make_volunteer, program
+from tests.factories import make_beneficiary, make_volunteer, program
 from tests.mailsink import MailSink, html_part, text_part
 
 DAY = date(2027, 1, 5)
@@ -35,11 +35,10 @@ def _event(message):
 
 
 @pytest.fixture
-def world(db):
-    assoc = make_association("bordeaux", name="Tremplin Bordeaux")
-    volunteer = make_volunteer(assoc, "Aïcha Diallo")
-    beneficiary = make_beneficiary(assoc, first_name="Yasmine", email="yasmine@exemple.test")
-    return assoc, volunteer, beneficiary
+def world(bordeaux, db):
+    volunteer = make_volunteer(bordeaux, "Aïcha Diallo")
+    beneficiary = make_beneficiary(bordeaux, first_name="Yasmine", email="yasmine@exemple.test")
+    return bordeaux, volunteer, beneficiary
 
 
 def test_a_booking_confirms_to_the_beneficiary_with_an_invitation_and_a_link(world, db):

@@ -16,11 +16,6 @@ from tests.factories import make_association, make_beneficiary, make_membership,
 
 
 @pytest.fixture
-def bordeaux():
-    return make_association("bordeaux", name="Tremplin Bordeaux")
-
-
-@pytest.fixture
 def coach(bordeaux):
     return make_volunteer(bordeaux, "Camille Coach")
 

@@ -48,11 +48,10 @@ def now(monkeypatch):
 
 
 @pytest.fixture
-def world(db, now):
-    assoc = make_association("bordeaux", name="Tremplin Bordeaux")
-    volunteer = make_volunteer(assoc, "Aïcha Diallo")
-    beneficiary = make_beneficiary(assoc, first_name="Yasmine", email="yasmine@exemple.test")
-    return assoc, volunteer, beneficiary
+def world(bordeaux, db, now):
+    volunteer = make_volunteer(bordeaux, "Aïcha Diallo")
+    beneficiary = make_beneficiary(bordeaux, first_name="Yasmine", email="yasmine@exemple.test")
+    return bordeaux, volunteer, beneficiary
 
 
 @pytest.mark.parametrize(("day", "days_before", "eve"), [
