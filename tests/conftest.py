@@ -220,12 +220,27 @@ def _one_transaction(app):
         connection.close()
 
 
-def _needs_commits(request) -> bool:
-    """Whether the test runs with real commits: marked so (tests/browser/ all are), or, with the
-    RQ worker (REDIS_URL set), waiting for mail it delivers from what it reads in the database."""
-    if request.node.get_closest_marker("commits"):
-        return True
-    return bool(os.environ.get("REDIS_URL")) and bool({"sent_mail", "mail_sink"} & set(request.fixturenames))
+def _commits(request) -> str | None:
+    """How the test's rows are committed: None, rolled back at its end (the default); "test", committed
+    and emptied after the test; "module", committed and kept until the module ends, for modules whose
+    tests share rows made once (`pytestmark = pytest.mark.commits(scope="module")`).
+
+    Marked `commits` (everything under tests/browser/ is, the live server reading in its own threads),
+    or, with the RQ worker (REDIS_URL set), waiting for the mail it delivers from what it reads.
+    """
+    marker = request.node.get_closest_marker("commits")
+    if marker is not None:
+        return marker.kwargs.get("scope", "test")
+    if os.environ.get("REDIS_URL") and {"sent_mail", "mail_sink"} & set(request.fixturenames):
+        return "test"
+    return None
+
+
+def _settle_jobs(app) -> None:
+    """Let the jobs this test queued finish, so they cannot touch the next test."""
+    app.extensions["jobs"].drain()
+    if app.config["REDIS_URL"]:
+        _wait_for_queued_jobs(app)
 
 
 def _empty_and_reseed(app) -> None:
@@ -237,22 +252,35 @@ def _empty_and_reseed(app) -> None:
                 conn.execute(table.insert(), rows)
 
 
+@pytest.fixture(scope="module")
+def module_rows(app):
+    """Rows committed by a module marked `commits(scope="module")` (its fixtures and tests) stay until
+    the module ends; then the database is emptied and reseeded."""
+    yield
+    with app.app_context():
+        _settle_jobs(app)
+        _empty_and_reseed(app)
+        _db.session.remove()
+
+
 @pytest.fixture(autouse=True)
 def db(app, _smtp_server, request):
     """The database, as the migrations left it at the start of each test; no mail left over.
 
-    By default the test's writes are rolled back at its end; a test with real commits has the
-    database emptied and reseeded after it instead.
+    By default the test's writes are rolled back at its end; with real commits (see `_commits`)
+    the database is emptied and reseeded after the test, or after its module.
     """
     _smtp_server.clear()
+    commits = _commits(request)
+    if commits == "module":
+        request.getfixturevalue("module_rows")
     with app.app_context():
-        if _needs_commits(request):
+        if commits:
             yield _db
-            app.extensions["jobs"].drain()
-            if app.config["REDIS_URL"]:
-                _wait_for_queued_jobs(app)
+            _settle_jobs(app)
             _db.session.rollback()
-            _empty_and_reseed(app)
+            if commits == "test":
+                _empty_and_reseed(app)
             _db.session.remove()
             return
         with _one_transaction(app):
@@ -355,7 +383,7 @@ def sent_mail(app, mail_sink):
 def pytest_collection_modifyitems(items):
     browser = Path(__file__).resolve().parent / "browser"
     for item in items:
-        if browser in Path(str(item.path)).parents:
+        if browser in Path(str(item.path)).parents and item.get_closest_marker("commits") is None:
             item.add_marker(pytest.mark.commits)  # the live server reads in its own threads
 
 
