@@ -3,21 +3,29 @@ a client, `login_as`, a real SMTP server and, when REDIS_URL is set, a real RQ w
 
 The suite runs on the embedded defaults (SQLite, mail kept in the outbox) unless
 DATABASE_URL / REDIS_URL are set, as `.ci/run` does for its second pass.
+
+Each test runs inside one transaction that is rolled back at its end: `db.session.commit()`
+(in factories, services, views) only releases a SAVEPOINT. Tests whose rows must really be
+committed, because another connection reads them (a thread, a process, the RQ worker, the
+browser's live server), are marked `@pytest.mark.commits`: the database is emptied and
+reseeded after them instead. See `db` below for the tests marked automatically.
 """
 
 import contextlib
 import os
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
 
 import pytest
-from flask import g, has_app_context
+from flask import current_app, g, has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import event, text
+from flask_sqlalchemy.session import Session as FlaskSession
+from sqlalchemy import create_engine, event, text
 
 from config import TestConfig, _database_url
 from intranet import create_app
@@ -66,14 +74,20 @@ def _reset_database(app) -> None:
 
 
 @pytest.fixture(scope="session")
-def mail_sink():
+def _smtp_server():
     sink = MailSink().start()
     yield sink
     sink.stop()
 
 
 @pytest.fixture(scope="session")
-def app(tmp_path_factory, mail_sink):
+def mail_sink(_smtp_server):
+    """The suite's SMTP server (with REDIS_URL set, a test asking for it runs with real commits)."""
+    return _smtp_server
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory, _smtp_server):
     redis_url = os.environ.get("REDIS_URL", "")
     database_url = (
         _database_url() if os.environ.get("DATABASE_URL")
@@ -86,7 +100,7 @@ def app(tmp_path_factory, mail_sink):
         RQ_QUEUE = f"tremplin-test-{uuid.uuid4().hex[:8]}"
         # With Redis (production-like), mail really leaves through SMTP; otherwise it stays in the outbox.
         MAIL_SERVER = "127.0.0.1" if redis_url else ""
-        MAIL_PORT = mail_sink.port
+        MAIL_PORT = _smtp_server.port
         WTF_CSRF_ENABLED = False  # test_security checks CSRF with it on
         BASE_URL = "http://localhost"
 
@@ -132,23 +146,148 @@ def _wait_for_queued_jobs(app, timeout: float = 20) -> None:
         time.sleep(0.05)
 
 
-@pytest.fixture(autouse=True)
-def db(app, mail_sink):
-    """The database, emptied after each test (committed rows included); no mail left over."""
-    mail_sink.clear()
-    with app.app_context():
-        yield _db
-        app.extensions["jobs"].drain()
-        if app.config["REDIS_URL"]:
-            _wait_for_queued_jobs(app)
-        _db.session.rollback()
-        with _db.engine.begin() as conn:
-            for table in reversed(_db.metadata.sorted_tables):
-                conn.execute(table.delete())
-            for table, rows in app.extensions["seed_rows"]:
-                if rows:
-                    conn.execute(table.insert(), rows)
+def _savepoint_engine(app):
+    """The engine the per-test transaction runs on: the app's own on PostgreSQL; on SQLite, a second
+    engine on the same file whose driver leaves transactions to SQLAlchemy, so that SAVEPOINTs work
+    (pysqlite's own transaction handling does not support them). The app's engine is left as it is:
+    tests with real commits (concurrency above all) run on what production runs."""
+    if _db.engine.dialect.name != "sqlite":
+        return _db.engine
+    if "savepoint_engine" not in app.extensions:
+        engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+
+        @event.listens_for(engine, "connect")
+        def no_driver_transactions(dbapi_connection, connection_record):
+            dbapi_connection.isolation_level = None
+
+        @event.listens_for(engine, "begin")
+        def begin(conn):
+            conn.exec_driver_sql("BEGIN")
+
+        app.extensions["savepoint_engine"] = engine
+    return app.extensions["savepoint_engine"]
+
+
+class _JoinedSession(FlaskSession):
+    """A session joined to the test's transaction: its commits release SAVEPOINTs.
+
+    Only for the suite's database (an app on another database, such as an unreachable one, keeps
+    its own engine) and only in the test's thread: a thread or process reading what the test wrote
+    needs real commits, which the test must ask for with `@pytest.mark.commits`.
+    """
+
+    database_url: str
+    thread_id: int
+
+    def __init__(self, db, **kwargs):
+        super().__init__(db, **kwargs)
+        if threading.get_ident() != self.thread_id and self._joined():
+            raise RuntimeError("A session opened in another thread than the test's cannot see its rows: "
+                               "mark the test @pytest.mark.commits.")
+
+    def _joined(self) -> bool:
+        return current_app.config["SQLALCHEMY_DATABASE_URI"] == self.database_url
+
+    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
+        if bind is None and self._joined():
+            return self.bind
+        return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
+
+
+@contextlib.contextmanager
+def _one_transaction(app):
+    """Run the block inside one transaction on one connection, rolled back at its end.
+
+    The scoped session's factory is pointed at that connection for the block, so every
+    `db.session` (the test's, and the one each test-client request gets after the app's
+    teardown removed the previous one) joins the same transaction.
+    """
+    connection = _savepoint_engine(app).connect()
+    transaction = connection.begin()
+    factory = _db.session.session_factory
+    saved = factory.class_, dict(factory.kw)
+    _db.session.remove()
+    factory.class_ = type("JoinedSession", (_JoinedSession,), {
+        "database_url": app.config["SQLALCHEMY_DATABASE_URI"], "thread_id": threading.get_ident()})
+    factory.configure(bind=connection, join_transaction_mode="create_savepoint")
+    try:
+        yield connection
+    finally:
         _db.session.remove()
+        factory.class_, factory.kw = saved
+        if transaction.is_active:
+            transaction.rollback()
+        connection.close()
+
+
+def _commits(request) -> str | None:
+    """How the test's rows are committed: None, rolled back at its end (the default); "test", committed
+    and emptied after the test; "module", committed and kept until the module ends, for modules whose
+    tests share rows made once (`pytestmark = pytest.mark.commits(scope="module")`).
+
+    Marked `commits` (everything under tests/browser/ is, the live server reading in its own threads),
+    or, with the RQ worker (REDIS_URL set), waiting for the mail it delivers from what it reads.
+    """
+    marker = request.node.get_closest_marker("commits")
+    if marker is not None:
+        return marker.kwargs.get("scope", "test")
+    if os.environ.get("REDIS_URL") and {"sent_mail", "mail_sink"} & set(request.fixturenames):
+        return "test"
+    return None
+
+
+def _settle_jobs(app) -> None:
+    """Let the jobs this test queued finish, so they cannot touch the next test."""
+    app.extensions["jobs"].drain()
+    if app.config["REDIS_URL"]:
+        _wait_for_queued_jobs(app)
+
+
+def _empty_and_reseed(app) -> None:
+    with _db.engine.begin() as conn:
+        for table in reversed(_db.metadata.sorted_tables):
+            conn.execute(table.delete())
+        for table, rows in app.extensions["seed_rows"]:
+            if rows:
+                conn.execute(table.insert(), rows)
+
+
+@pytest.fixture(scope="module")
+def module_rows(app):
+    """Rows committed by a module marked `commits(scope="module")` (its fixtures and tests) stay until
+    the module ends; then the database is emptied and reseeded."""
+    yield
+    with app.app_context():
+        _settle_jobs(app)
+        _empty_and_reseed(app)
+        _db.session.remove()
+
+
+@pytest.fixture(autouse=True)
+def db(app, _smtp_server, request):
+    """The database, as the migrations left it at the start of each test; no mail left over.
+
+    By default the test's writes are rolled back at its end; with real commits (see `_commits`)
+    the database is emptied and reseeded after the test, or after its module.
+    """
+    _smtp_server.clear()
+    commits = _commits(request)
+    if commits == "module":
+        request.getfixturevalue("module_rows")
+    with app.app_context():
+        if commits:
+            yield _db
+            _settle_jobs(app)
+            _db.session.rollback()
+            if commits == "test":
+                _empty_and_reseed(app)
+            _db.session.remove()
+            return
+        with _one_transaction(app):
+            yield _db
+            app.extensions["jobs"].drain()
+        if app.config["REDIS_URL"]:
+            _wait_for_queued_jobs(app)  # jobs queued by this test found none of its rows, all rolled back
 
 
 @pytest.fixture
@@ -172,6 +311,30 @@ def login_as(client):
 
 
 @pytest.fixture
+def bordeaux():
+    """The association most tests work in."""
+    return factories.make_association("bordeaux", name="Tremplin Bordeaux")
+
+
+@pytest.fixture
+def lyon():
+    """A second association, for what must stay apart from Bordeaux or be shared with it."""
+    return factories.make_association("lyon", name="Tremplin Lyon")
+
+
+@pytest.fixture
+def staff(login_as, bordeaux):
+    """A staff member of Bordeaux, signed in on `client`."""
+    return login_as("staff", bordeaux, name="Julien Moreau")
+
+
+@pytest.fixture
+def admin(login_as, bordeaux):
+    """An admin of Bordeaux, signed in on `client`."""
+    return login_as("admin", bordeaux, name="Nadia Benali")
+
+
+@pytest.fixture
 def count_queries(db):
     """Count the SQL statements run inside a `with count_queries() as counter:` block."""
 
@@ -182,11 +345,12 @@ def count_queries(db):
         def record(conn, cursor, statement, *args):
             statements.append(statement)
 
-        event.listen(db.engine, "before_cursor_execute", record)
+        engine = db.session.get_bind().engine  # the test's transaction may run on its own engine
+        event.listen(engine, "before_cursor_execute", record)
         try:
             yield statements
         finally:
-            event.remove(db.engine, "before_cursor_execute", record)
+            event.remove(engine, "before_cursor_execute", record)
 
     return counting
 
@@ -214,6 +378,13 @@ def sent_mail(app, mail_sink):
         return [as_sent(m)[:2] for m in rows]
 
     return fetch
+
+
+def pytest_collection_modifyitems(items):
+    browser = Path(__file__).resolve().parent / "browser"
+    for item in items:
+        if browser in Path(str(item.path)).parents and item.get_closest_marker("commits") is None:
+            item.add_marker(pytest.mark.commits)  # the live server reads in its own threads
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -12,7 +12,7 @@ from intranet.calendar import booking
 from intranet.clock import to_utc
 from intranet.extensions import db as _db
 from intranet.notifications.models import OutboxMessage
-from tests.factories import make_association, make_beneficiary, make_volunteer, program
+from tests.factories import make_beneficiary, make_volunteer, program
 from tests.mailsink import MailSink, html_part, text_part
 
 DAY = date(2027, 1, 5)
@@ -35,11 +35,10 @@ def _event(message):
 
 
 @pytest.fixture
-def world(db):
-    assoc = make_association("bordeaux", name="Tremplin Bordeaux")
-    volunteer = make_volunteer(assoc, "Aïcha Diallo")
-    beneficiary = make_beneficiary(assoc, first_name="Yasmine", email="yasmine@exemple.test")
-    return assoc, volunteer, beneficiary
+def world(bordeaux, db):
+    volunteer = make_volunteer(bordeaux, "Aïcha Diallo")
+    beneficiary = make_beneficiary(bordeaux, first_name="Yasmine", email="yasmine@exemple.test")
+    return bordeaux, volunteer, beneficiary
 
 
 def test_a_booking_confirms_to_the_beneficiary_with_an_invitation_and_a_link(world, db):
@@ -109,6 +108,7 @@ def test_the_association_s_sender_name_and_reply_to(world, db):
     assert (mail.sender, mail.reply_to) == ("Tremplin Bordeaux", "bordeaux@exemple.test")
 
 
+@pytest.mark.commits  # the mail leaves from a job in another thread
 def test_the_received_mail_has_both_bodies_the_invitation_and_a_working_link(world, db, app, client):
     """Through a real SMTP server: headers, text and HTML, a valid .ics, and the link opens the booking page."""
     assoc, volunteer, beneficiary = world

@@ -14,16 +14,6 @@ from tests.factories import make_association, make_beneficiary, make_journey
 TODAY = today_in("Europe/Paris")
 
 
-@pytest.fixture
-def bordeaux():
-    return make_association("bordeaux", name="Tremplin Bordeaux")
-
-
-@pytest.fixture
-def staff(login_as, bordeaux):
-    return login_as("staff", bordeaux, name="Julien Moreau")
-
-
 def identity(**fields):
     return {"first_name": "Amina", "last_name": "Traoré", "email": "amina@exemple.test", "phone": "",
             "postcode": "33000", "commune": "Bordeaux", "contact_channel": "email", **fields}

@@ -6,6 +6,7 @@ Runs on both databases: row locks on PostgreSQL, serialised writes on SQLite.
 import threading
 from datetime import date, time
 
+import pytest
 from sqlalchemy import func, select
 
 from intranet.calendar import booking
@@ -16,6 +17,7 @@ from intranet.network.models import Association
 from tests.factories import make_association, make_beneficiary, make_volunteer, program
 
 THREADS = 20
+pytestmark = pytest.mark.commits  # each thread books on its own connection
 
 
 def test_twenty_simultaneous_bookings_of_one_coach_give_exactly_one_appointment(app, db):

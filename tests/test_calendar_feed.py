@@ -16,11 +16,6 @@ from tests.factories import make_association, make_beneficiary, make_membership,
 
 
 @pytest.fixture
-def bordeaux():
-    return make_association("bordeaux", name="Tremplin Bordeaux")
-
-
-@pytest.fixture
 def coach(bordeaux):
     return make_volunteer(bordeaux, "Camille Coach")
 
@@ -123,6 +118,7 @@ def test_a_membership_elsewhere_does_not_show_sessions_of_an_association_one_is_
     assert len(events(client, feed.new_token(coach))) == 1
 
 
+@pytest.mark.commits  # the migrations run on their own connection
 def test_the_migration_turns_feed_addresses_into_digests_and_they_keep_working(client, db, coach):
     from flask_migrate import downgrade, upgrade
 

@@ -20,13 +20,8 @@ DAY = date(2027, 1, 5)  # a Tuesday
 
 
 @pytest.fixture
-def assoc():
-    return make_association("bordeaux")
-
-
-@pytest.fixture
-def staff(login_as, assoc):
-    return login_as("staff", assoc, name="Julien Moreau")
+def assoc(bordeaux):
+    return bordeaux
 
 
 def book_data(volunteer, beneficiary, at="10:00", **fields):

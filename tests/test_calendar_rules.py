@@ -26,8 +26,8 @@ MONDAY = date(2027, 1, 4)
 
 
 @pytest.fixture
-def assoc():
-    return make_association("bordeaux")
+def assoc(bordeaux):
+    return bordeaux
 
 
 def module(code="remote", index=0):

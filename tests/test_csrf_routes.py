@@ -22,9 +22,8 @@ FORM = {"name": "Nouvelle valeur", "email": "nouvelle@exemple.test", "role": "ad
 def _everything() -> dict:
     """Every row of every table, to prove a refused request wrote nothing."""
     db.session.expire_all()
-    with db.engine.connect() as conn:
-        return {table.name: sorted(map(repr, conn.execute(table.select()).all()))
-                for table in db.metadata.sorted_tables}
+    return {table.name: sorted(map(repr, db.session.execute(table.select()).all()))
+            for table in db.metadata.sorted_tables}
 
 
 @pytest.fixture

@@ -30,6 +30,8 @@ from tests.conftest import ROOT, _start_worker, _wait_for_queued_jobs
 from tests.factories import make_outbox_message, make_user
 from tests.mailsink import MailSink
 
+pytestmark = pytest.mark.commits  # delivery runs in other threads and processes
+
 
 class Delivery:
     """An app whose mail leaves through SMTP to `sink`, and a way to wait for its queued jobs."""

@@ -16,11 +16,6 @@ TOMORROW_9 = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)  # 09:00 in Paris
 
 
 @pytest.fixture
-def bordeaux():
-    return f.make_association("bordeaux", name="Tremplin Bordeaux")
-
-
-@pytest.fixture
 def staff(bordeaux):
     return f.make_membership(bordeaux, "staff", f.make_user(name="Sam Staff")).user
 

@@ -17,11 +17,6 @@ NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 TODAY = NOW.date()
 
 
-@pytest.fixture
-def bordeaux():
-    return make_association("bordeaux")
-
-
 def exited(association, days_ago: int, **fields) -> Journey:
     return make_journey(association, exited_on=TODAY - timedelta(days=days_ago), exit_situation="job_searching",
                         **fields)

@@ -18,16 +18,6 @@ from tests.factories import PASSWORD, make_association, make_membership, make_us
 NEW_PASSWORD = "un secret choisi par B"
 
 
-@pytest.fixture
-def lyon():
-    return make_association("lyon", name="Tremplin Lyon")
-
-
-@pytest.fixture
-def bordeaux():
-    return make_association("bordeaux", name="Tremplin Bordeaux")
-
-
 def invite(association, email="julien@exemple.test", name="Julien Moreau", role="staff", by=None):
     membership = services.invite(association, email=email, name=name, role=role, invited_by=by)
     _db.session.commit()  # as the request that invites does: the mail leaves after its commit

@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+import pytest
 from flask import current_app
 from sqlalchemy import text
 
@@ -34,6 +35,7 @@ def _app(app, **settings):
     return create_app(Settings)
 
 
+@pytest.mark.commits  # the ticker and its jobs run in other threads
 def test_a_serving_process_without_redis_ticks_in_a_thread_until_stopped(app, db):
     sink = MailSink().start()
     serving = _app(app, TESTING=False, MAIL_SERVER="127.0.0.1", MAIL_PORT=sink.port)

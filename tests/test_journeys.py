@@ -13,16 +13,6 @@ from tests.factories import make_association, make_beneficiary, make_journey, ma
 TODAY = today_in("Europe/Paris")
 
 
-@pytest.fixture
-def bordeaux():
-    return make_association("bordeaux", name="Tremplin Bordeaux")
-
-
-@pytest.fixture
-def staff(login_as, bordeaux):
-    return login_as("staff", bordeaux)
-
-
 def remote_ids(n=3):
     return [m.id for m in program("remote").modules[:n]]
 

@@ -179,6 +179,7 @@ def _everything_stored() -> str:
                      for row in _db.session.execute(table.select()).all())
 
 
+@pytest.mark.commits  # the mail leaves from a job in another thread
 @pytest.mark.parametrize(("send", "pattern"), PERSONAL_MAILS, ids=lambda v: getattr(v, "__name__", "")[1:])
 def test_a_personal_link_is_delivered_but_never_stored_nor_shown(smtp, send, pattern):
     with smtp.app_context():
@@ -206,6 +207,7 @@ def test_a_personal_link_is_delivered_but_never_stored_nor_shown(smtp, send, pat
         assert _client_of(smtp).get(path).status_code == 200
 
 
+@pytest.mark.commits  # the mail leaves from a job in another thread
 def test_a_pending_personal_link_is_kept_apart_and_masked_in_the_mailbox(smtp):
     smtp.sink.stop()  # the server is down: the message waits for a retry
     with smtp.app_context():
@@ -253,6 +255,7 @@ def test_in_production_the_mailbox_never_shows_a_live_link_even_without_smtp(app
     assert "Cette boîte tient lieu d’envoi" not in listing and "ce courriel n’est pas parti" not in page
 
 
+@pytest.mark.commits  # the mail leaves from a job in another thread
 def test_a_message_given_up_on_forgets_its_personal_links(smtp):
     with smtp.app_context():
         message = make_outbox_message(None, secret_links=json.dumps({"http://localhost/reset/••••••": "x"}),
@@ -303,6 +306,7 @@ def test_a_plain_sender_name_with_an_apostrophe_and_an_ampersand_is_accepted(cli
     assert db.session.get(Association, bordeaux.id).mail_sender_name == "L’Envol & Co. Saint-Lô"
 
 
+@pytest.mark.commits  # the mail leaves from a job in another thread
 @pytest.mark.parametrize("name", ["reseau@tremplin.test", '"Réseau" <reseau@tremplin.test>',
                                   "Bordeaux, reseau@tremplin.test", "Bordeaux\r\nBcc: victime@exemple.test"])
 def test_a_bad_sender_name_already_stored_cannot_impersonate_nor_break_delivery(smtp, name):

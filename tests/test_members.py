@@ -9,16 +9,6 @@ from intranet.members.models import Membership
 from tests.factories import make_association, make_membership, make_user
 
 
-@pytest.fixture
-def bordeaux():
-    return make_association("bordeaux", name="Tremplin Bordeaux")
-
-
-@pytest.fixture
-def admin(login_as, bordeaux):
-    return login_as("admin", bordeaux, name="Nadia Benali")
-
-
 def invite(client, **fields):
     data = {"name": "Julien Moreau", "email": "julien@exemple.test", "role": "staff", **fields}
     return client.post("/a/bordeaux/members", data=data)

@@ -58,6 +58,7 @@ def smtp_app(app, tmp_path):
     sink.stop()
 
 
+@pytest.mark.commits  # the mail leaves from a job in another thread
 def test_delivery_through_smtp_sends_both_bodies_once(smtp_app, db):
     with smtp_app.app_context():
         message = _queue()
@@ -74,6 +75,7 @@ def test_delivery_through_smtp_sends_both_bodies_once(smtp_app, db):
     assert 'href="http://localhost/reset/abc"' in html_part(mail)
 
 
+@pytest.mark.commits  # the mail leaves from a job in another thread
 def test_an_unreachable_server_leaves_the_mail_pending_for_a_retry(smtp_app, db):
     smtp_app.sink.stop()
     with smtp_app.app_context():

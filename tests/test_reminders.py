@@ -49,11 +49,10 @@ def now(monkeypatch):
 
 
 @pytest.fixture
-def world(db, now):
-    assoc = make_association("bordeaux", name="Tremplin Bordeaux")
-    volunteer = make_volunteer(assoc, "Aïcha Diallo")
-    beneficiary = make_beneficiary(assoc, first_name="Yasmine", email="yasmine@exemple.test")
-    return assoc, volunteer, beneficiary
+def world(bordeaux, db, now):
+    volunteer = make_volunteer(bordeaux, "Aïcha Diallo")
+    beneficiary = make_beneficiary(bordeaux, first_name="Yasmine", email="yasmine@exemple.test")
+    return bordeaux, volunteer, beneficiary
 
 
 @pytest.mark.parametrize(("day", "days_before", "eve"), [
@@ -192,6 +191,7 @@ def test_scheduling_twice_queues_nothing_twice(world):
     assert len(_reminders()) == 2 and len(_reminders("coach_reminder")) == 1
 
 
+@pytest.mark.commits  # the mail leaves from a job in another thread
 def test_a_due_reminder_is_delivered_once_even_if_the_tick_runs_twice(world, db, app, now):
     """Through a real SMTP server, with the association's sender and reply-to."""
     assoc, volunteer, beneficiary = world

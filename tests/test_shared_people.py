@@ -11,19 +11,9 @@ from intranet.calendar.slots import find_slots
 from intranet.clock import to_utc
 from intranet.members import services
 from intranet.programs.services import local_modules
-from tests.factories import make_association, make_beneficiary, make_membership, make_user, make_volunteer, program
+from tests.factories import make_beneficiary, make_membership, make_user, make_volunteer, program
 
 MONDAY = date(2027, 1, 4)
-
-
-@pytest.fixture
-def lyon():
-    return make_association("lyon", name="Tremplin Lyon")
-
-
-@pytest.fixture
-def bordeaux():
-    return make_association("bordeaux", name="Tremplin Bordeaux")
 
 
 @pytest.fixture

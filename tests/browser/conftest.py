@@ -2,6 +2,14 @@
 
 Without Chromium the browser tests are skipped with a loud warning, except in CI
 (CI=true), where a missing browser is a failure.
+
+Every browser test runs with real commits (the live server reads in its own threads). A module
+whose tests can share their rows makes them once (`pytestmark = pytest.mark.commits(scope="module")`
+and a module-scoped fixture) and opens pages already signed in: `new_page(signed_in_as=email)` signs
+that person in through the login form once per module and reuses the browser's storage state (the
+session cookie). A stored cookie only holds while its user row does (it carries the row's id, session
+version and password fingerprint), so the states live no longer than the module's rows. A test that
+signs out, or that checks signing in itself, uses its own context and `sign_in`.
 """
 
 import os
@@ -48,17 +56,46 @@ def browser():
         browser.close()
 
 
+@pytest.fixture(scope="module")
+def storage_states(browser, _served):
+    """Each person's browser storage state once signed in through the login form, for the module."""
+    states: dict[tuple[str, str], dict] = {}
+
+    def state_of(email: str, password: str) -> dict:
+        if (email, password) not in states:
+            context = browser.new_context(locale="fr-FR")
+            try:
+                page = context.new_page()
+                sign_in(page, _served, email, password)
+                assert "/login" not in page.url, f"{email} could not sign in"
+                states[email, password] = context.storage_state()
+            finally:
+                context.close()
+        return states[email, password]
+
+    return state_of
+
+
 @pytest.fixture
 def new_page(browser, request):
-    """Open pages in fresh browser contexts (one per person); a failing test leaves a screenshot."""
+    """Open pages in fresh browser contexts (one per person); a failing test leaves a screenshot.
+
+    With `signed_in_as`, the context starts signed in as that person (see the module docstring) and the
+    page opens on their home page, where signing in through the form would have led.
+    """
     contexts = []
 
-    def open_page(width: int = 1280, height: int = 800, color_scheme: str = "light"):
+    def open_page(width: int = 1280, height: int = 800, color_scheme: str = "light", *,
+                  signed_in_as: str | None = None, password: str = "tremplin-demo", **options):
+        state = request.getfixturevalue("storage_states")(signed_in_as, password) if signed_in_as else None
         context = browser.new_context(viewport={"width": width, "height": height}, locale="fr-FR",
-                                      color_scheme=color_scheme)
+                                      color_scheme=color_scheme, storage_state=state, **options)
         context.set_default_timeout(10_000)
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        if signed_in_as:
+            page.goto(request.getfixturevalue("live_server") + "/")
+        return page
 
     yield open_page
     failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed

@@ -1,10 +1,20 @@
-"""htmx updates part of a page without reloading it."""
+"""htmx updates part of a page without reloading it (as the demo admin, already signed in)."""
 
+import pytest
 from sqlalchemy import select
 
 from intranet.auth.models import User
 from intranet.demo import load_demo
-from tests.browser.conftest import sign_in
+
+ADMIN = "admin.bordeaux@tremplin.test"
+pytestmark = pytest.mark.commits(scope="module")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def demo(app, module_rows):
+    """The demo network, loaded once: each test changes someone else (or nothing)."""
+    with app.app_context():
+        load_demo()
 
 
 def _mark_page(page) -> None:
@@ -15,9 +25,8 @@ def _same_document(page) -> bool:
     return page.evaluate("window.__sameDocument === true")
 
 
-def test_changing_a_role_updates_the_row_in_place(page, live_server, db):
-    load_demo()
-    sign_in(page, live_server, "admin.bordeaux@tremplin.test")
+def test_changing_a_role_updates_the_row_in_place(new_page, live_server, db):
+    page = new_page(signed_in_as=ADMIN)
     page.goto(live_server + "/a/bordeaux/members")
     _mark_page(page)
     select = page.get_by_label("Rôle de Pierre Garnier")
@@ -35,9 +44,8 @@ def select_user(email):
     return select(User).where(User.email == email)
 
 
-def test_the_last_admin_is_told_why_in_place(page, live_server, db):
-    load_demo()
-    sign_in(page, live_server, "admin.bordeaux@tremplin.test")
+def test_the_last_admin_is_told_why_in_place(new_page, live_server, db):
+    page = new_page(signed_in_as=ADMIN)
     page.goto(live_server + "/a/bordeaux/members")
     _mark_page(page)
     page.get_by_label("Rôle de Nadia Benali").select_option("volunteer")
@@ -46,9 +54,8 @@ def test_the_last_admin_is_told_why_in_place(page, live_server, db):
     assert page.get_by_label("Rôle de Nadia Benali").input_value() == "admin"
 
 
-def test_searching_members_filters_as_you_type_and_keeps_the_url(page, live_server, db):
-    load_demo()
-    sign_in(page, live_server, "admin.bordeaux@tremplin.test")
+def test_searching_members_filters_as_you_type_and_keeps_the_url(new_page, live_server, db):
+    page = new_page(signed_in_as=ADMIN)
     page.goto(live_server + "/a/bordeaux/members")
     _mark_page(page)
     page.get_by_label("Rechercher un membre").type("garn")

@@ -3,8 +3,18 @@ already has an account signs in and accepts; nobody gets access before answering
 
 import re
 
+import pytest
+
 from intranet.demo import load_demo
-from tests.browser.conftest import sign_in
+
+pytestmark = pytest.mark.commits(scope="module")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def demo(app, module_rows):
+    """The demo network, loaded once: each test invites someone else."""
+    with app.app_context():
+        load_demo()
 
 
 def _invite(admin, app, mail_sink, live_server, name: str, email: str, role: str) -> str:
@@ -39,9 +49,7 @@ def _invite(admin, app, mail_sink, live_server, name: str, email: str, role: str
 
 
 def test_invite_a_staff_member_who_then_sets_a_password(new_page, live_server, db, app, mail_sink):
-    load_demo()
-    admin = new_page()
-    sign_in(admin, live_server, "admin.bordeaux@tremplin.test")
+    admin = new_page(signed_in_as="admin.bordeaux@tremplin.test")
     link = _invite(admin, app, mail_sink, live_server, "Inès Roux", "ines.roux@exemple.test", "Salarié·e")
     assert link.startswith(live_server + "/invitation/")
 
@@ -59,9 +67,7 @@ def test_invite_a_staff_member_who_then_sets_a_password(new_page, live_server, d
 
 
 def test_someone_with_an_account_signs_in_then_accepts(new_page, live_server, db, app, mail_sink):
-    load_demo()
-    admin = new_page()
-    sign_in(admin, live_server, "admin.bordeaux@tremplin.test")
+    admin = new_page(signed_in_as="admin.bordeaux@tremplin.test")
     link = _invite(admin, app, mail_sink, live_server, "Sophie V.", "admin.lille@tremplin.test", "Salarié·e")
 
     sophie = new_page()

@@ -1,26 +1,30 @@
-"""The layout a newcomer notices: the navigation fits, folds on a phone, and reads well in both colour schemes."""
+"""The layout a newcomer notices: the navigation fits, folds on a phone, and reads well in both colour schemes.
+
+The tests read the same rows, made once for the module, and open pages already signed in as the admin.
+"""
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from tests.browser.conftest import sign_in
 from tests.factories import PASSWORD, make_association, make_beneficiary, make_membership, make_user
 
 ADMIN = "admin.layout@exemple.test"
+pytestmark = pytest.mark.commits(scope="module")
 
 
-@pytest.fixture
-def demo(db):
+@pytest.fixture(scope="module", autouse=True)
+def demo(app, module_rows):
     """An association with its admin, a colleague and a few files: enough to fill the pages."""
-    bordeaux = make_association("bordeaux", name="Tremplin Bordeaux")
-    make_membership(bordeaux, "admin", make_user(ADMIN, name="Nadia Benali"))
-    make_membership(bordeaux, "staff")
-    for _ in range(3):
-        make_beneficiary(bordeaux)
+    with app.app_context():
+        bordeaux = make_association("bordeaux", name="Tremplin Bordeaux")
+        make_membership(bordeaux, "admin", make_user(ADMIN, name="Nadia Benali"))
+        make_membership(bordeaux, "staff")
+        for _ in range(3):
+            make_beneficiary(bordeaux)
 
 
-def sign_in_admin(page, base):
-    sign_in(page, base, ADMIN, PASSWORD)
+def admin_page(new_page, **options):
+    return new_page(signed_in_as=ADMIN, password=PASSWORD, **options)
 
 
 def _line_spread(page) -> float:
@@ -29,16 +33,14 @@ def _line_spread(page) -> float:
     return max(tops) - min(tops)
 
 
-def test_the_admin_navigation_fits_one_line_on_a_desktop(new_page, live_server, demo):
-    page = new_page(width=1280)
-    sign_in_admin(page, live_server)
+def test_the_admin_navigation_fits_one_line_on_a_desktop(new_page, live_server):
+    page = admin_page(new_page, width=1280)
     assert _line_spread(page) < 10
     assert page.get_by_role("button", name="Menu").is_hidden()
 
 
-def test_a_group_opens_and_marks_the_current_page(new_page, live_server, demo):
-    page = new_page(width=1280)
-    sign_in_admin(page, live_server)
+def test_a_group_opens_and_marks_the_current_page(new_page, live_server):
+    page = admin_page(new_page, width=1280)
     page.locator("summary", has_text="Paramètres").click()
     page.get_by_role("link", name="Membres", exact=True).click()
     page.wait_for_url("**/members")
@@ -47,9 +49,8 @@ def test_a_group_opens_and_marks_the_current_page(new_page, live_server, demo):
     assert "current" in page.locator("summary", has_text="Paramètres").get_attribute("class")
 
 
-def test_on_a_phone_the_navigation_folds_behind_a_menu_button(new_page, live_server, demo):
-    page = new_page(width=375, height=740)
-    sign_in_admin(page, live_server)
+def test_on_a_phone_the_navigation_folds_behind_a_menu_button(new_page, live_server):
+    page = admin_page(new_page, width=375, height=740)
     menu = page.get_by_role("button", name="Menu")
     assert menu.get_attribute("aria-expanded") == "false"
     assert page.locator("#nav-links").is_hidden()
@@ -59,20 +60,14 @@ def test_on_a_phone_the_navigation_folds_behind_a_menu_button(new_page, live_ser
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
 
 
-def test_without_javascript_the_phone_navigation_stays_open(browser, live_server, demo):
-    context = browser.new_context(viewport={"width": 375, "height": 740}, locale="fr-FR", java_script_enabled=False)
-    try:
-        page = context.new_page()
-        sign_in_admin(page, live_server)
-        assert page.get_by_role("link", name="Bénéficiaires", exact=True).is_visible()
-    finally:
-        context.close()
+def test_without_javascript_the_phone_navigation_stays_open(new_page, live_server):
+    page = admin_page(new_page, width=375, height=740, java_script_enabled=False)
+    assert page.get_by_role("link", name="Bénéficiaires", exact=True).is_visible()
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_pages_have_no_contrast_or_structure_violations(new_page, live_server, demo, scheme):
-    page = new_page(width=1280, color_scheme=scheme)
-    sign_in_admin(page, live_server)
+def test_pages_have_no_contrast_or_structure_violations(new_page, live_server, scheme):
+    page = admin_page(new_page, width=1280, color_scheme=scheme)
     violations = []
     for path in ("/a/bordeaux/beneficiaries", "/a/bordeaux/calendar", "/a/bordeaux/members"):
         page.goto(live_server + path)
@@ -82,9 +77,8 @@ def test_pages_have_no_contrast_or_structure_violations(new_page, live_server, d
     assert violations == []
 
 
-def test_flash_messages_are_readable_in_the_dark_scheme(new_page, live_server, demo):
-    page = new_page(width=1280, color_scheme="dark")
-    sign_in_admin(page, live_server)
+def test_flash_messages_are_readable_in_the_dark_scheme(new_page, live_server):
+    page = admin_page(new_page, width=1280, color_scheme="dark")
     page.goto(live_server + "/a/bordeaux/members")
     page.get_by_text("Inviter une personne").click()
     page.get_by_label("Nom et prénom").fill("Inès Roux")

@@ -1,4 +1,7 @@
-"""Each demo account signs in and lands on its own home page, and sees only its own space."""
+"""Each demo account signs in and lands on its own home page, and sees only its own space.
+
+Every test signs in through the login form, on the demo network loaded once for the module.
+"""
 
 import re
 
@@ -7,10 +10,13 @@ import pytest
 from intranet.demo import load_demo
 from tests.browser.conftest import sign_in
 
+pytestmark = pytest.mark.commits(scope="module")  # the demo network, loaded once for the module
 
-@pytest.fixture
-def demo(db):
-    load_demo()
+
+@pytest.fixture(scope="module")
+def demo(app, module_rows):
+    with app.app_context():
+        load_demo()
 
 
 @pytest.mark.parametrize("email,path,heading", [
