@@ -237,6 +237,7 @@ def test_no_template_spells_out_labels_of_stored_values():
     assert found == []
 
 
+@pytest.mark.commits  # migrations run on their own connection
 def test_the_migration_names_the_values_to_correct_and_changes_nothing_before_they_are(app, db, capsys):
     from flask_migrate import downgrade, upgrade
 
