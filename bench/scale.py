@@ -122,14 +122,15 @@ def build(scale: float = 1.0, *, associations: int | None = None, files: int | N
           today: date | None = None, seed: int = 1, bulk: bool | None = None, log=None) -> dict[str, int]:
     """Fill the app's database (in an app context) with the network; return the rows written per table."""
     plan = Plan.of(scale, associations, files)
-    today = today or date.today()
-    now = datetime.combine(today, time(5, 0), tzinfo=UTC)
-    if db.session.scalar(select(func.count()).select_from(Association)):
-        raise SystemExit("The database already holds associations: build into an empty database migrated to head.")
-    modules = _modules()
+    today = today or datetime.now(UTC).date()
+    now = datetime.combine(today, time(0, 0), tzinfo=UTC)  # the network as it stands at midnight (UTC)
     bulk = plan.associations * plan.files_per_association >= BULK_FROM_FILES if bulk is None else bulk
     started = clock.perf_counter()
     with db.engine.connect() as connection, connection.begin():
+        if connection.scalar(select(func.count()).select_from(Association)):
+            raise SystemExit("The database already holds associations: build into an empty database migrated to "
+                             "head.")
+        modules = _modules(connection)
         writer = Writer(connection, bulk=bulk)
         network = Network(writer, plan, today, now, seed, modules)
         network.people()
@@ -158,8 +159,8 @@ def build(scale: float = 1.0, *, associations: int | None = None, files: int | N
     return dict(writer.counts)
 
 
-def _modules() -> list[ModuleInfo]:
-    rows = db.session.execute(
+def _modules(connection) -> list[ModuleInfo]:
+    rows = connection.execute(
         select(Module.id, Module.name, Module.duration_minutes, Module.mode, Module.resource_kind, Module.capacity,
                Program.remote).join(Program, Program.id == Module.program_id)
         .where(Module.active.is_(True)).order_by(Program.position, Module.position)).all()
