@@ -180,7 +180,8 @@ def _people() -> tuple[dict, list[Rows]]:
         volunteer_ids = tuple(db.session.scalars(
             select(User.id).where(User.email.like(f"benevole%.{tag}@bench.test")).order_by(User.id)))
         db.session.execute(insert(Membership), [
-            {"association_id": association.id, "user_id": uid, "role": "volunteer", "active": True, "created_at": now}
+            {"association_id": association.id, "user_id": uid, "role": "volunteer", "state": "active", "created_at": now,
+             "accepted_at": now}
             for uid in volunteer_ids])
         db.session.execute(insert(Availability), [
             {"association_id": association.id, "user_id": uid, "weekday": weekday, "starts": clock_time(9, 0),
