@@ -47,11 +47,10 @@ from types import SimpleNamespace
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from markupsafe import escape  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
 
-from bench.scale_mail import AssociationMail, invitation  # noqa: E402
-from bench.scale_tables import Writer  # noqa: E402
+from bench.scale_mail import AssociationMail, escape, invitation  # noqa: E402
+from bench.scale_tables import Writer, finish_bulk, prepare_bulk, set_sequences  # noqa: E402
 from intranet.beneficiaries.demo import COMMUNES, FIRST_NAMES, JOBS, LAST_NAMES, REFERRERS  # noqa: E402
 from intranet.beneficiaries.rules import name_key  # noqa: E402
 from intranet.clock import local, to_utc  # noqa: E402
@@ -119,44 +118,116 @@ def slug_of(number: int) -> str:
 
 
 def build(scale: float = 1.0, *, associations: int | None = None, files: int | None = None,
-          today: date | None = None, seed: int = 1, bulk: bool | None = None, log=None) -> dict[str, int]:
-    """Fill the app's database (in an app context) with the network; return the rows written per table."""
+          today: date | None = None, seed: int = 1, bulk: bool | None = None, workers: int | None = None,
+          log=None) -> dict[str, int]:
+    """Fill the app's database (in an app context) with the network; return the rows written per table.
+
+    A bulk build (PostgreSQL, from BULK_FROM_FILES files) drops the keys and indexes while it loads,
+    leaves the tables UNLOGGED (see bench/scale_tables.py) and runs `workers` processes (one per core
+    by default), each filling its share of the associations over its own connection.
+    """
     plan = Plan.of(scale, associations, files)
     today = today or datetime.now(UTC).date()
     now = datetime.combine(today, time(0, 0), tzinfo=UTC)  # the network as it stands at midnight (UTC)
-    bulk = plan.associations * plan.files_per_association >= BULK_FROM_FILES if bulk is None else bulk
+    postgresql = db.engine.dialect.name == "postgresql"
+    if bulk is None:
+        bulk = plan.associations * plan.files_per_association >= BULK_FROM_FILES
+    bulk = bulk and postgresql
+    workers = min(workers or (os.cpu_count() or 1), plan.associations) if bulk else 1
     started = clock.perf_counter()
+
+    def say(line: str) -> None:
+        if log:
+            log(f"{line} ({clock.perf_counter() - started:.0f} s)")
+
+    restore: list[str] = []
     with db.engine.connect() as connection, connection.begin():
         if connection.scalar(select(func.count()).select_from(Association)):
             raise SystemExit("The database already holds associations: build into an empty database migrated to "
                              "head.")
         modules = _modules(connection)
-        writer = Writer(connection, bulk=bulk)
-        network = Network(writer, plan, today, now, seed, modules)
-        network.people()
-        first_day = today - timedelta(days=DAYS)
-        window = first_day
-        while window <= today:  # a month at a time, every association in turn, as a real network fills up
-            end = min(window + timedelta(days=30), today + timedelta(days=1))
-            for space in network.spaces:
-                space.files_until(end)
-            window = end
-            if log and (window - first_day).days % 360 < 30:
-                log(f"{window}: {writer.counts['outbox_message'] + len(writer.pending['outbox_message']):,} mails, "
-                    f"{clock.perf_counter() - started:.0f} s")
-        for space in network.spaces:
-            space.booking_links()
-        if log:
-            log(f"rows generated in {clock.perf_counter() - started:.0f} s; indexes and keys…")
+        if bulk:
+            restore = prepare_bulk(connection)
+        writer = Writer(connection)
+        Network(writer, plan, today, now, seed, modules).shared()
+        if workers == 1:
+            _fill(writer, plan, today, now, seed, modules, share=(1, 0), say=say)
         writer.finish()
-    if db.engine.dialect.name == "postgresql":
-        if log:
-            log(f"committed in {clock.perf_counter() - started:.0f} s; vacuum analyze…")
+        counts = dict(writer.counts)
+    if workers > 1:
+        for table, count in _in_processes(workers, plan, today, now, seed, modules, say).items():
+            counts[table] += count
+    say("rows written; keys and indexes")
+    with db.engine.connect() as connection, connection.begin():
+        if bulk:
+            finish_bulk(connection, restore)
+        set_sequences(connection)
+    if postgresql:
+        say("committed; vacuum analyze")
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(text("VACUUM (ANALYZE)"))
-    if log:
-        log(f"built in {clock.perf_counter() - started:.0f} s")
-    return dict(writer.counts)
+    say("built")
+    return counts
+
+
+def _fill(writer: Writer, plan: Plan, today: date, now: datetime, seed: int, modules: list[ModuleInfo], *,
+          share: tuple[int, int], say) -> None:
+    """Generate the associations numbered `share[1]` modulo `share[0]` (from 1), a month at a time."""
+    network = Network(writer, plan, today, now, seed, modules)
+    network.spaces = [Space(network, number) for number in range(1, plan.associations + 1)
+                      if (number - 1) % share[0] == share[1]]
+    first_day = today - timedelta(days=DAYS)
+    window = first_day
+    while window <= today:  # a month at a time, every association in turn, as a real network fills up
+        end = min(window + timedelta(days=30), today + timedelta(days=1))
+        for space in network.spaces:
+            space.files_until(end)
+        window = end
+        if (window - first_day).days % 360 < 30:
+            say(f"{share[1] + 1}/{share[0]}: files until {window}, "
+                f"{writer.counts['outbox_message'] + len(writer.pending['outbox_message']):,} mails")
+    for space in network.spaces:
+        space.booking_links()
+    writer.finish()
+
+
+def _in_processes(workers: int, plan: Plan, today: date, now: datetime, seed: int, modules: list[ModuleInfo],
+                  say) -> dict[str, int]:
+    """Fill the associations in `workers` forked processes, each in a transaction of its own."""
+    import multiprocessing
+    import traceback
+
+    context = multiprocessing.get_context("fork")
+    db.engine.dispose()  # no connection shared with the children
+
+    def work(share: tuple[int, int], results) -> None:
+        try:
+            db.engine.dispose(close=False)
+            with db.engine.connect() as connection, connection.begin():
+                writer = Writer(connection, stride=share)
+                _fill(writer, plan, today, now, seed, modules, share=share, say=say)
+            results.put((share[1], dict(writer.counts), None))
+        except BaseException:
+            results.put((share[1], None, traceback.format_exc()))
+
+    results = context.Queue()
+    processes = [context.Process(target=work, args=((workers, n), results)) for n in range(workers)]
+    for process in processes:
+        process.start()
+    counts: dict[str, int] = {}
+    failures = []
+    for _ in processes:
+        _n, written, failure = results.get()
+        if failure:
+            failures.append(failure)
+        else:
+            for table, count in written.items():
+                counts[table] = counts.get(table, 0) + count
+    for process in processes:
+        process.join()
+    if failures:
+        raise RuntimeError("a worker of the build failed:\n" + "\n".join(failures))
+    return counts
 
 
 def _modules(connection) -> list[ModuleInfo]:
@@ -179,19 +250,8 @@ class Network:
         self.modules = modules
         self.password_hash = hash_password(PASSWORD)
         self.opened = datetime.combine(today - timedelta(days=DAYS + 30), time(8, 0), tzinfo=UTC)
-        self.communes = self._communes()
+        self.communes = list(COMMUNES.values())
         self.spaces: list[Space] = []
-
-    def _communes(self) -> list[list[tuple[str, str, bool]]]:
-        groups, seen = [], set()
-        for rows in COMMUNES.values():
-            groups.append(rows)
-            for postcode, name, rural in rows:
-                if (postcode, name_key(name)) not in seen:
-                    seen.add((postcode, name_key(name)))
-                    self.writer.add("commune", id=self.writer.new_id("commune"), postcode=postcode,
-                                    name_key=name_key(name), name=name, rural=rural)
-        return groups
 
     def user(self, email: str, name: str, *, network_office: bool = False) -> int:
         user_id = self.writer.new_id("user")
@@ -211,12 +271,18 @@ class Network:
                         department_code=department, timezone=timezone, active=True, created_at=self.opened)
         return association_id
 
-    def people(self) -> None:
+    def shared(self) -> None:
+        """What the whole network shares: the national space and its network office, the communes."""
         national = self.association(slug="national", name="Coup de Pouce à la Maison (tête de réseau)",
                                     kind="national", city="Paris", department="75", timezone="Europe/Paris")
         self.member(national, self.user("reseau@bench.test", "Claire Fontaine", network_office=True), "admin")
-        for number in range(1, self.plan.associations + 1):
-            self.spaces.append(Space(self, number))
+        seen = set()
+        for rows in self.communes:
+            for postcode, name, rural in rows:
+                if (postcode, name_key(name)) not in seen:
+                    seen.add((postcode, name_key(name)))
+                    self.writer.add("commune", id=self.writer.new_id("commune"), postcode=postcode,
+                                    name_key=name_key(name), name=name, rural=rural)
 
 
 def _weekday(day: date) -> date:

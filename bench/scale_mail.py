@@ -17,7 +17,6 @@ from types import SimpleNamespace
 from babel.dates import format_date
 from flask import render_template
 from flask_babel import force_locale
-from markupsafe import escape
 
 from intranet.clock import local
 from intranet.followups.services import ANSWERS, make_token
@@ -105,6 +104,14 @@ class AssociationMail:
         return self.stencils[(kind, remote)].fill(values, escaped)
 
 
+_HTML = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "'": "&#39;", '"': "&#34;"})
+
+
+def escape(value: str) -> str:
+    """HTML-escape as Jinja (markupsafe) does, as a plain string."""
+    return value.translate(_HTML)
+
+
 # --- calendar invitations ---------------------------------------------------------------------------
 
 
@@ -116,7 +123,7 @@ def _text(value: str) -> str:
 
 def _fold(line: str, limit: int = 75) -> str:
     """Fold a content line at 75 octets, never splitting a character or a backslash escape (as icalendar)."""
-    if len(line.encode()) < limit:
+    if len(line) < limit // 4 or (len(line) < limit and line.isascii()) or len(line.encode()) < limit:
         return line
     folded, current, count = [], [], 0
     for char in line:
