@@ -11,7 +11,7 @@ between the scales so that a busy machine slows them alike, is the page's time.
 Printed: page_<name>_ms_<N>x and page_<name>_queries_<N>x for each scale, page_<name>_growth_ratio
 (the largest scale's time over the smallest's), page_floor_ms (a bare route of the same app running
 one indexed query: the cost of a request itself), pages_worst_growth_ratio, and scale_build_s_<N>x.
-Targets (the scale issue): the same statements at every scale; growth under 1.3 at 10x and under 2
+`make bench-scale` runs it with BENCH_SCALES=1,100. Targets (the scale issue): the same statements at every scale; growth under 1.3 at 10x and under 2
 at 100x (the week view: under 2 from 10x to 100x); the network mailbox under 50 ms at 100x.
 """
 

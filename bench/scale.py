@@ -13,10 +13,11 @@ years of a grown network — divided by 100. So, per unit:
 - 7,000 beneficiary files created over 4 years (1,461 days up to today, ids growing with time),
   92 % with an e-mail address; every file but the newest has one journey of the in-person program's
   4 modules, 5 % of them with 2 remote modules added (mixed journeys, as in the demo); 8 % withdraw;
-- about 4 appointments a file (28,000): one per module, booked 2-20 days ahead by staff; 6 % are
+- about 4.2 appointments a file (29,000 a unit): one per module, booked 2-20 days ahead by staff; 6 % are
   cancelled and booked again a week later, 8 % moved a week before they were due; 7 % of the past
   ones are no-shows; the journey module follows each appointment, as the app does;
-- the mails the app queues for all that (about 22 a file, 150,000 a unit): confirmations with their
+- the mails the app queues for all that (about 21 a file, 147,000 a unit; the issue's 164,000 also
+  count the staff's daily digests, not generated here): confirmations with their
   .ics to the beneficiary and to the coach, the reminders (2 days before, the day before at 8:00,
   the coach's), moves and cancellations (with the reminders they cancel), the follow-ups a month and
   six months after an exit (answered by 35 % and 40 %); sent when their time is past, pending after;
@@ -25,10 +26,13 @@ years of a grown network — divided by 100. So, per unit:
 
 A fractional N (0.05) makes one association with N x 7,000 files. Each association's content
 depends only on its number and the seed, so association 1 (the one the benchmark opens) is the same at
-every scale; only what sits beside it grows. The daily digests are not generated.
+every scale; only what sits beside it grows.
 
 The database must be migrated to head and hold no association. Random choices are seeded: the same
-N, seed and day build the same rows. Rows go through bench/scale_tables.py (one place per table).
+N, seed and day build the same rows (as the network stands at midnight UTC of that day). Rows go
+through bench/scale_tables.py, one place per table: a new column, or one the app derives from others
+(DERIVED there), is adapted there. From 50,000 files on PostgreSQL the build is a bulk load: keys and
+indexes dropped then rebuilt, tables left UNLOGGED, one process per core (scale_tables.prepare_bulk).
 """
 
 from __future__ import annotations
