@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app wsgi
 PORT ?= 5000
 
-.PHONY: setup run test bench lint audit translations translations-update screenshots clean
+.PHONY: setup run test bench bench-scale lint audit translations translations-update screenshots clean
 
 # A developer's machine gets the runtime and the test tools; production installs requirements.txt only.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -28,8 +28,11 @@ test: setup  ## run the whole test suite (installs Chromium for the browser test
 	@bash scripts/ensure-chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-bench: setup  ## print the benchmark figures, one "name: value" per line
+bench: setup  ## print the benchmark figures, one "name: value" per line (pages at 1x and 10x)
 	$(PY) bench/run.py
+
+bench-scale: setup  ## the pages on a network built at 1x and 100x (bench/scale.py), one "name: value" per line
+	BENCH_SCALES=1,100 $(PY) bench/run.py bench_pages
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -18,9 +18,7 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -31,9 +29,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import event, insert, select, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 
-from config import TestConfig, _database_url
+from bench.scratch import database
+from config import TestConfig
 from intranet import create_app
 from intranet.auth.models import User
 from intranet.auth.services import hash_password
@@ -94,7 +93,7 @@ BLOCK = MAIN.per_week + OTHER.per_week  # ids of one week's appointments (both a
 
 
 def run() -> dict:
-    with (_database("1x") as url_1x, _database("10x") as url_10x,
+    with (database("calendar_1x") as url_1x, database("calendar_10x") as url_10x,
           _target(url_1x, WEEKS_1X) as one_year, _target(url_10x, WEEKS_10X) as ten_years):
         queries_1x, queries_10x = _count_queries(one_year), _count_queries(ten_years)
         ms_1x, ms_10x = _median_ms(one_year, ten_years)
@@ -111,28 +110,6 @@ def run() -> dict:
 
 
 # --- database and app ------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def _database(label: str) -> Iterator[str]:
-    """A scratch database: a temporary SQLite file, or a PostgreSQL database made (and dropped) here."""
-    if not _database_url().startswith("postgresql"):
-        with tempfile.TemporaryDirectory(prefix="tremplin-bench-") as tmp:
-            yield f"sqlite:///{tmp}/calendar-{label}.sqlite3"
-        return
-    import psycopg
-    from psycopg import sql
-
-    server = make_url(_database_url())
-    name = f"tremplin_bench_{label}_{uuid.uuid4().hex[:10]}"
-    maintenance = server.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
-    with psycopg.connect(maintenance, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(maintenance, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 @dataclass
@@ -203,7 +180,8 @@ def _people() -> tuple[dict, list[Rows]]:
         volunteer_ids = tuple(db.session.scalars(
             select(User.id).where(User.email.like(f"benevole%.{tag}@bench.test")).order_by(User.id)))
         db.session.execute(insert(Membership), [
-            {"association_id": association.id, "user_id": uid, "role": "volunteer", "active": True, "created_at": now}
+            {"association_id": association.id, "user_id": uid, "role": "volunteer", "state": "active", "created_at": now,
+             "accepted_at": now}
             for uid in volunteer_ids])
         db.session.execute(insert(Availability), [
             {"association_id": association.id, "user_id": uid, "weekday": weekday, "starts": clock_time(9, 0),

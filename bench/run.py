@@ -2,6 +2,7 @@
 
 A benchmark is a module `bench/bench_*.py` with a `run()` function returning a dict of
 figures. Later features add theirs; with none, this prints nothing and succeeds.
+`bench/run.py bench_pages` runs only the benchmarks named.
 """
 
 import importlib.util
@@ -11,16 +12,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 
 
-def main() -> int:
+def main(names: list[str]) -> int:
     sys.path.insert(0, str(ROOT.parent))
     for path in sorted(ROOT.glob("bench_*.py")):
+        if names and path.stem not in names:
+            continue
         spec = importlib.util.spec_from_file_location(path.stem, path)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         for name, value in module.run().items():
-            print(f"{name}: {value:.3f}" if isinstance(value, float) else f"{name}: {value}")
+            print(f"{name}: {value:.3f}" if isinstance(value, float) else f"{name}: {value}", flush=True)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
