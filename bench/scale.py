@@ -59,7 +59,8 @@ from intranet.beneficiaries.demo import COMMUNES, FIRST_NAMES, JOBS, LAST_NAMES,
 from intranet.beneficiaries.rules import name_key  # noqa: E402
 from intranet.clock import local, to_utc  # noqa: E402
 from intranet.extensions import db  # noqa: E402
-from intranet.followups.services import ANSWERS, PERIODS, RESULT_OF_ANSWER  # noqa: E402
+from intranet.followups.services import PERIODS, RESULT_OF_ANSWER  # noqa: E402
+from intranet.journeys.models import FollowUpAnswer  # noqa: E402
 from intranet.network.models import Association  # noqa: E402
 from intranet.notifications.services import LEASE  # noqa: E402
 from intranet.programs.models import Module, Program  # noqa: E402
@@ -666,7 +667,7 @@ class Space:
                            key=f"follow-up-{period}-{journey_id}", at=at, beneficiary_id=beneficiary_id)
                 answered_on = due + timedelta(days=rng.randrange(0, 10))
                 if rng.random() < ANSWER_SHARE[period] and answered_on <= today:
-                    answer = rng.choice(ANSWERS)
+                    answer = rng.choice(FollowUpAnswer.values())
                     journey[f"answer_{period}"] = answer
                     audit.append(("follow_up_answer", [f"journey:{journey_id}", f"answer_{period}"],
                                   self._local(answered_on, 19), None))

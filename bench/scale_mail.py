@@ -14,26 +14,27 @@ from __future__ import annotations
 from datetime import datetime
 from types import SimpleNamespace
 
-from babel.dates import format_date
 from flask import render_template
 from flask_babel import force_locale
 
 from intranet.clock import local
-from intranet.followups.services import ANSWERS, make_token
+from intranet.dates import format_date, format_hours, format_time
+from intranet.followups.services import make_token
+from intranet.journeys.models import FollowUpAnswer
+from intranet.network.services import clean_sender_name
 from intranet.notifications.ics import PRODID
-from intranet.notifications.services import clean_sender_name
 from intranet.rendering import render_text_block
 from intranet.urls import external_url, mask_secret_links
 
 # Placeholders: letters only (never escaped, never taken for a link), none inside another but HOURS,
 # whose first five characters stand for `hours[:5]` (the start time), as the subjects use it.
 FIELDS = {"first": "XqFIRSTqX", "coach": "XqCOACHqX", "module": "XqMODULEqX", "day": "XqDAYqX",
-          "hours": "XqHOURSqX", "start": "XqHOU", "place": "XqPLACEqX"}
+          "hours": "XqHOURSqX", "start": "XqHOU", "place": "XqPLACEqX", "at": "XqATqX"}
 
 
 def _as_format(text: str) -> str:
     text = text.replace("{", "{{").replace("}", "}}")
-    for name in ("first", "coach", "module", "day", "hours", "start", "place"):  # HOURS before its prefix
+    for name in ("first", "coach", "module", "day", "hours", "start", "place", "at"):  # HOURS before its prefix
         text = text.replace(FIELDS[name], "{" + name + "}")
     return text
 
@@ -70,7 +71,7 @@ class AssociationMail:
         self.stencils: dict[tuple, Stencil] = {}
         for remote in (False, True):
             common = {"association": association, "appointment": appointment, "place": FIELDS["place"],
-                      "day": FIELDS["day"], "hours": FIELDS["hours"], "remote": remote}
+                      "day": FIELDS["day"], "hours": FIELDS["hours"], "at": FIELDS["at"], "remote": remote}
             for kind in ("confirmed", "moved", "cancelled"):
                 self.stencils[(f"appointment_{kind}", remote)] = Stencil(
                     f"appointment_{kind}", person=person, link=link if kind == "confirmed" else None, **common)
@@ -82,7 +83,7 @@ class AssociationMail:
         for period in ("1m", "6m"):
             token = make_token(1, period)
             links = {answer: external_url("followups_public.answer", token=token, answer=answer)
-                     for answer in ANSWERS}
+                     for answer in FollowUpAnswer}
             self.stencils[(f"follow_up_{period}", None)] = Stencil(
                 "follow_up", person=person, association=association, period=period, links=links)
         self._days: dict = {}
@@ -91,13 +92,12 @@ class AssociationMail:
                place: str) -> tuple[dict, dict]:
         """The placeholders' values for one appointment (plain, and escaped for HTML)."""
         timezone = self.association.timezone
-        start, end = local(starts_at, timezone), local(ends_at, timezone)
-        day = start.date()
-        if day not in self._days:
-            self._days[day] = format_date(day, "EEEE d MMMM yyyy", locale="fr")
-        hours = f"{start:%H:%M}–{end:%H:%M}"
+        day = local(starts_at, timezone).date()
+        if day not in self._days:  # the same formats as the app's mails (notifications.context.mail_context)
+            self._days[day] = format_date(starts_at, "full", timezone=timezone, locale="fr")
+        hours = format_hours(starts_at, ends_at, timezone=timezone, locale="fr")
         values = {"first": first, "coach": coach, "module": module, "day": self._days[day], "hours": hours,
-                  "start": hours[:5], "place": place}
+                  "start": hours[:5], "place": place, "at": format_time(starts_at, timezone=timezone, locale="fr")}
         return values, {name: escape(value) for name, value in values.items()}
 
     def fill(self, kind: str, remote: bool | None, values: dict, escaped: dict) -> tuple[str, str, str]:
