@@ -264,3 +264,13 @@ def test_volunteers_have_no_access_to_files(client, login_as, bordeaux):
     login_as("volunteer", bordeaux)
     assert client.get("/a/bordeaux/beneficiaries").status_code == 403
     assert client.get(f"/a/bordeaux/beneficiaries/{b.id}").status_code == 403
+
+
+def test_the_filters_keep_what_was_chosen(client, staff, bordeaux):
+    make_beneficiary(bordeaux, referrer="France Travail")
+    page = client.get("/a/bordeaux/beneficiaries?status=in_progress&referrer=France+Travail&sort=name").get_data(
+        as_text=True)
+    assert '<option value="in_progress" selected>' in page
+    assert '<option value="France Travail" selected>' in page
+    assert '<option value="name" selected>' in page
+    assert '<option value="interview" selected>' not in page
