@@ -628,7 +628,8 @@ class Space:
 
     def _mail(self, kind: str, remote: bool | None, values: dict, escaped: dict, *, to: str, key: str,
               at: datetime, due_at: datetime | None = None, until: datetime | None = None,
-              beneficiary_id: int | None = None, appointment_id: int | None = None, ics: str = "") -> None:
+              beneficiary_id: int | None = None, appointment_id: int | None = None, ics: str = "",
+              journey_id: int | None = None) -> None:
         """One outbox row as queue_mail writes it, then as delivery (or a cancellation) leaves it."""
         now = self.network.now
         subject, text_body, html_body = self.mail.fill(kind, remote, values, escaped)
@@ -641,7 +642,8 @@ class Space:
         else:
             status, sent_at, attempts, next_attempt_at = "pending", None, 0, due_at
         self.writer.add("outbox_message", id=self.writer.new_id("outbox_message"), association_id=self.id, key=key,
-                        kind=kind, beneficiary_id=beneficiary_id, appointment_id=appointment_id, ics=ics,
+                        kind=kind, beneficiary_id=beneficiary_id, appointment_id=appointment_id,
+                        journey_id=journey_id, ics=ics,
                         sender=self.mail.sender, reply_to=self.mail.reply_to, due_at=due_at, to_address=to,
                         subject=subject, text_body=text_body, html_body=html_body, secret_links="", status=status,
                         attempts=attempts, last_error="", created_at=at, next_attempt_at=next_attempt_at,
@@ -664,7 +666,8 @@ class Space:
             if email:
                 at = datetime.combine(due, time(0, 1), tzinfo=UTC)  # the tick compares with the UTC date
                 self._mail(f"follow_up_{period}", None, values, escaped, to=email,
-                           key=f"follow-up-{period}-{journey_id}", at=at, beneficiary_id=beneficiary_id)
+                           key=f"follow-up-{period}-{journey_id}", at=at, beneficiary_id=beneficiary_id,
+                           journey_id=journey_id)
                 answered_on = due + timedelta(days=rng.randrange(0, 10))
                 if rng.random() < ANSWER_SHARE[period] and answered_on <= today:
                     answer = rng.choice(FollowUpAnswer.values())

@@ -60,7 +60,8 @@ TABLES: dict[str, tuple[str, ...]] = {
              "created_at"),
     "appointment_event": ("id", "association_id", "appointment_id", "user_id", "action", "detail", "at"),
     "booking_link": ("id", "association_id", "beneficiary_id", "token_hash", "expires_at", "revoked", "created_at"),
-    "outbox_message": ("id", "association_id", "key", "kind", "beneficiary_id", "appointment_id", "ics", "sender",
+    "outbox_message": ("id", "association_id", "key", "kind", "beneficiary_id", "appointment_id", "journey_id", "ics",
+                       "sender",
                        "reply_to", "due_at", "to_address", "subject", "text_body", "html_body", "secret_links",
                        "status", "attempts", "last_error", "created_at", "next_attempt_at", "sent_at"),
 }

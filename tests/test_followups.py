@@ -43,6 +43,15 @@ def test_one_follow_up_per_journey_and_period_however_often_the_tick_runs(bordea
     assert jobs.send_follow_ups(NOW + timedelta(minutes=1)) == 0
     [message] = follow_ups(db)
     assert message.key == f"follow-up-1m-{journey.id}" and message.beneficiary_id == journey.beneficiary_id
+    assert message.journey_id == journey.id  # the follow-ups join on it, not on the key
+
+
+def test_the_unanswered_list_finds_follow_ups_by_their_journey_not_by_their_key(bordeaux, db):
+    from tests.factories import make_outbox_message
+
+    journey = exited(bordeaux, 35)
+    make_outbox_message(bordeaux, kind="follow_up_1m", key="a-key-saying-nothing", journey_id=journey.id)
+    assert [j.id for _, j in services.unanswered(bordeaux.id)] == [journey.id]
 
 
 def test_no_follow_up_without_an_email_address_or_for_an_open_journey(bordeaux, db):
@@ -210,7 +219,7 @@ def test_a_follow_up_key_naming_another_associations_journey_is_not_listed(borde
 
     login_as("staff", bordeaux)
     other = exited(make_association("nantes"), 35)
-    make_outbox_message(bordeaux, kind="follow_up_1m", key=f"follow-up-1m-{other.id}")
+    make_outbox_message(bordeaux, kind="follow_up_1m", key=f"follow-up-1m-{other.id}", journey_id=other.id)
     assert services.unanswered(bordeaux.id) == []
     assert other.beneficiary.full_name not in client.get("/a/bordeaux/follow-ups").get_data(as_text=True)
 

@@ -5,7 +5,7 @@ A job, so it commits: each e-mail on its own, and one another worker queued mean
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import String, cast, literal, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from intranet.beneficiaries.models import Beneficiary
@@ -33,8 +33,8 @@ def send_follow_ups(now: datetime) -> int:
             .where(Journey.exited_on <= due_until, Journey.exited_on >= due_until - LATE,
                    Beneficiary.email != "", Association.active.is_(True),
                    getattr(Journey, f"answer_{period}") == "",
-                   ~select(OutboxMessage.id).where(
-                       OutboxMessage.key == literal(f"follow-up-{period}-") + cast(Journey.id, String)).exists())
+                   ~select(OutboxMessage.id).where(OutboxMessage.journey_id == Journey.id,
+                                                   OutboxMessage.kind == f"follow_up_{period}").exists())
             .order_by(Journey.id).limit(500)
         )
         if period == FollowUpPeriod.SIX_MONTHS:
@@ -43,7 +43,8 @@ def send_follow_ups(now: datetime) -> int:
             token = make_token(journey.id, period)
             links = {answer: external_url("followups_public.answer", token=token, answer=answer) for answer in FollowUpAnswer}
             queue_mail(to=beneficiary.email, template="follow_up", kind=f"follow_up_{period}",
-                       association_id=association.id, beneficiary_id=beneficiary.id, key=_key(period, journey.id),
+                       association_id=association.id, beneficiary_id=beneficiary.id, journey_id=journey.id,
+                       key=_key(period, journey.id),
                        person=beneficiary, association=association, period=period, links=links)
             try:
                 db.session.commit()

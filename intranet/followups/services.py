@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import String, and_, cast, func, literal, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from intranet.audit.services import record
@@ -82,10 +82,9 @@ def _key(period: str, journey_id: int) -> str:
 
 def _unanswered(association_id: int, now: datetime):
     """Follow-up mails of the association, sent or waiting, whose journey has no answer for that period."""
-    matches = or_(*(and_(OutboxMessage.kind == f"follow_up_{period}",
-                         OutboxMessage.key == literal(f"follow-up-{period}-") + cast(Journey.id, String),
-                         getattr(Journey, f"answer_{period}") == "")
-                    for period in PERIODS))
+    matches = and_(Journey.id == OutboxMessage.journey_id, or_(*(
+        and_(OutboxMessage.kind == f"follow_up_{period}", getattr(Journey, f"answer_{period}") == "")
+        for period in PERIODS)))
     # Past the links' validity nobody can answer any more: those are staff's to call, listed no longer.
     return (select(OutboxMessage, Journey)
             .join(Journey, and_(Journey.association_id == association_id, matches))

@@ -34,6 +34,8 @@ class OutboxMessage(db.Model):
     # What it concerns, so staff see it on the file and on the appointment.
     beneficiary_id: Mapped[int | None] = mapped_column(ForeignKey("beneficiary.id"), index=True)
     appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointment.id"), index=True)
+    # The journey a follow-up mail is about: the follow-ups join on it (indexed for those rows only).
+    journey_id: Mapped[int | None] = mapped_column(ForeignKey("journey.id"))
     ics: Mapped[str] = mapped_column(Text, default="", server_default="")  # a calendar invitation to attach
     # The association's sender name and reply-to address, fixed when the mail is queued.
     sender: Mapped[str] = mapped_column(String(254), default="", server_default="")
@@ -64,6 +66,8 @@ class OutboxMessage(db.Model):
         # every lookup by association).
         Index("ix_outbox_message_created_at_id", "created_at", "id"),
         Index("ix_outbox_message_association_id_created_at_id", "association_id", "created_at", "id"),
+        Index("ix_outbox_message_journey_id", "journey_id",
+              sqlite_where=text("journey_id IS NOT NULL"), postgresql_where=text("journey_id IS NOT NULL")),
         # The retention job's queue: only the rows whose bodies are still kept.
         Index("ix_outbox_message_unpurged_created_at", "created_at",
               sqlite_where=text("purged_at IS NULL"), postgresql_where=text("purged_at IS NULL")),
