@@ -490,9 +490,13 @@ class Space:
             if exited_on is not None:
                 journey["exit_situation"] = rng.choice(("employment", "employment", "job_searching",
                                                         "education_training", "qualification"))
-                self._follow_ups(journey_id, beneficiary_id, first, email, exited_on, journey, audit)
+                mails = self._follow_ups(journey_id, beneficiary_id, first, email, exited_on, journey, audit)
+            else:
+                mails = []
             w.add("journey", id=journey_id, association_id=self.id, beneficiary_id=beneficiary_id,
                   started_on=start, exited_on=exited_on, created_at=first_booked, **journey)
+            for mail in mails:  # after their journey, which they point at
+                self._mail(*mail[0], **mail[1])
             for item in items:
                 w.add("journey_module", **item)
             for booking, item_id in bookings:
@@ -652,8 +656,10 @@ class Space:
     # --- exits and follow-ups ------------------------------------------------------------------------
 
     def _follow_ups(self, journey_id: int, beneficiary_id: int, first: str, email: str, exited_on: date,
-                    journey: dict, audit: list) -> None:
-        """The follow-up mails a month and six months after the exit (send_follow_ups), and the answers."""
+                    journey: dict, audit: list) -> list[tuple[tuple, dict]]:
+        """The follow-up mails a month and six months after the exit (send_follow_ups), to write once the
+        journey is; and the answers, into `journey`."""
+        mails = []
         rng, today = self.rng, self.network.today
         values = {"first": first, "coach": "", "module": "", "day": "", "hours": "", "start": "", "place": ""}
         escaped = {name: escape(value) for name, value in values.items()}
@@ -665,9 +671,9 @@ class Space:
                 break
             if email:
                 at = datetime.combine(due, time(0, 1), tzinfo=UTC)  # the tick compares with the UTC date
-                self._mail(f"follow_up_{period}", None, values, escaped, to=email,
-                           key=f"follow-up-{period}-{journey_id}", at=at, beneficiary_id=beneficiary_id,
-                           journey_id=journey_id)
+                mails.append(((f"follow_up_{period}", None, values, escaped),
+                              {"to": email, "key": f"follow-up-{period}-{journey_id}", "at": at,
+                               "beneficiary_id": beneficiary_id, "journey_id": journey_id}))
                 answered_on = due + timedelta(days=rng.randrange(0, 10))
                 if rng.random() < ANSWER_SHARE[period] and answered_on <= today:
                     answer = rng.choice(FollowUpAnswer.values())
@@ -680,6 +686,7 @@ class Space:
                 # Some results are known to staff before the six-month mail (a phone call, a visit).
                 journey["follow_up_result"] = rng.choice(("employment", "improved", "no_change"))
                 journey["follow_up_on"] = due + timedelta(days=60)
+        return mails
 
     def booking_links(self) -> None:
         """The personal link of each person booked by staff: the last one made, the earlier ones replaced."""

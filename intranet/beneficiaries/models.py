@@ -147,7 +147,9 @@ class Beneficiary(TenantScoped, db.Model):
 
     __table_args__ = (
         Index("ix_beneficiary_association_status", "association_id", "status"),
-        Index("ix_beneficiary_association_interview", "association_id", "interview_on"),
+        # The list's default order (closest interview first) read straight from the index; the counters'
+        # "interview this week" range too.
+        Index("ix_beneficiary_list_interview", "association_id", "active", "interview_on", "last_name", "id"),
         Index("ix_beneficiary_association_name", "association_id", "last_name", "first_name"),
         Index("ix_beneficiary_association_referrer", "association_id", "referrer"),
         # SQLite scans this index (a LIKE '%…%' reads no table row); PostgreSQL makes it a trigram GIN index

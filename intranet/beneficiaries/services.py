@@ -174,7 +174,12 @@ def search(association_id: int, filters: Filters, today: date):
             select(JourneyModule.id).join(Journey, Journey.id == JourneyModule.journey_id)
             .join(Module, Module.id == JourneyModule.module_id)
             .where(Journey.beneficiary_id == Beneficiary.id, Module.program_id == filters.program_id)))
-    return query.order_by(*SORTS.get(filters.sort, SORTS["interview"]), Beneficiary.id)
+    order = SORTS.get(filters.sort, SORTS["interview"])
+    if order is SORTS["interview"] and db.session.get_bind().dialect.name == "postgresql":
+        # PostgreSQL already puts NULLs last in an ascending order: without the IS NULL key the order
+        # is exactly the index's (ix_beneficiary_list_interview), so page 1 reads 26 index entries.
+        order = (Beneficiary.interview_on, Beneficiary.last_name)
+    return query.order_by(*order, Beneficiary.id)
 
 
 def referrers(association_id: int) -> list[str]:
