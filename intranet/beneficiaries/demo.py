@@ -38,6 +38,11 @@ COMMUNES = {
 }
 
 
+
+def _mobile(n: int) -> str:
+    """A valid French mobile number from a random number: never 06 39 (Mayotte's, +262)."""
+    return f"+336{'1245678'[n % 7]}{n % 10**7:07d}"
+
 def load_communes() -> None:
     known = {(c.postcode, c.name_key) for c in db.session.scalars(select(Commune))}
     for rows in COMMUNES.values():
@@ -71,7 +76,7 @@ def _load_association(association: Association, rng: random.Random) -> None:
         b = Beneficiary(
             association_id=association.id, first_name=first, last_name=last,
             email=f"{name_key(first).replace(' ', '')}.{name_key(last).replace(' ', '')}{n}@exemple.test",
-            phone=f"+336{rng.randrange(10**7, 10**8)}", postcode=postcode, commune=commune,
+            phone=_mobile(rng.randrange(10**7, 10**8)), postcode=postcode, commune=commune,
             contact_channel=rng.choice(["email", "phone", "sms"]), status=status,
             consent_at=utcnow(), consent_scope="accompaniment_esf", referrer=rng.choice(REFERRERS),
             target_job=rng.choice(JOBS), notes="",
