@@ -13,7 +13,6 @@ from intranet.calendar.services import appointments_of
 from intranet.clock import today_in
 from intranet.forms import EmptyForm, show_rule_error
 from intranet.journeys.services import coaches, journeys_of
-from intranet.notifications.services import messages_about
 from intranet.programs.services import programs
 from intranet.rendering import confirm, render
 from intranet.rules import RuleError
@@ -86,8 +85,7 @@ def show(beneficiary_id: int):
                   age_band=age_band(beneficiary.birth_date, today), history=history(beneficiary, 10),
                   status_form=StatusForm(formdata=None),
                   transitions=sorted(services.TRANSITIONS[beneficiary.status]), empty_form=EmptyForm(),
-                  coaches=coaches(g.association.id), appointments=appointments_of(beneficiary),
-                  messages=messages_about(association_id=g.association.id, beneficiary_id=beneficiary.id))
+                  coaches=coaches(g.association.id), appointments=appointments_of(beneficiary))
 
 
 @bp.route("/beneficiaries/<int:beneficiary_id>/edit", methods=["GET", "POST"])

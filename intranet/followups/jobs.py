@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from intranet.beneficiaries.models import Beneficiary
 from intranet.extensions import db
-from intranet.followups.services import LATE, PERIODS, _key, make_token
+from intranet.followups.services import LATE, PERIODS, follow_up_key, make_token
 from intranet.jobs import periodic
 from intranet.journeys.models import FollowUpAnswer, FollowUpPeriod, Journey
 from intranet.network.models import Association
@@ -44,7 +44,7 @@ def send_follow_ups(now: datetime) -> int:
             links = {answer: external_url("followups_public.answer", token=token, answer=answer) for answer in FollowUpAnswer}
             queue_mail(to=beneficiary.email, template="follow_up", kind=f"follow_up_{period}",
                        association_id=association.id, beneficiary_id=beneficiary.id, journey_id=journey.id,
-                       key=_key(period, journey.id),
+                       key=follow_up_key(period, journey.id),
                        person=beneficiary, association=association, period=period, links=links)
             try:
                 db.session.commit()

@@ -76,7 +76,8 @@ def record_answer(journey: Journey, period: str, answer: str, today: date) -> No
     db.session.flush()
 
 
-def _key(period: str, journey_id: int) -> str:
+def follow_up_key(period: str, journey_id: int) -> str:
+    """The outbox key of a follow-up mail: one per journey and period."""
     return f"follow-up-{period}-{journey_id}"
 
 
