@@ -134,3 +134,15 @@ def test_links_in_a_mail_are_clickable_in_the_mailbox(client, login_as):
 def test_an_empty_mailbox_says_so(client, login_as):
     login_as("admin", make_association("bordeaux"))
     assert "Aucun courriel pour l’instant." in client.get("/a/bordeaux/mailbox").get_data(as_text=True)
+
+
+def test_the_beneficiary_file_lists_the_mails_about_that_person(client, login_as):
+    from tests.factories import make_beneficiary, make_outbox_message
+
+    association = make_association()
+    login_as("staff", association)
+    b = make_beneficiary(association)
+    make_outbox_message(association, beneficiary_id=b.id, subject="Votre rendez-vous de mardi")
+    make_outbox_message(association, subject="Un autre courriel")
+    page = client.get(f"/a/{association.slug}/beneficiaries/{b.id}").get_data(as_text=True)
+    assert "Votre rendez-vous de mardi" in page and "Un autre courriel" not in page
