@@ -68,6 +68,9 @@ class OutboxMessage(db.Model):
         Index("ix_outbox_message_association_id_created_at_id", "association_id", "created_at", "id"),
         Index("ix_outbox_message_journey_id", "journey_id",
               sqlite_where=text("journey_id IS NOT NULL"), postgresql_where=text("journey_id IS NOT NULL")),
+        # The follow-ups list, newest first, reads only follow-up mails (a few in a hundred).
+        Index("ix_outbox_message_follow_ups", "association_id", "created_at", "id",
+              sqlite_where=text("journey_id IS NOT NULL"), postgresql_where=text("journey_id IS NOT NULL")),
         # The retention job's queue: only the rows whose bodies are still kept.
         Index("ix_outbox_message_unpurged_created_at", "created_at",
               sqlite_where=text("purged_at IS NULL"), postgresql_where=text("purged_at IS NULL")),
