@@ -5,6 +5,7 @@
 is never sent again, whatever happens to the next one.
 """
 
+import base64
 import contextlib
 import logging
 import smtplib
@@ -150,8 +151,33 @@ def _reply_to(address: str) -> str | None:
     return address
 
 
+def encoded_words(text: str) -> str:
+    """A non-ASCII subject as RFC 2047 encoded words that decode to exactly `text`, one per folded line.
+
+    The spaces stay inside the words: the email package's own folding may leave a space between two
+    encoded words, where readers drop it ("mardi 8décembre"). Each word holds whole characters, 39
+    bytes at most, so every line stays under 78 characters.
+    """
+    words, chunk = [], b""
+    for character in text:
+        encoded = character.encode()
+        if len(chunk) + len(encoded) > 39:
+            words.append(chunk)
+            chunk = b""
+        chunk += encoded
+    words.append(chunk)
+    return "\n ".join(f"=?utf-8?b?{base64.b64encode(word).decode()}?=" for word in words)
+
+
 class _Email(Message):
     """A Flask-Mail message rendered once, ahead of sending; what prevents rendering it is raised when sent."""
+
+    def _message(self):
+        message = super()._message()
+        if self.subject and (not self.subject.isascii() or "=?" in self.subject):
+            del message["Subject"]
+            message.set_raw("Subject", encoded_words(self.subject))  # raw: nothing folds it again
+        return message
 
     def render(self) -> "_Email":
         self.date = time.time()
