@@ -21,7 +21,7 @@ from intranet.clock import local
 from intranet.dates import format_date, format_hours, format_time
 from intranet.followups.services import make_token
 from intranet.journeys.models import FollowUpAnswer
-from intranet.network.services import clean_sender_name
+from intranet.network.services import clean_sender_name, reply_address
 from intranet.notifications.ics import PRODID
 from intranet.rendering import render_text_block
 from intranet.urls import external_url, mask_secret_links
@@ -71,7 +71,8 @@ class AssociationMail:
         self.stencils: dict[tuple, Stencil] = {}
         for remote in (False, True):
             common = {"association": association, "appointment": appointment, "place": FIELDS["place"],
-                      "day": FIELDS["day"], "hours": FIELDS["hours"], "at": FIELDS["at"], "remote": remote}
+                      "day": FIELDS["day"], "hours": FIELDS["hours"], "at": FIELDS["at"], "remote": remote,
+                      "replies": reply_address(association.mail_reply_to) is not None}
             for kind in ("confirmed", "moved", "cancelled"):
                 self.stencils[(f"appointment_{kind}", remote)] = Stencil(
                     f"appointment_{kind}", person=person, link=link if kind == "confirmed" else None, **common)

@@ -5,7 +5,7 @@ with REDIS_URL set the RQ worker delivers it; on the embedded defaults the test 
 itself, in its own transaction, to the same server (`wire`).
 """
 
-from datetime import date, time
+from datetime import date, time, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -16,6 +16,7 @@ from intranet.extensions import db as _db
 from intranet.notifications import delivery
 from intranet.notifications.models import OutboxMessage
 from tests.factories import make_beneficiary, make_volunteer, program
+from tests.mailsink import text_part
 
 DAY = date(2027, 1, 5)  # a Tuesday
 PARIS = "Europe/Paris"
@@ -83,3 +84,41 @@ def test_subjects_decode_on_the_wire_to_exactly_what_is_stored(people, wire, db)
     for address, subject in stored.items():
         (mail,) = wire(address)
         assert mail["Subject"] == subject
+
+
+# --- replies -------------------------------------------------------------------------------------------
+
+
+def _reminder_on_the_wire(app, mail_sink, monkeypatch, appointment_id, address):
+    reminder = _db.session.scalars(select(OutboxMessage).where(
+        OutboxMessage.appointment_id == appointment_id, OutboxMessage.kind == "appointment_reminder",
+        OutboxMessage.to_address == address).order_by(OutboxMessage.due_at)).first()
+    _deliver_here(app, mail_sink, monkeypatch, now=reminder.due_at + timedelta(minutes=1))
+    (mail,) = [m for m in mail_sink.to(address) if m["Subject"].startswith("Rappel")]
+    return mail
+
+
+def test_a_reminder_invites_a_reply_only_when_replies_reach_the_association(app, people, mail_sink, monkeypatch,
+                                                                             wire, db):
+    assoc, coach, amina = people
+    appointment = _book(assoc, coach, amina)
+    db.session.commit()
+    wire("amina@exemple.test")  # the confirmation left
+    mail = _reminder_on_the_wire(app, mail_sink, monkeypatch, appointment.id, "amina@exemple.test")
+    assert mail["Reply-To"] is None and mail["From"].addresses[0].username.startswith("ne-pas-repondre")
+    assert "répondant à ce message" not in text_part(mail) and "Tremplin Bordeaux" in text_part(mail)
+
+    assoc.mail_reply_to = "contact@bordeaux.exemple.test"
+    other = make_beneficiary(assoc, first_name="Zoé", email="zoe@exemple.test")
+    later = _book(assoc, coach, other, at=time(15, 0))
+    db.session.commit()
+    mail = _reminder_on_the_wire(app, mail_sink, monkeypatch, later.id, "zoe@exemple.test")
+    assert mail["Reply-To"] == "contact@bordeaux.exemple.test" and "répondant à ce message" in text_part(mail)
+
+
+def test_the_demo_associations_receive_replies(app, db):
+    from intranet.demo import load_demo
+    from intranet.network.models import Association
+
+    load_demo()
+    assert all(a.mail_reply_to for a in db.session.scalars(select(Association)))

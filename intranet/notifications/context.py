@@ -8,6 +8,7 @@ from intranet.calendar.models import Appointment, AppointmentEvent
 from intranet.dates import format_date, format_hours, format_time
 from intranet.extensions import db
 from intranet.network.models import Association
+from intranet.network.services import reply_address
 
 
 def sequence(appointment: Appointment) -> int:
@@ -25,9 +26,10 @@ def place(association: Association, appointment: Appointment) -> str:
 
 def mail_context(association: Association, appointment: Appointment, locale: str = "fr") -> dict:
     """The template context every appointment mail shares: the day and hours in the recipient's language
-    and the association's zone."""
+    and the association's zone, and whether a reply to the mail reaches the association."""
     zone, start, end = association.timezone, appointment.starts_at, appointment.ends_at
     return {"association": association, "appointment": appointment, "place": place(association, appointment),
             "day": format_date(start, "full", timezone=zone, locale=locale),
             "at": format_time(start, timezone=zone, locale=locale),
-            "hours": format_hours(start, end, timezone=zone, locale=locale), "remote": appointment.mode != "in_person"}
+            "hours": format_hours(start, end, timezone=zone, locale=locale), "remote": appointment.mode != "in_person",
+            "replies": reply_address(association.mail_reply_to) is not None}

@@ -20,7 +20,7 @@ from sqlalchemy import func, or_, select, update
 from intranet.clock import utcnow
 from intranet.extensions import db
 from intranet.jobs import periodic
-from intranet.network.services import clean_sender_name
+from intranet.network.services import clean_sender_name, reply_address
 from intranet.notifications.models import OutboxMessage
 from intranet.notifications.services import LEASE, as_sent, hand_out_after_commit, smtp_configured
 
@@ -145,10 +145,7 @@ def _sender(name: str) -> str | tuple[str, str]:
 
 def _reply_to(address: str) -> str | None:
     """The association's reply-to address when it is one plain address, else none (replies go to the sender)."""
-    address = (address or "").strip()
-    if not address or any(c in address for c in "\r\n,;<>\"") or parseaddr(address)[1] != address:
-        return None
-    return address
+    return reply_address(address)  # the rule the mails' texts follow when they invite a reply
 
 
 def encoded_words(text: str) -> str:
