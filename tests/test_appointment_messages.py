@@ -8,6 +8,7 @@ itself, in its own transaction, to the same server (`wire`).
 from datetime import date, time, timedelta
 
 import pytest
+from icalendar import Calendar
 from sqlalchemy import select
 
 from intranet.calendar import booking
@@ -57,10 +58,26 @@ def _deliver_here(app, mail_sink, monkeypatch, now=None):
             delivery.deliver_batch(list(ids))
 
 
+def invitation(message):
+    """The calendar part of a message: its MIME method parameter and the parsed calendar."""
+    part = next(p for p in message.walk() if p.get_content_type() == "text/calendar")
+    return part.get_param("method"), Calendar.from_ical(part.get_content())
+
+
+def vevent(calendar):
+    return next(iter(calendar.walk("VEVENT")))
+
+
 def _book(assoc, volunteer, beneficiary, *, day=DAY, at=time(10, 0), module=None):
     return booking.book(assoc, booking.Request(
         module_id=(module or program("remote").modules[0]).id, starts_at=to_utc(day, at, PARIS),
         volunteer_id=volunteer.id, beneficiary_id=beneficiary.id, call_details="06 12 34 56 78"))
+
+
+def _move(assoc, appointment, at, volunteer=None, day=DAY):
+    booking.move(assoc, appointment, starts_at=to_utc(day, at, PARIS),
+                 volunteer_id=(volunteer or appointment.volunteer).id, resource_id=appointment.resource_id)
+    _db.session.commit()
 
 
 @pytest.fixture
@@ -84,6 +101,42 @@ def test_subjects_decode_on_the_wire_to_exactly_what_is_stored(people, wire, db)
     for address, subject in stored.items():
         (mail,) = wire(address)
         assert mail["Subject"] == subject
+
+
+# --- invitations ---------------------------------------------------------------------------------------
+
+
+def _check_invitation(message, recipient: str, assoc):
+    """What Gmail, Outlook and Apple Calendar require of an iMIP message (RFC 5545/5546/6047)."""
+    method, calendar = invitation(message)
+    assert calendar["method"] == method  # the MIME method parameter and the calendar's METHOD agree
+    event = vevent(calendar)
+    assert event.get("dtstamp") is not None and event.get("uid")
+    organizer = event["organizer"]
+    assert str(organizer).lower().startswith("mailto:") and organizer.params["CN"] == assoc.name
+    attendees = event.get("attendee")
+    attendees = attendees if isinstance(attendees, list) else [attendees]
+    assert [str(a).lower() for a in attendees] == [f"mailto:{recipient}"]
+    zones = {str(tz["tzid"]) for tz in calendar.walk("VTIMEZONE")}
+    for name in ("dtstart", "dtend"):
+        assert event[name].params.get("TZID") == PARIS and PARIS in zones
+    return method, event
+
+
+def test_invitations_validate_and_each_update_raises_the_sequence(people, wire, db):
+    assoc, coach, amina = people
+    appointment = _book(assoc, coach, amina)
+    db.session.commit()
+    _move(assoc, appointment, time(15, 0))
+    booking.set_status(assoc, appointment, "cancelled", "Empêchement")
+    db.session.commit()
+    for address in ("amina@exemple.test", coach.email):
+        checked = [_check_invitation(m, address, assoc) for m in wire(address)]
+        assert [method for method, _ in checked] == ["REQUEST", "REQUEST", "CANCEL"]
+        assert len({str(event["uid"]) for _, event in checked}) == 1
+        sequences = [int(event["sequence"]) for _, event in checked]
+        assert sequences == sorted(set(sequences)), sequences  # strictly increasing, the CANCEL included
+        assert checked[1][1].decoded("dtstart") == to_utc(DAY, time(15, 0), PARIS)
 
 
 # --- replies -------------------------------------------------------------------------------------------

@@ -4,8 +4,6 @@ Each is queued in the same transaction as the change it reports, so a booking ne
 without its confirmation, nor a confirmation without its booking.
 """
 
-from flask import current_app
-
 from intranet.auth.models import User
 from intranet.beneficiaries.models import Beneficiary
 from intranet.calendar import signals
@@ -17,12 +15,15 @@ from intranet.notifications.services import queue_mail
 from intranet.selfbooking import services as selfbooking
 
 
-def _invitation(association: Association, appointment: Appointment, *, cancelled: bool = False) -> str:
+def _invitation(association: Association, appointment: Appointment, attendee: tuple[str, str], *,
+                cancelled: bool = False) -> str:
+    name, address = context.organizer(association)
     return ics.invitation(
         uid=f"appointment-{appointment.id}@tremplin", starts_at=appointment.starts_at, ends_at=appointment.ends_at,
-        summary=f"{appointment.name} — {association.name}", location=context.place(association, appointment),
+        timezone=association.timezone, summary=f"{appointment.name} — {association.name}",
+        location=context.place(association, appointment),
         description=appointment.call_details if appointment.mode != "in_person" else "",
-        sequence=context.sequence(appointment), organizer=current_app.config["MAIL_DEFAULT_SENDER"].split("<")[-1].rstrip(">"),
+        sequence=context.sequence(appointment), organizer=address, organizer_name=name, attendee=attendee,
         cancelled=cancelled)
 
 
@@ -34,7 +35,8 @@ def _to_beneficiary(kind: str, association: Association, appointment: Appointmen
     queue_mail(to=beneficiary.email, template=f"appointment_{kind}", kind=f"appointment_{kind}",
                association_id=association.id, beneficiary_id=beneficiary.id, appointment_id=appointment.id,
                key=f"appointment-{kind}-{appointment.id}-{beneficiary.id}-{stamp}",
-               ics=_invitation(association, appointment, cancelled=cancelled), person=beneficiary, link=link,
+               ics=_invitation(association, appointment, (beneficiary.full_name, beneficiary.email),
+                               cancelled=cancelled), person=beneficiary, link=link,
                **context.mail_context(association, appointment))
 
 
@@ -44,7 +46,7 @@ def _to_coach(kind: str, association: Association, appointment: Appointment, *, 
     queue_mail(to=coach.email, template="coach_session", event=kind, kind=f"coach_{kind}", locale=coach.locale,
                association_id=association.id, appointment_id=appointment.id,
                key=f"coach-{kind}-{appointment.id}-{coach.id}-{stamp}",
-               ics=_invitation(association, appointment, cancelled=cancelled), coach=coach,
+               ics=_invitation(association, appointment, (coach.name, coach.email), cancelled=cancelled), coach=coach,
                people=[s.beneficiary for s in appointment.booked_seats], **context.mail_context(association, appointment, coach.locale))
 
 

@@ -4,6 +4,11 @@ One module for the confirmations (`appointments`), the reminders (`reminders`) a
 feed (`feed`), so they describe a session the same way and none of them imports another.
 """
 
+from email.utils import parseaddr
+
+from flask import current_app
+from sqlalchemy import func, select
+
 from intranet.calendar.models import Appointment, AppointmentEvent
 from intranet.dates import format_date, format_hours, format_time
 from intranet.extensions import db
@@ -12,8 +17,13 @@ from intranet.network.services import reply_address
 
 
 def sequence(appointment: Appointment) -> int:
-    """How many times the appointment moved: calendars replace an invitation by a higher sequence."""
-    return db.session.query(AppointmentEvent).filter_by(appointment_id=appointment.id, action="moved").count()
+    """How many changes the appointment went through since it was booked (moves, statuses, places taken or freed).
+
+    Every change writes one history entry, so the number only grows: it is the invitations' SEQUENCE (a
+    calendar keeps the highest), raised by a cancellation too.
+    """
+    return db.session.scalar(select(func.count(AppointmentEvent.id)).where(
+        AppointmentEvent.appointment_id == appointment.id, AppointmentEvent.action != "booked")) or 0
 
 
 def place(association: Association, appointment: Appointment) -> str:
@@ -22,6 +32,12 @@ def place(association: Association, appointment: Appointment) -> str:
         return appointment.call_details
     where = f"{association.name}, {association.city}" if association.city else association.name
     return f"{where} — {appointment.resource.name}" if appointment.resource else where
+
+
+def organizer(association: Association) -> tuple[str, str]:
+    """Who invitations come from: the association's name, at its reply-to address (else the platform's sender)."""
+    address = reply_address(association.mail_reply_to) or parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1]
+    return association.name, address
 
 
 def mail_context(association: Association, appointment: Appointment, locale: str = "fr") -> dict:
