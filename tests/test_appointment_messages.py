@@ -87,6 +87,29 @@ def people(bordeaux, db):
     return bordeaux, coach, amina
 
 
+def _pending_reminders(appointment_id):
+    return _db.session.scalars(select(OutboxMessage).where(
+        OutboxMessage.appointment_id == appointment_id, OutboxMessage.kind.in_(("appointment_reminder", "coach_reminder")),
+        OutboxMessage.status == "pending").execution_options(populate_existing=True)).all()
+
+
+# --- every change is told ------------------------------------------------------------------------------
+
+
+def test_marking_it_excused_before_it_happens_cancels_its_reminders_and_frees_the_time(people, wire, db):
+    assoc, coach, amina = people
+    appointment = _book(assoc, coach, amina)
+    db.session.commit()
+    assert _pending_reminders(appointment.id)
+    booking.set_status(assoc, appointment, "excused")
+    db.session.commit()
+    assert _pending_reminders(appointment.id) == []
+    for address in ("amina@exemple.test", coach.email):
+        *_, last = wire(address)
+        assert invitation(last)[0] == "CANCEL"
+    _book(assoc, coach, make_beneficiary(assoc))  # the coach is free again at that time
+
+
 # --- the wire ----------------------------------------------------------------------------------------
 
 
