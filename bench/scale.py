@@ -572,7 +572,7 @@ class Space:
         people = {"beneficiary_id": beneficiary_id, "email": email, "coach": coach, "seat": seat_id,
                   "name": full_name}
         # Booked: confirmations and reminders for the first time chosen. Each change after it raises the
-        # sequence (notifications.context.sequence).
+        # sequence (notifications.context.sequence), which names the mails and reminders it sends.
         ends_first = first_start + duration
         self._announce("confirmed", b, people, first, first_start, ends_first, b.booked_at, sequence=0)
         change = b.moved_at or b.cancelled_at
@@ -604,15 +604,14 @@ class Space:
 
         values, escaped = self.mail.values(first=first, coach=self.coach_names[people["coach"]], module=module.name,
                                            starts_at=starts_at, ends_at=ends_at, place=place)
-        stamp = f"{starts_at:%Y%m%d%H%M}"
         if people["email"]:
             self._mail(f"appointment_{event}", remote, values, escaped, to=people["email"],
-                       key=f"appointment-{event}-{b.id}-{people['beneficiary_id']}-{stamp}", at=at,
+                       key=f"appointment-{event}-{b.id}-v{sequence}-b{people['beneficiary_id']}", at=at,
                        beneficiary_id=people["beneficiary_id"], appointment_id=b.id,
                        ics=ics((people["name"], people["email"])))
         coach = people["coach"]
         self._mail(f"coach_{event}", remote, values, escaped, to=self._coach_email(coach),
-                   key=f"coach-{event}-{b.id}-{coach}-{stamp}", at=at, appointment_id=b.id,
+                   key=f"coach-{event}-{b.id}-v{sequence}-u{coach}", at=at, appointment_id=b.id,
                    ics=ics((self.coach_names[coach], self._coach_email(coach))))
 
     def _reminders(self, b: Booking, people: dict, first: str, starts_at: datetime, ends_at: datetime,
@@ -622,7 +621,7 @@ class Space:
         remote = module.mode != "in_person"
         values, escaped = self.mail.values(first=first, coach=self.coach_names[people["coach"]], module=module.name,
                                            starts_at=starts_at, ends_at=ends_at, place=self._place(module))
-        stamp = f"{starts_at:%Y%m%d%H%M}-{sequence}"
+        stamp = f"v{sequence}"
         start = local(starts_at, self.timezone)
         eve = start.date() - timedelta(days=1)
         if people["email"]:
@@ -631,14 +630,14 @@ class Space:
             for name, due_at in due.items():
                 if due_at > at:
                     self._mail("appointment_reminder", remote, values, escaped, to=people["email"],
-                               key=(f"reminder-{name}-{b.id}-{people['seat']}-{people['beneficiary_id']}-{stamp}"),
+                               key=f"reminder-{name}-{b.id}-{stamp}-s{people['seat']}",
                                at=at, due_at=due_at, until=until, beneficiary_id=people["beneficiary_id"],
                                appointment_id=b.id)
         due_at = self._local(eve, EVE_HOUR)
         if due_at > at:
             coach = people["coach"]
             self._mail("coach_reminder", remote, values, escaped, to=self._coach_email(coach),
-                       key=f"reminder-coach-{b.id}-{coach}-{stamp}", at=at, due_at=due_at, until=until,
+                       key=f"reminder-coach-{b.id}-{stamp}-u{coach}", at=at, due_at=due_at, until=until,
                        appointment_id=b.id)
 
     def _coach_email(self, user_id: int) -> str:

@@ -74,14 +74,16 @@ class AssociationMail:
             common = {"association": association, "appointment": appointment, "place": FIELDS["place"],
                       "day": FIELDS["day"], "hours": FIELDS["hours"], "at": FIELDS["at"], "remote": remote,
                       "replies": reply_address(association.mail_reply_to) is not None}
+            # The generated moves change the time (never only the room or the coach).
             for kind in ("confirmed", "moved", "cancelled"):
                 self.stencils[(f"appointment_{kind}", remote)] = Stencil(
-                    f"appointment_{kind}", person=person, link=link if kind == "confirmed" else None, **common)
+                    f"appointment_{kind}", person=person, link=link if kind == "confirmed" else None,
+                    changed="time", **common)
             self.stencils[("appointment_reminder", remote)] = Stencil("appointment_reminder", person=person,
                                                                       **common)
             for event in ("confirmed", "moved", "cancelled", "reminder"):
                 self.stencils[(f"coach_{event}", remote)] = Stencil(
-                    "coach_session", event=event, coach=coach, people=[person], **common)
+                    "coach_session", event=event, coach=coach, people=[person], changed="time", **common)
         for period in ("1m", "6m"):
             token = make_token(1, period)
             links = {answer: external_url("followups_public.answer", token=token, answer=answer)

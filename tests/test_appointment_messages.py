@@ -17,7 +17,7 @@ from intranet.extensions import db as _db
 from intranet.notifications import delivery
 from intranet.notifications.models import OutboxMessage
 from tests.factories import make_beneficiary, make_volunteer, program
-from tests.mailsink import text_part
+from tests.mailsink import html_part, text_part
 
 DAY = date(2027, 1, 5)  # a Tuesday
 PARIS = "Europe/Paris"
@@ -96,6 +96,38 @@ def _pending_reminders(appointment_id):
 # --- every change is told ------------------------------------------------------------------------------
 
 
+def test_moving_back_to_an_earlier_time_is_told_each_time(people, wire, db):
+    assoc, coach, amina = people
+    appointment = _book(assoc, coach, amina)
+    db.session.commit()
+    for at in (time(15, 0), time(10, 0), time(15, 0)):
+        _move(assoc, appointment, at)
+    mails = wire("amina@exemple.test")
+    assert [m["Subject"] for m in mails] == [
+        "Votre rendez-vous du mardi 5 janvier 2027 à 10:00", "Rendez-vous déplacé au mardi 5 janvier 2027 à 15:00",
+        "Rendez-vous déplacé au mardi 5 janvier 2027 à 10:00", "Rendez-vous déplacé au mardi 5 janvier 2027 à 15:00"]
+    assert [int(vevent(invitation(m)[1])["sequence"]) for m in mails] == [0, 1, 2, 3]
+    assert len(wire(coach.email)) == 4
+
+
+def test_changing_only_the_coach_cancels_for_the_old_one_and_invites_the_new_one(people, wire, db):
+    assoc, coach, amina = people
+    other = make_volunteer(assoc, "Bruno Martin")
+    appointment = _book(assoc, coach, amina)
+    db.session.commit()
+    _move(assoc, appointment, time(10, 0), volunteer=other)
+    first, withdrawn = wire(coach.email)
+    assert invitation(first)[0] == "REQUEST" and invitation(withdrawn)[0] == "CANCEL"
+    assert "Bilan et projet professionnel" in withdrawn["Subject"] and "Amina" in text_part(withdrawn)
+    (invited,) = wire(other.email)
+    method, calendar = invitation(invited)
+    assert method == "REQUEST" and invited["Subject"].startswith("Séance réservée :")
+    sequence = {name: int(vevent(invitation(m)[1])["sequence"]) for name, m in (("first", first), ("withdrawn", withdrawn))}
+    assert int(vevent(calendar)["sequence"]) == sequence["withdrawn"] > sequence["first"]
+    assert [m["Subject"] for m in wire("amina@exemple.test")] == ["Votre rendez-vous du mardi 5 janvier 2027 à 10:00"]
+    assert {m.to_address for m in _pending_reminders(appointment.id) if m.kind == "coach_reminder"} == {other.email}
+
+
 def test_marking_it_excused_before_it_happens_cancels_its_reminders_and_frees_the_time(people, wire, db):
     assoc, coach, amina = people
     appointment = _book(assoc, coach, amina)
@@ -110,7 +142,16 @@ def test_marking_it_excused_before_it_happens_cancels_its_reminders_and_frees_th
     _book(assoc, coach, make_beneficiary(assoc))  # the coach is free again at that time
 
 
-# --- the wire ----------------------------------------------------------------------------------------
+def test_a_staff_booking_names_the_beneficiary_once_in_the_coach_mail(people, client, login_as, wire, db):
+    assoc, coach, amina = people
+    login_as("staff", assoc)
+    response = client.post("/a/bordeaux/calendar/book", data={
+        "beneficiary_id": amina.id, "module_id": program("remote").modules[0].id, "day": DAY.isoformat(),
+        "at": "10:00", "volunteer_id": coach.id, "resource_id": "", "call_details": "06 12 34 56 78"})
+    assert response.status_code == 302
+    (mail,) = wire(coach.email)
+    assert [line for line in text_part(mail).splitlines() if line.startswith("Avec")] == ["Avec : Amina"]
+    assert html_part(mail).count("Amina") == 1
 
 
 def test_subjects_decode_on_the_wire_to_exactly_what_is_stored(people, wire, db):

@@ -19,8 +19,9 @@ from intranet.network.services import reply_address
 def sequence(appointment: Appointment) -> int:
     """How many changes the appointment went through since it was booked (moves, statuses, places taken or freed).
 
-    Every change writes one history entry, so the number only grows: it is the invitations' SEQUENCE (a
-    calendar keeps the highest), raised by a cancellation too.
+    Every change writes one history entry under the appointment's lock, so the number only grows and
+    names each change once: it is the invitations' SEQUENCE (a calendar keeps the highest) and it is in
+    the keys of the mails a change sends, so a move back to an earlier time is a new change, told again.
     """
     return db.session.scalar(select(func.count(AppointmentEvent.id)).where(
         AppointmentEvent.appointment_id == appointment.id, AppointmentEvent.action != "booked")) or 0
