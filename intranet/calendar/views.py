@@ -55,14 +55,15 @@ def week():
 # --- booking --------------------------------------------------------------------------
 
 
-def _booking_form(beneficiary: Beneficiary | None = None) -> BookingForm:
+def _booking_form() -> BookingForm:
+    """The booking form, filled from the cell or slot that opened it, offering the person already chosen."""
     form = BookingForm()
+    _prefill(form)  # before the choices: the person chosen from a "find a slot" link is one of them
     modules = local_modules(g.association.id)
     form.module_id.choices = [("", _("Choisir…"))] + [(m.id, f"{m.name} ({m.duration_minutes} min)") for m in modules]
     form.volunteer_id.choices = [("", _("Choisir…"))] + [(u.id, u.name) for u in coaches(g.association.id)]
     form.resource_id.choices = [("", _("Aucune"))] + [(r.id, r.name) for r in _resources()]
-    chosen = beneficiary or (db.session.get(Beneficiary, form.beneficiary_id.data)
-                             if isinstance(form.beneficiary_id.data, int) else None)
+    chosen = db.session.get(Beneficiary, form.beneficiary_id.data) if isinstance(form.beneficiary_id.data, int) else None
     form.beneficiary_id.choices = [("", _("Choisir…"))]
     if chosen is not None and chosen.association_id == g.association.id:
         form.beneficiary_id.choices.append((chosen.id, chosen.full_name))
@@ -100,7 +101,6 @@ def _available_people(form: BookingForm) -> list[tuple[int, str, str | None]]:
 @bp.route("/calendar/book", methods=["GET", "POST"])
 def book():
     form = _booking_form()
-    _prefill(form)
     people = _available_people(form)
     if people:  # those free first, the others marked
         form.volunteer_id.choices = [("", _("Choisir…"))] + [

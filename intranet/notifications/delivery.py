@@ -5,6 +5,7 @@
 is never sent again, whatever happens to the next one.
 """
 
+import base64
 import contextlib
 import logging
 import smtplib
@@ -19,7 +20,7 @@ from sqlalchemy import func, or_, select, update
 from intranet.clock import utcnow
 from intranet.extensions import db
 from intranet.jobs import periodic
-from intranet.network.services import clean_sender_name
+from intranet.network.services import clean_sender_name, reply_address
 from intranet.notifications.models import OutboxMessage
 from intranet.notifications.services import LEASE, as_sent, hand_out_after_commit, smtp_configured
 
@@ -144,14 +145,36 @@ def _sender(name: str) -> str | tuple[str, str]:
 
 def _reply_to(address: str) -> str | None:
     """The association's reply-to address when it is one plain address, else none (replies go to the sender)."""
-    address = (address or "").strip()
-    if not address or any(c in address for c in "\r\n,;<>\"") or parseaddr(address)[1] != address:
-        return None
-    return address
+    return reply_address(address)  # the rule the mails' texts follow when they invite a reply
+
+
+def encoded_words(text: str) -> str:
+    """A non-ASCII subject as RFC 2047 encoded words that decode to exactly `text`, one per folded line.
+
+    The spaces stay inside the words: the email package's own folding may leave a space between two
+    encoded words, where readers drop it ("mardi 8décembre"). Each word holds whole characters, 39
+    bytes at most, so every line stays under 78 characters.
+    """
+    words, chunk = [], b""
+    for character in text:
+        encoded = character.encode()
+        if len(chunk) + len(encoded) > 39:
+            words.append(chunk)
+            chunk = b""
+        chunk += encoded
+    words.append(chunk)
+    return "\n ".join(f"=?utf-8?b?{base64.b64encode(word).decode()}?=" for word in words)
 
 
 class _Email(Message):
     """A Flask-Mail message rendered once, ahead of sending; what prevents rendering it is raised when sent."""
+
+    def _message(self):
+        message = super()._message()
+        if self.subject and (not self.subject.isascii() or "=?" in self.subject):
+            del message["Subject"]
+            message.set_raw("Subject", encoded_words(self.subject))  # raw: nothing folds it again
+        return message
 
     def render(self) -> "_Email":
         self.date = time.time()
