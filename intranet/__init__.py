@@ -46,6 +46,9 @@ def create_app(config: type[Config] = Config) -> Flask:
         # SQLite lets one writer in at a time (the booking rules rely on it): wait for the lock, don't fail.
         options = app.config["SQLALCHEMY_ENGINE_OPTIONS"] = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
         options["connect_args"] = {"timeout": 30}
+    elif app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        options = app.config["SQLALCHEMY_ENGINE_OPTIONS"] = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+        options["connect_args"] = {**postgresql_timeouts(app.config), **options.get("connect_args", {})}
 
     app.jinja_env.undefined = StrictUndefined
     app.jinja_env.add_extension("jinja2.ext.do")
@@ -55,6 +58,13 @@ def create_app(config: type[Config] = Config) -> Flask:
     _init_request_hooks(app)
     install_token_log_filter(app)
     return app
+
+
+def postgresql_timeouts(config, statement_timeout: float | None = None) -> dict:
+    """psycopg connection arguments that bound the wait for a connection and for each statement."""
+    seconds = config["DATABASE_STATEMENT_TIMEOUT"] if statement_timeout is None else statement_timeout
+    return {"connect_timeout": config["DATABASE_CONNECT_TIMEOUT"],
+            "options": f"-c statement_timeout={int(seconds * 1000)}"}
 
 
 def _settle_site_address(app: Flask) -> None:
