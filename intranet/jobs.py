@@ -21,6 +21,8 @@ from functools import cache
 
 import rq
 from flask import Flask, current_app
+from rq.exceptions import StopRequested
+from rq.worker import WorkerStatus
 
 from intranet.clock import utcnow
 from intranet.extensions import db
@@ -156,13 +158,20 @@ class Worker(rq.Worker):
 
     def run_periodic_steps(self) -> None:
         app = _worker_app()
-        if not self.schedule.due(app.config, utcnow()):
+        if self._stop_requested or self.get_state() == WorkerStatus.BUSY or not self.schedule.due(app.config, utcnow()):
             return
+        # Busy meanwhile, as far as a stop signal is concerned: the steps finish, then the worker stops
+        # (an idle worker would raise StopRequested wherever the signal finds it).
+        state, self._state = self._state, WorkerStatus.BUSY
         try:
             with app.app_context():
                 self.schedule.run_due()
         except Exception:
             log.exception("the periodic steps failed")
+        finally:
+            self._state = state
+        if self._stop_requested:
+            raise StopRequested()
 
     def main_work_horse(self, job, queue) -> None:
         with _worker_app().app_context():
