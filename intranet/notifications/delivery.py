@@ -79,7 +79,8 @@ def deliver_batch(message_ids: list[int]) -> list[str]:
                 break
             if results[row.id] == "sent" and not released:
                 released = True
-                if breaker.open_until() is not None and breaker.release(utcnow()):
+                if breaker.open_until() is not None:
+                    breaker.release(utcnow())
                     db.session.commit()
     return [results[message_id] for message_id in message_ids]
 
