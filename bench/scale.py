@@ -723,6 +723,7 @@ def app_for(database_url: str):
         REDIS_URL = ""
         MAIL_SERVER = ""
         BASE_URL = os.environ.get("BASE_URL") or "http://localhost"
+        DATABASE_STATEMENT_TIMEOUT = 0  # a large build loads and indexes whole tables in one statement
 
     return create_app(Settings)
 

@@ -10,7 +10,8 @@ from intranet.network.models import Association
 from intranet.notifications.models import OutboxMessage
 from intranet.programs.models import Module, ModuleAdaptation, Program, ProgramOffer
 from intranet.selfbooking.models import BookingLink
+from intranet.ticks import PeriodicRun
 
 __all__ = ["Absence", "Appointment", "AppointmentEvent", "Association", "AuditEntry", "Availability", "Beneficiary",
            "BookingLink", "Commune", "Journey", "JourneyModule", "LoginAttempt", "Membership", "Module",
-           "ModuleAdaptation", "OutboxMessage", "PasswordResetRequest", "Program", "ProgramOffer", "Resource", "Seat", "User"]
+           "ModuleAdaptation", "OutboxMessage", "PasswordResetRequest", "PeriodicRun", "Program", "ProgramOffer", "Resource", "Seat", "User"]
