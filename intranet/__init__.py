@@ -18,7 +18,7 @@ from intranet.ops.security import instance_secret_key
 # Features that plug more than pages in: each package's `register(app)` adds its signal receivers, its
 # steps of the minute tick (`jobs.periodic`), its demo loader (`demo.demo_loader`), its own blueprints.
 FEATURES = ("intranet.beneficiaries", "intranet.calendar", "intranet.selfbooking", "intranet.notifications",
-            "intranet.followups")
+            "intranet.followups", "intranet.reporting")
 
 
 def create_app(config: type[Config] = Config) -> Flask:
@@ -152,10 +152,11 @@ def _register_blueprints(app: Flask) -> None:
     from intranet.ops.views import register_error_pages
     from intranet.programs.views import bp as programs
     from intranet.programs.views import network_bp as network_programs
+    from intranet.reporting.views import bp as reporting
 
     for blueprint in (ops, cli, auth, home, space, me, members, mailbox, network, network_mailbox, network_programs,
                       programs, beneficiaries, journeys, calendar, availability, feeds,
-                      followups, followups_public):
+                      followups, followups_public, reporting):
         app.register_blueprint(blueprint)
     for feature in FEATURES:
         importlib.import_module(feature).register(app)

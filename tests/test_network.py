@@ -20,7 +20,7 @@ def test_the_overview_lists_associations_with_their_counts(client, office):
     make_membership(bordeaux, "volunteer")
     make_membership(bordeaux, "volunteer", active=False)
     make_association("lille", name="Tremplin Lille")
-    body = client.get("/network/").get_data(as_text=True)
+    body = client.get("/network/associations").get_data(as_text=True)
     assert "Tremplin Bordeaux" in body and "Tremplin Lille" in body
     rows = {a.slug: (members, admins) for a, members, admins in services.overview()}
     assert rows == {"bordeaux": (2, 1), "lille": (0, 0)}

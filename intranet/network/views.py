@@ -21,7 +21,7 @@ from intranet.tenancy import network_blueprint
 bp = network_blueprint("network", __name__)
 
 
-@bp.get("/")
+@bp.get("/associations")
 def index():
     return render("network/index.html", rows=services.overview())
 

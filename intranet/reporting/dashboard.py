@@ -1,0 +1,110 @@
+"""What the pages show: the comparison of associations, network medians, the map's shades, the remote program."""
+
+import statistics
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from intranet.extensions import db
+from intranet.network.models import Association
+from intranet.programs.models import Program
+from intranet.reporting import departments, figures, trends
+from intranet.reporting.periods import Filters
+from intranet.reporting.registry import Figure, figures_by_key, sections
+
+SHADES = 5  # the map's classes of people accompanied, from none to the most
+REMOTE_PROGRAM = "remote"
+TREND_TITLES = {"people": _l("Personnes accompagnées"), "sessions": _l("Séances réalisées"),
+                "no_shows": _l("Absences aux séances")}
+
+
+def compare_figures() -> list[Figure]:
+    return [f for s in sections() for f in s.figures if f.compare]
+
+
+def associations() -> list[Association]:
+    return list(db.session.scalars(select(Association).where(Association.active.is_(True))
+                                   .order_by(Association.kind.desc(), Association.name)))
+
+
+def programs() -> list[Program]:
+    return list(db.session.scalars(select(Program).order_by(Program.position)))
+
+
+def comparison(values: dict, rows: list[Association], sort: str, descending: bool) -> list[tuple]:
+    """One (association, its figures) per association, sorted by a figure (None last) or by name."""
+    table = [(a, values.get(a.id, {})) for a in rows]
+    if sort in figures_by_key():
+        filled = [r for r in table if r[1].get(sort) is not None]
+        empty = [r for r in table if r[1].get(sort) is None]
+        return sorted(filled, key=lambda r: r[1][sort], reverse=descending) + empty
+    return sorted(table, key=lambda r: r[0].name.lower(), reverse=descending)
+
+
+def network_medians(values: dict, ids) -> dict[str, float | None]:
+    """Each compared figure's median over the associations (those with a value)."""
+    medians = {}
+    for figure in compare_figures():
+        known = [values.get(i, {}).get(figure.key) for i in ids]
+        known = [v if v is not None else 0 for v in known] if figure.unit == "count" else [v for v in known if v is not None]
+        medians[figure.key] = statistics.median(known) if known else None
+    return medians
+
+
+def remote_headline(filters: Filters) -> dict:
+    """The remote program at a glance: people reached, sessions delivered, and what other sections add."""
+    remote = Filters(filters.period, filters.associations, REMOTE_PROGRAM, filters.department, filters.rural,
+                     dict(filters.extra))
+    values = {}
+    for section in sections():
+        if section.remote_headline:
+            values.update(section.compute(remote).get(None, {}))
+    return values
+
+
+@dataclass(frozen=True)
+class MapTile:
+    tile: departments.Tile
+    people: int
+    shade: int
+    has_association: bool
+
+
+def map_tiles(counts: dict[str, int], association_departments: set[str]) -> list[MapTile]:
+    peak = max(counts.values(), default=0)
+    tiles = []
+    for tile in departments.TILES:
+        n = counts.get(tile.code, 0)
+        shade = 0 if not n or not peak else min(SHADES - 1, 1 + (n * (SHADES - 1) - 1) // peak)
+        tiles.append(MapTile(tile, n, shade, tile.code in association_departments))
+    return tiles
+
+
+def shade_bounds(counts: dict[str, int]) -> list[tuple[int, int, int]]:
+    """(shade, from, to) for the legend."""
+    peak = max(counts.values(), default=0)
+    if not peak:
+        return []
+    bounds = []
+    for shade in range(1, SHADES):
+        low = (shade - 1) * peak // (SHADES - 1) + 1
+        high = shade * peak // (SHADES - 1)
+        if low <= high:
+            bounds.append((shade, low, high))
+    return bounds
+
+
+def page(filters: Filters, *, with_map: bool = True) -> dict:
+    """Everything the network's page (or one association's figures) shows for these filters."""
+    values = figures.compute(filters)
+    counts = trends.people_by_department(filters) if with_map else {}
+    return {
+        "values": values,
+        "sections": sections(),
+        "series": trends.trends(filters, {k: str(v) for k, v in TREND_TITLES.items()}),
+        "department_counts": counts,
+        "map": {"width": departments.WIDTH, "height": departments.HEIGHT, "tile": departments.TILE,
+                "overseas_y": departments.OVERSEAS_Y},
+        "shade_bounds": shade_bounds(counts),
+    }

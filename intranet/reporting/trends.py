@@ -1,0 +1,73 @@
+"""Twelve months of the main figures, and people accompanied by department: for the charts and the map."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask_babel import format_date
+from sqlalchemy import func, literal, select, union_all
+
+from intranet.beneficiaries.models import Beneficiary
+from intranet.calendar.models import Appointment, AppointmentStatus
+from intranet.extensions import db
+from intranet.journeys.models import Journey
+from intranet.reporting.figures import (appointment_conditions, association_conditions, department_of,
+                                        journey_in_program, month_of, people_by_mode, person_conditions)
+from intranet.reporting.periods import Filters, Period, add_months, month_start
+
+MONTHS = 12
+
+
+@dataclass(frozen=True)
+class Series:
+    key: str
+    title: str
+    points: list  # (month label, value)
+
+    @property
+    def peak(self) -> int:
+        return max([v for _, v in self.points] + [1])
+
+
+def months_to(last_day) -> list[Period]:
+    """The twelve calendar months ending with the month of `last_day`."""
+    first = add_months(month_start(last_day), 1 - MONTHS)
+    return [Period("custom", add_months(first, i), add_months(first, i + 1) - timedelta(days=1)) for i in range(MONTHS)]
+
+
+def trends(filters: Filters, titles: dict[str, str]) -> list[Series]:
+    """People accompanied, sessions delivered and no-shows in each of the twelve months up to the period's end."""
+    months = months_to(filters.period.end)
+    keys = [m.start.strftime("%Y-%m") for m in months]
+    span = Filters(Period("custom", months[0].start, months[-1].end), filters.associations, filters.program,
+                   filters.department, filters.rural)
+    table = union_all(*(select(literal(i).label("i"), literal(m.start, db.Date).label("first"),
+                               literal(m.end, db.Date).label("last")) for i, m in enumerate(months))).subquery()
+    people = dict(db.session.execute(
+        select(table.c.i, func.count(func.distinct(Journey.beneficiary_id)))
+        .join(Journey, (Journey.started_on <= table.c.last)
+              & ((Journey.exited_on.is_(None)) | (Journey.exited_on >= table.c.first)))
+        .join(Beneficiary, Beneficiary.id == Journey.beneficiary_id)
+        .where(*association_conditions(Journey.association_id, filters), *person_conditions(filters),
+               *journey_in_program(filters))
+        .group_by(table.c.i)).all())
+    month = month_of(Appointment.starts_at).label("month")
+    sessions, no_shows = {}, {}
+    for row in db.session.execute(
+            select(month, func.count().filter(Appointment.status == AppointmentStatus.DONE).label("done"),
+                   func.count().filter(Appointment.status == AppointmentStatus.NO_SHOW).label("no_show"))
+            .where(*appointment_conditions(span)).group_by(month)):
+        sessions[row.month], no_shows[row.month] = row.done, row.no_show
+    labels = [format_date(m.start, "MMM yy") for m in months]
+    return [
+        Series("people", titles["people"], [(label, people.get(i, 0)) for i, label in enumerate(labels)]),
+        Series("sessions", titles["sessions"], [(label, sessions.get(k, 0)) for label, k in zip(labels, keys, strict=True)]),
+        Series("no_shows", titles["no_shows"], [(label, no_shows.get(k, 0)) for label, k in zip(labels, keys, strict=True)]),
+    ]
+
+
+def people_by_department(filters: Filters) -> dict[str, int]:
+    """How many people were accompanied in the period, by the department of their postcode."""
+    department = department_of(Beneficiary.postcode).label("department")
+    people = people_by_mode(filters, department).subquery()
+    return {code: n for code, n in db.session.execute(
+        select(people.c.department, func.count()).group_by(people.c.department)) if code}

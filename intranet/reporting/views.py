@@ -1,0 +1,58 @@
+"""The network office's consolidated view and its read-only drill-down into one association's figures."""
+
+from flask import abort
+from flask_babel import gettext as _
+
+from intranet.args import arg_choice, arg_int
+from intranet.extensions import db
+from intranet.network.models import Association
+from intranet.reporting import dashboard
+from intranet.reporting.figures import DEFAULT_MINUTES_PER_MAIL
+from intranet.reporting.periods import Filters, PeriodKind, RuralChoice, filters_from_request
+from intranet.reporting.registry import figures_by_key
+from intranet.rendering import render
+from intranet.tenancy import network_blueprint
+
+bp = network_blueprint("reporting", __name__)
+
+
+def read_filters(*, associations: bool = True) -> Filters:
+    filters = filters_from_request([p.code for p in dashboard.programs()], associations=associations)
+    filters.extra["minutes"] = arg_int("minutes", DEFAULT_MINUTES_PER_MAIL, min=1, max=120)
+    return filters
+
+
+def _sort() -> tuple[str, bool]:
+    sort = arg_choice("sort", ["name", *figures_by_key()], "people")
+    return sort, arg_choice("order", ["asc", "desc"], "asc" if sort == "name" else "desc") == "desc"
+
+
+@bp.get("/")
+def network():
+    filters = read_filters()
+    associations = dashboard.associations()
+    shown = [a for a in associations if not filters.associations or a.id in filters.associations]
+    sort, descending = _sort()
+    context = dashboard.page(filters)
+    rows = dashboard.comparison(context["values"], shown, sort, descending)
+    return render(
+        "reporting/network.html", "figures", filters=filters, associations=associations, rows=rows,
+        programs=dashboard.programs(), sort=sort, descending=descending, compare=dashboard.compare_figures(),
+        remote=dashboard.remote_headline(filters), association_departments={a.department_code for a in associations},
+        tiles=dashboard.map_tiles(context["department_counts"], {a.department_code for a in associations}),
+        PeriodKind=PeriodKind, RuralChoice=RuralChoice, minutes=filters.extra["minutes"],
+        announce=_("Chiffres mis à jour : %(period)s", period=filters.period.label), **context)
+
+
+@bp.get("/figures/<int:association_id>")
+def association_figures(association_id: int):
+    """One association's figures and trends, read-only: never a personal file."""
+    association = db.session.get(Association, association_id)
+    if association is None:
+        abort(404)
+    base = read_filters(associations=False)
+    filters = Filters(base.period, (association.id,), base.program, base.department, base.rural, base.extra)
+    context = dashboard.page(filters, with_map=False)
+    return render("reporting/association.html", "figures", association=association, filters=filters,
+                  programs=dashboard.programs(), PeriodKind=PeriodKind, RuralChoice=RuralChoice,
+                  minutes=filters.extra["minutes"], own=context["values"].get(association.id, {}), **context)
