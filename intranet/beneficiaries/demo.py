@@ -1,7 +1,7 @@
 """Demo beneficiaries: about 40 per association, in every state, with journeys and exits."""
 
 import random
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
 
@@ -93,6 +93,8 @@ def _load_association(association: Association, rng: random.Random) -> None:
         )
         db.session.add(b)
         db.session.flush()
+        # The file was opened a few days before the journey began (new files: in the last weeks).
+        b.created_at = utcnow() - timedelta(days=n % 21)
         if status != "new":
             _journey(b, rng, today, in_person if association.kind == "local" else remote, remote, coaches)
 
@@ -101,6 +103,7 @@ def _journey(b: Beneficiary, rng: random.Random, today: date, main, remote, coac
     chosen = list(main) + (rng.sample(remote, 2) if rng.random() < 0.25 and main is not remote else [])
     started = today - timedelta(days=rng.randrange(10, 300))
     journey = Journey(association_id=b.association_id, beneficiary_id=b.id, started_on=started)
+    b.created_at = datetime.combine(started - timedelta(days=3 + b.id % 12), time(9, 30), tzinfo=UTC)
     finished = b.status in ("completed", "withdrawn")
     for i, module in enumerate(chosen, start=1):
         if finished:

@@ -2,9 +2,7 @@
 
 from flask import Blueprint, g, redirect, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
 
-from intranet.extensions import db
 from intranet.members.models import Membership
 from intranet.rendering import render
 from intranet.tenancy import association_blueprint
@@ -23,7 +21,7 @@ def index():
     spaces = _spaces()
     working = [m for m in spaces if m.role != "volunteer"]
     if current_user.is_network_office:
-        return redirect(url_for("network.index"))
+        return redirect(url_for("reporting.network"))
     if len(working) == 1 and len(spaces) == 1:
         return redirect(url_for("space.dashboard", slug=working[0].association.slug))
     if spaces and not working:
@@ -39,10 +37,14 @@ def spaces():
 
 @space_bp.get("/")
 def dashboard():
-    rows = db.session.execute(
-        select(Membership.role, func.count())
-        .where(Membership.association_id == g.association.id, Membership.active.is_(True))
-        .group_by(Membership.role)
-    )
-    counts = {role: count for role, count in rows}
-    return render("home/dashboard.html", counts=counts)
+    """The association's own dashboard: its sessions, the files waiting, its figures beside the network's median."""
+    from intranet.reporting import home
+    from intranet.reporting.periods import Filters, PeriodKind
+    from intranet.reporting.views import read_filters
+
+    base = read_filters(associations=False)
+    filters = Filters(base.period, extra=base.extra)  # the whole network: the medians need every association
+    waiting_count, waiting = home.waiting_first_appointment(g.association)
+    return render("home/dashboard.html", "figures", today=home.today_sessions(g.association),
+                  week=home.week_counts(g.association), waiting_count=waiting_count, waiting=waiting,
+                  comparisons=home.compared(g.association, filters), filters=filters, PeriodKind=PeriodKind)

@@ -47,7 +47,7 @@ def network_medians(values: dict, ids) -> dict[str, float | None]:
     medians = {}
     for figure in compare_figures():
         known = [values.get(i, {}).get(figure.key) for i in ids]
-        known = [v if v is not None else 0 for v in known] if figure.unit == "count" else [v for v in known if v is not None]
+        known = [v if v is not None else 0 for v in known] if figure.unit in ("count", "hours") else [v for v in known if v is not None]
         medians[figure.key] = statistics.median(known) if known else None
     return medians
 
