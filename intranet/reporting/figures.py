@@ -248,7 +248,7 @@ def median_of(rows, value: str, partition=None) -> dict:
                     func.row_number().over(partition_by=key, order_by=column).label("rn"),
                     func.count().over(partition_by=key).label("n")).subquery()
     statement = (select(ranked.c.k, func.avg(ranked.c.v))
-                 .where(ranked.c.rn.in_([(ranked.c.n + 1) / 2, (ranked.c.n + 2) / 2])).group_by(ranked.c.k))
+                 .where(ranked.c.rn.in_([(ranked.c.n + 1) // 2, (ranked.c.n + 2) // 2])).group_by(ranked.c.k))
     return {(k if partition else None): float(v) for k, v in db.session.execute(statement)}
 
 

@@ -1,0 +1,233 @@
+"""The network's figures on a small crafted network, each checked against values computed by hand."""
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from intranet.calendar.models import Seat
+from intranet.extensions import db
+from intranet.journeys.models import Journey, JourneyModule
+from intranet.reporting import dashboard, figures, trends
+from intranet.reporting.periods import Filters, Period, PeriodKind
+from tests.factories import make_appointment, make_beneficiary, make_outbox_message, make_volunteer, program
+
+NOVEMBER = Period("custom", date(2026, 11, 1), date(2026, 11, 30))
+
+
+def at(day: int, month: int = 11, hour: int = 9) -> datetime:
+    return datetime(2026, month, day, hour, tzinfo=UTC)
+
+
+def person(association, created: datetime, postcode: str, rural: str = "no", **fields):
+    b = make_beneficiary(association, postcode=postcode, rural=rural, **fields)
+    b.created_at = created
+    db.session.commit()
+    return b
+
+
+def journey(association, beneficiary, started: date, programs=("in_person",), **fields) -> Journey:
+    j = Journey(association_id=association.id, beneficiary_id=beneficiary.id, started_on=started, **fields)
+    j.modules = [JourneyModule(association_id=association.id, module_id=program(code).modules[0].id, position=i,
+                               name="module") for i, code in enumerate(programs, 1)]
+    db.session.add(j)
+    db.session.commit()
+    return j
+
+
+@pytest.fixture
+def network(bordeaux, lyon):
+    """Bordeaux: 3 people in November (B2 both programs, from Dordogne, rural), one exit six months before;
+    Lyon: one remote person. Hand-computed figures are in the tests below."""
+    coach_b, coach_l = make_volunteer(bordeaux), make_volunteer(lyon)
+    b1 = person(bordeaux, at(20, 10), "33000")
+    b2 = person(bordeaux, at(2), "24100", rural="yes")
+    b3 = person(bordeaux, at(5), "33100")
+    b4 = person(bordeaux, at(1, 3), "33000")
+    b5 = person(bordeaux, at(1, 8), "33000")
+    journey(bordeaux, b1, date(2026, 10, 25))
+    j2 = journey(bordeaux, b2, date(2026, 11, 2), ("remote", "in_person"), exited_on=date(2026, 11, 20),
+                 exit_situation="employment")
+    journey(bordeaux, b3, date(2026, 11, 5), exited_on=date(2026, 11, 25), exit_situation="job_searching")
+    j4 = journey(bordeaux, b4, date(2026, 3, 1), exited_on=date(2026, 5, 20), exit_situation="education_training",
+                 follow_up_result="employment", answer_6m="job")
+    j5 = journey(bordeaux, b5, date(2026, 9, 1), exited_on=date(2026, 10, 10), exit_situation="employment")
+    make_appointment(bordeaux, starts_at=at(3), beneficiary=b1, volunteer=coach_b, module_code="in_person", status="done")
+    make_appointment(bordeaux, starts_at=at(10), beneficiary=b2, volunteer=coach_b, status="done")
+    make_appointment(bordeaux, starts_at=at(12), beneficiary=b2, volunteer=coach_b, status="no_show")
+    make_appointment(bordeaux, starts_at=at(6), beneficiary=b3, volunteer=coach_b, module_code="in_person",
+                     status="cancelled")
+    make_appointment(bordeaux, starts_at=at(15), beneficiary=b3, volunteer=coach_b, module_code="in_person",
+                     status="done")
+    workshop = make_appointment(bordeaux, starts_at=at(18), beneficiary=b1, volunteer=coach_b,
+                                module_code="in_person", status="done", capacity=6)
+    db.session.add(Seat(association_id=bordeaux.id, appointment_id=workshop.id, beneficiary_id=b3.id))
+    make_appointment(bordeaux, starts_at=at(20, 10), beneficiary=b5, volunteer=coach_b, status="done")  # October
+    l1 = person(lyon, at(10), "69001")
+    journey(lyon, l1, date(2026, 11, 10), ("remote",))
+    make_appointment(lyon, starts_at=at(30), beneficiary=l1, volunteer=coach_l, status="done")
+    for kind in ("appointment_booked", "appointment_booked", "appointment_reminder"):
+        make_outbox_message(bordeaux, kind=kind, status="sent", created_at=at(8), sent_at=at(8))
+    make_outbox_message(bordeaux, kind="follow_up_6m", status="sent", created_at=at(19), sent_at=at(19), journey_id=j4.id)
+    make_outbox_message(bordeaux, kind="follow_up_1m", status="sent", created_at=at(9), sent_at=at(9), journey_id=j5.id)
+    make_outbox_message(bordeaux, kind="appointment_booked", status="pending", created_at=at(8))  # not sent
+    make_outbox_message(bordeaux, kind="invitation", status="sent", created_at=at(8), sent_at=at(8))  # not automatic
+    make_outbox_message(bordeaux, kind="appointment_booked", status="sent", created_at=at(8, 10), sent_at=at(8, 10))
+    make_outbox_message(lyon, kind="follow_up_1m", status="sent", created_at=at(9), sent_at=at(9), journey_id=j2.id)
+    db.session.commit()
+    return bordeaux, lyon
+
+
+def november(**fields) -> Filters:
+    return Filters(NOVEMBER, **fields)
+
+
+def test_people_new_files_and_exits(network):
+    bordeaux, lyon = network
+    values = figures.compute(november())
+    assert {k: values[bordeaux.id][k] for k in ("people", "people_in_person", "people_remote", "people_both",
+                                                "new_files", "journeys_completed")} == {
+        "people": 3, "people_in_person": 2, "people_remote": 0, "people_both": 1, "new_files": 2,
+        "journeys_completed": 2}
+    assert values[lyon.id]["people"] == 1 and values[lyon.id]["people_remote"] == 1
+    assert values[None]["people"] == 4 and values[None]["new_files"] == 3 and values[None]["people_both"] == 1
+
+
+def test_sessions_rates_and_median_days_to_a_first_appointment(network):
+    bordeaux, lyon = network
+    values = figures.compute(november())
+    b = values[bordeaux.id]
+    assert (b["sessions_individual"], b["sessions_collective"]) == (3, 1)
+    assert b["no_show_rate"] == pytest.approx(1 / 5)  # 1 no-show among 5 held or missed
+    assert b["cancellation_rate"] == pytest.approx(1 / 6)  # 1 cancelled among 6 in November
+    assert b["first_appointment_days"] == 10  # 14, 8, 10 days (the cancelled one does not count)
+    assert values[lyon.id]["first_appointment_days"] == 20
+    assert values[None]["first_appointment_days"] == 12  # 8, 10, 14, 20
+    assert values[None]["no_show_rate"] == pytest.approx(1 / 6)
+    assert values[None]["cancellation_rate"] == pytest.approx(1 / 7)
+
+
+def test_outcomes_at_exit_six_months_and_follow_up_answers(network):
+    bordeaux, lyon = network
+    b = figures.compute(november())[bordeaux.id]
+    assert (b["exit_employment"], b["exit_job_searching"], b["exits"]) == (1, 1, 2)
+    assert b["positive_share"] == pytest.approx(0.5)
+    assert b["six_months_employment"] == 1  # the exit of 20 May, six months before November
+    assert b["follow_up_answer_rate"] == pytest.approx(0.5)  # two follow-ups sent, one answered
+
+
+def test_automatic_mail_and_the_time_it_saved(network):
+    bordeaux, lyon = network
+    filters = november()
+    filters.extra["minutes"] = 6
+    b = figures.compute(filters)[bordeaux.id]
+    assert (b["emails_confirmations"], b["emails_reminders"], b["emails_follow_ups"], b["emails_sent"]) == (2, 1, 2, 5)
+    assert b["hours_saved"] == pytest.approx(5 * 6 / 60)
+    assert figures.compute(november())[bordeaux.id]["hours_saved"] == pytest.approx(5 * 3 / 60)
+
+
+def test_program_territory_and_association_filters(network):
+    bordeaux, lyon = network
+    remote = figures.compute(november(program="remote"))
+    assert remote[None]["people"] == 2 and remote[None]["sessions_individual"] == 2
+    assert figures.compute(november(department="24"))[None]["people"] == 1
+    rural = figures.compute(november(rural="yes"))
+    assert rural[None]["people"] == 1 and rural[None]["sessions_individual"] == 1
+    only_lyon = figures.compute(november(associations=(lyon.id,)))
+    assert bordeaux.id not in only_lyon and only_lyon[None]["people"] == 1
+
+
+def test_people_by_department_and_twelve_months(network):
+    assert trends.people_by_department(november()) == {"33": 2, "24": 1, "69": 1}
+    series = {s.key: s for s in trends.trends(november(), {"people": "p", "sessions": "s", "no_shows": "n"})}
+    assert [v for _, v in series["people"].points][-2:] == [2, 4]  # October: B1 and B5; November: 4
+    assert [v for _, v in series["sessions"].points][-2:] == [1, 5]
+    assert [v for _, v in series["no_shows"].points][-1] == 1
+
+
+def test_network_medians_and_the_remote_headline(network):
+    bordeaux, lyon = network
+    values = figures.compute(november())
+    medians = dashboard.network_medians(values, [bordeaux.id, lyon.id])
+    assert medians["people"] == 2 and medians["first_appointment_days"] == 15
+    headline = dashboard.remote_headline(november())
+    assert headline["people"] == 2 and headline["sessions_individual"] == 2
+
+
+@pytest.mark.parametrize("kind, start, end", [
+    ("month", date(2026, 12, 1), date(2026, 12, 31)), ("last_month", date(2026, 11, 1), date(2026, 11, 30)),
+    ("quarter", date(2026, 10, 1), date(2026, 12, 31)), ("year", date(2026, 1, 1), date(2026, 12, 31))])
+def test_periods(kind, start, end):
+    period = Period.of(kind, date(2026, 12, 2))
+    assert (period.start, period.end) == (start, end)
+
+
+def test_custom_dates_are_put_in_order():
+    period = Period.of(PeriodKind.CUSTOM, date(2026, 12, 2), date(2026, 11, 30), date(2026, 11, 1))
+    assert (period.start, period.end) == (date(2026, 11, 1), date(2026, 11, 30))
+
+
+# --- the pages and who sees them -----------------------------------------------------------------------------
+
+NOVEMBER_ARGS = "period=custom&from=2026-11-01&to=2026-11-30"
+
+
+def test_association_users_never_see_the_network_view(client, network, login_as):
+    bordeaux, lyon = network
+    login_as("admin", bordeaux)
+    assert client.get("/network/").status_code == 403
+    assert client.get(f"/network/figures/{lyon.id}").status_code == 403
+
+
+def test_the_association_home_compares_with_the_median_without_naming_anyone(client, network, login_as):
+    bordeaux, lyon = network
+    login_as("staff", bordeaux)
+    page = client.get("/a/bordeaux/?period=last_month").get_data(as_text=True)
+    assert "Médiane du réseau" in page and "Tremplin Lyon" not in page and "lyon" not in page.lower()
+
+
+def test_the_network_page_shows_totals_comparison_chart_and_map_without_personal_data(client, network, login_as):
+    login_as("network")
+    page = client.get(f"/network/?{NOVEMBER_ARGS}").get_data(as_text=True)
+    assert "Tremplin Bordeaux" in page and "Tremplin Lyon" in page
+    assert 'class="bar-chart"' in page and 'id="france-map"' in page and "Gironde (33)" in page
+    assert "Nomsecret" not in page and "beneficiaire" not in page
+
+
+def test_filters_answer_htmx_with_the_figures_only(client, network, login_as):
+    login_as("network")
+    response = client.get(f"/network/?{NOVEMBER_ARGS}&sort=name&order=desc", headers={"HX-Request": "true"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and html.lstrip().startswith('<div id="figures"') and "<html" not in html
+    table = html[html.index('id="compare-title"'):]
+    assert table.index("Tremplin Lyon") < table.index("Tremplin Bordeaux")
+
+
+def test_changing_a_date_in_place_chooses_custom_dates(client, network, login_as):
+    login_as("network")
+    html = client.get("/network/?period=month&from=2026-11-01&to=2026-11-30",
+                      headers={"HX-Request": "true", "HX-Trigger-Name": "from"}).get_data(as_text=True)
+    assert 'value="custom" selected' in html
+
+
+def test_the_drill_down_is_read_only_and_shows_no_file(client, network, login_as):
+    bordeaux, lyon = network
+    login_as("network")
+    page = client.get(f"/network/figures/{bordeaux.id}?{NOVEMBER_ARGS}").get_data(as_text=True)
+    assert "Tremplin Bordeaux" in page and 'method="post"' not in page.replace('action="/logout"', "").split("<main")[1]
+    assert "Nomsecret" not in page and "/beneficiaries/" not in page
+
+
+def test_the_network_page_runs_the_same_statements_whatever_the_number_of_associations(
+        client, network, login_as, count_queries):
+    from tests.factories import make_association
+
+    login_as("network")
+    client.get(f"/network/?{NOVEMBER_ARGS}")
+    with count_queries() as few:
+        client.get(f"/network/?{NOVEMBER_ARGS}")
+    for n in range(3):
+        other = make_association(f"autre-{n}", name=f"Autre {n}")
+        journey(other, person(other, at(3), "59000"), date(2026, 11, 3))
+    with count_queries() as more:
+        client.get(f"/network/?{NOVEMBER_ARGS}")
+    assert len(more) == len(few)
