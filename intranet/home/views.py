@@ -38,13 +38,15 @@ def spaces():
 @space_bp.get("/")
 def dashboard():
     """The association's own dashboard: its sessions, the files waiting, its figures beside the network's median."""
-    from intranet.reporting import home
+    from intranet.reporting import esf, home
     from intranet.reporting.periods import Filters, PeriodKind
     from intranet.reporting.views import read_filters
 
     base = read_filters(associations=False)
     filters = Filters(base.period, extra=base.extra)  # the whole network: the medians need every association
     waiting_count, waiting = home.waiting_first_appointment(g.association)
+    operations, names = home.esf_completeness(g.association, filters.period.end)
     return render("home/dashboard.html", "figures", today=home.today_sessions(g.association),
                   week=home.week_counts(g.association), waiting_count=waiting_count, waiting=waiting,
-                  comparisons=home.compared(g.association, filters), filters=filters, PeriodKind=PeriodKind)
+                  comparisons=home.compared(g.association, filters), filters=filters, PeriodKind=PeriodKind,
+                  operations=operations, names=names, missing_labels=esf.MISSING_LABELS)

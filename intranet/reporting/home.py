@@ -12,8 +12,8 @@ from intranet.calendar.models import Appointment, AppointmentStatus, Seat, SeatS
 from intranet.clock import to_utc, today_in
 from intranet.extensions import db
 from intranet.network.models import Association
-from intranet.reporting import dashboard, figures
-from intranet.reporting.periods import Filters
+from intranet.reporting import dashboard, esf, figures
+from intranet.reporting.periods import Filters, Period, PeriodKind
 
 WAITING_SHOWN = 8
 
@@ -77,3 +77,14 @@ def compared(association: Association, filters: Filters) -> list[Comparison]:
     own = values.get(association.id, {})
     return [Comparison(f, own.get(f.key, 0 if f.unit in ("count", "hours") else None), medians.get(f.key))
             for f in dashboard.compare_figures()]
+
+
+def esf_completeness(association: Association, day) -> tuple[list[esf.Completeness], dict[int, str]]:
+    """This year's ESF+ participants of the association by operation, and the names of the files to complete."""
+    year = Period.of(PeriodKind.YEAR, day)
+    operations = esf.completeness(esf.participants(Filters(year, (association.id,))))
+    ids = {i for op in operations for i, _ in op.incomplete}
+    names = dict(db.session.execute(
+        select(Beneficiary.id, Beneficiary.first_name + " " + Beneficiary.last_name)
+        .where(Beneficiary.association_id == association.id, Beneficiary.id.in_(ids))).tuples().all()) if ids else {}
+    return operations, names

@@ -1,19 +1,23 @@
 """The network office's consolidated view and its read-only drill-down into one association's figures."""
 
-from flask import abort
+import logging
+
+from flask import abort, request
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from intranet.args import arg_choice, arg_int
 from intranet.extensions import db
 from intranet.network.models import Association
-from intranet.reporting import dashboard
+from intranet.reporting import dashboard, esf, exports
 from intranet.reporting.figures import DEFAULT_MINUTES_PER_MAIL
-from intranet.reporting.periods import Filters, PeriodKind, RuralChoice, filters_from_request
+from intranet.reporting.periods import Filters, Period, PeriodKind, RuralChoice, filters_from_request
 from intranet.reporting.registry import figures_by_key
 from intranet.rendering import render
 from intranet.tenancy import network_blueprint
 
 bp = network_blueprint("reporting", __name__)
+export_log = logging.getLogger("intranet.exports")
 
 
 def read_filters(*, associations: bool = True) -> Filters:
@@ -56,3 +60,48 @@ def association_figures(association_id: int):
     return render("reporting/association.html", "figures", association=association, filters=filters,
                   programs=dashboard.programs(), PeriodKind=PeriodKind, RuralChoice=RuralChoice,
                   minutes=filters.extra["minutes"], own=context["values"].get(association.id, {}), **context)
+
+
+# --- the ESF+ report ---------------------------------------------------------------------------------------
+
+
+def _esf_filters() -> Filters:
+    filters = read_filters()
+    if "period" not in request.args:  # the report is yearly unless asked otherwise
+        filters = Filters(Period.of(PeriodKind.YEAR, filters.period.end), filters.associations, filters.program,
+                          extra=filters.extra)
+    return filters
+
+
+@bp.get("/esf")
+def esf_report():
+    filters = _esf_filters()
+    rows = esf.participants(filters)
+    return render("reporting/esf.html", "figures", filters=filters, programs=dashboard.programs(),
+                  associations=dashboard.associations(), indicators=esf.indicators(rows), participants=len(rows),
+                  operations=esf.completeness(rows), rule=esf.PARTICIPANT_RULE, missing_labels=esf.MISSING_LABELS,
+                  WARN=esf.WARN_FROM, CORRECTION=esf.CORRECTION_ABOVE, PeriodKind=PeriodKind, RuralChoice=RuralChoice,
+                  minutes=filters.extra["minutes"], gender_columns=esf.GENDER_COLUMNS)
+
+
+@bp.get("/esf/participants.<any(csv, xlsx):fmt>")
+def esf_participants(fmt: str):
+    filters = _esf_filters()
+    rows = esf.participants(filters)
+    name = f"fse-participants-{filters.period.start.isoformat()}-{filters.period.end.isoformat()}"
+    log_export("esf_participants", len(rows), filters)
+    return exports.download(esf.participant_table(rows), fmt, name, esf.indicator_table(esf.indicators(rows)))
+
+
+@bp.get("/esf/indicators.<any(csv, xlsx):fmt>")
+def esf_indicators(fmt: str):
+    filters = _esf_filters()
+    rows = esf.participants(filters)
+    name = f"fse-indicateurs-{filters.period.start.isoformat()}-{filters.period.end.isoformat()}"
+    log_export("esf_indicators", len(rows), filters)
+    return exports.download(esf.indicator_table(esf.indicators(rows)), fmt, name)
+
+
+def log_export(what: str, rows: int, filters: Filters) -> None:
+    """The network office's exports are logged: who, what, when, with which filters."""
+    export_log.info("export %s by user %s: %s rows, filters %s", what, current_user.id, rows, filters.args())

@@ -1,0 +1,325 @@
+"""The ESF+ participant report (Regulation (EU) 2021/1057, Annex I): participants, common indicators, completeness.
+
+An operation is one association's delivery of one program. A participant of an operation is a person whose
+done modules of that program make an accompaniment: any done module of the remote program, or in-person
+modules done on more than one day (a person seen once, or only at a collective awareness session, is not
+one). Each participant counts once per operation, whatever the number of their journeys (a re-entry
+included): entry is the first done module of the program, exit the last one once every journey of the person
+with that program's modules is closed, and the situations at exit and six months on are those of the last of them.
+Participants are those who entered during the period.
+"""
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, case, func, or_, select
+
+from intranet.beneficiaries.models import (SENSITIVE_ITEMS, AgeBand, Beneficiary, EducationLevel, Gender,
+                                           LabourStatus, SensitiveAnswer, YesNo)
+from intranet.extensions import db
+from intranet.journeys.models import ExitSituation, FollowUpResult, Journey, JourneyModule, ModuleStatus
+from intranet.network.models import Association
+from intranet.programs.models import Module, Program
+from intranet.reporting.periods import Filters
+
+PARTICIPANT_RULE = _l("Participant·e : une personne du programme à distance ayant suivi au moins un module, ou une "
+                      "personne accompagnée en présentiel sur plus d’un jour ; une personne venue seulement à une "
+                      "séance collective de sensibilisation n’en est pas une. Chaque personne compte une fois par "
+                      "opération (une association et un programme), même si elle est sortie puis revenue.")
+WARN_FROM, CORRECTION_ABOVE = 0.20, 0.35
+UNDISCLOSED = SensitiveAnswer.UNDISCLOSED.value
+
+
+def age_band(birth: date | None, on: date) -> str:
+    if birth is None:
+        return ""
+    age = on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+    if age < 18:
+        return AgeBand.UNDER_18
+    if age < 30:
+        return AgeBand.FROM_18_TO_29
+    if age < 55:
+        return AgeBand.FROM_30_TO_54
+    return AgeBand.FROM_55
+
+
+@dataclass
+class Participant:
+    association_id: int
+    association: str
+    program: str
+    remote: bool
+    beneficiary_id: int
+    gender: str
+    birth_date: date | None
+    labour_status: str
+    education_level: str
+    answers: dict  # sensitive items and rural: "yes", "no", "undisclosed" or ""
+    email: str
+    phone: str
+    entry: date
+    exit: date | None
+    exit_situation: str
+    follow_up_result: str
+
+    @property
+    def age_band(self) -> str:
+        return age_band(self.birth_date, self.entry)
+
+    @property
+    def missing(self) -> list[str]:
+        """What the funder needs and the file lacks ("prefers not to say" is an answer)."""
+        lacking = [name for name, value in (("gender", self.gender), ("birth_date", self.birth_date),
+                                            ("labour_status", self.labour_status),
+                                            ("education_level", self.education_level)) if not value]
+        lacking += [item for item, value in self.answers.items() if not value]
+        if not self.email and not self.phone:
+            lacking.append("contact")
+        return lacking
+
+
+MISSING_LABELS = {
+    "gender": _l("genre"), "birth_date": _l("date de naissance"), "labour_status": _l("situation sur le marché du travail"),
+    "education_level": _l("niveau d’études"), "disability": _l("handicap"),
+    "third_country_national": _l("nationalité d’un pays tiers"), "foreign_background": _l("origine étrangère"),
+    "minority": _l("minorité"), "homeless": _l("sans-abri ou exclusion du logement"), "rural": _l("zone rurale"),
+    "contact": _l("téléphone ou e-mail"),
+}
+
+
+def participants(filters: Filters) -> list[Participant]:
+    """Every participant who entered an operation in the period, one row per person and operation."""
+    done = (select(JourneyModule.association_id, Module.program_id, Journey.beneficiary_id,
+                   func.min(JourneyModule.happened_on).label("entry"), func.max(JourneyModule.happened_on).label("last"),
+                   func.count(func.distinct(JourneyModule.happened_on)).label("days"))
+            .join(Journey, Journey.id == JourneyModule.journey_id).join(Module, Module.id == JourneyModule.module_id)
+            .where(JourneyModule.status == ModuleStatus.DONE, JourneyModule.happened_on.is_not(None))
+            .group_by(JourneyModule.association_id, Module.program_id, Journey.beneficiary_id))
+    if filters.associations:
+        done = done.where(JourneyModule.association_id.in_(filters.associations))
+    done = done.subquery()
+    # Each journey with the programs it has done modules of: the operation's open journeys and its last exit.
+    journey_programs = (select(Journey.id, Journey.beneficiary_id, Module.program_id, Journey.exited_on,
+                               Journey.exit_situation, Journey.follow_up_result)
+                        .join(JourneyModule, JourneyModule.journey_id == Journey.id)
+                        .join(Module, Module.id == JourneyModule.module_id)
+                        .where(JourneyModule.status == ModuleStatus.DONE).distinct().subquery())
+    journeys = (select(journey_programs.c.beneficiary_id, journey_programs.c.program_id,
+                       func.max(case((journey_programs.c.exited_on.is_(None), 1), else_=0)).label("open"))
+                .group_by(journey_programs.c.beneficiary_id, journey_programs.c.program_id).subquery())
+    last_exit = (select(journey_programs.c.beneficiary_id, journey_programs.c.program_id,
+                        journey_programs.c.exit_situation, journey_programs.c.follow_up_result,
+                        func.row_number().over(
+                            partition_by=(journey_programs.c.beneficiary_id, journey_programs.c.program_id),
+                            order_by=(journey_programs.c.exited_on.desc(), journey_programs.c.id.desc())).label("rn"))
+                 .where(journey_programs.c.exited_on.is_not(None)).subquery())
+    statement = (
+        select(done, journeys.c.open, last_exit.c.exit_situation, last_exit.c.follow_up_result,
+               Association.name.label("association"), Program.name.label("program"), Program.remote,
+               Beneficiary.gender, Beneficiary.birth_date, Beneficiary.labour_status, Beneficiary.education_level,
+               Beneficiary.email, Beneficiary.phone, *(getattr(Beneficiary, item) for item in SENSITIVE_ITEMS),
+               Beneficiary.rural)
+        .join(Beneficiary, Beneficiary.id == done.c.beneficiary_id)
+        .join(Association, Association.id == done.c.association_id).join(Program, Program.id == done.c.program_id)
+        .join(journeys, and_(journeys.c.beneficiary_id == done.c.beneficiary_id,
+                             journeys.c.program_id == done.c.program_id))
+        .outerjoin(last_exit, and_(last_exit.c.beneficiary_id == done.c.beneficiary_id,
+                                   last_exit.c.program_id == done.c.program_id, last_exit.c.rn == 1))
+        .where(done.c.entry >= filters.period.start, done.c.entry <= filters.period.end,
+               or_(Program.remote, done.c.days > 1))
+        .order_by(Association.name, Program.position, done.c.beneficiary_id))
+    if filters.program:
+        statement = statement.where(Program.code == filters.program)
+    result = []
+    for row in db.session.execute(statement):
+        closed = not row.open
+        result.append(Participant(
+            association_id=row.association_id, association=row.association, program=row.program, remote=row.remote,
+            beneficiary_id=row.beneficiary_id, gender=row.gender, birth_date=row.birth_date,
+            labour_status=row.labour_status, education_level=row.education_level,
+            answers={**{item: getattr(row, item) for item in SENSITIVE_ITEMS}, "rural": row.rural},
+            email=row.email, phone=row.phone, entry=row.entry, exit=row.last if closed else None,
+            exit_situation=(row.exit_situation or "") if closed else "",
+            follow_up_result=(row.follow_up_result or "") if closed else ""))
+    return result
+
+
+# --- the per-participant file ----------------------------------------------------------------------------
+
+def _yes(value: bool) -> str:
+    return "Oui" if value else "Non"
+
+
+def _known(value: str, test) -> str:
+    return "" if not value else _yes(test(value))
+
+
+def participant_table(rows: list[Participant]):
+    from intranet.reporting.exports import Table
+
+    headers = ["Association", "Programme", "N° de fiche", "Genre", "Tranche d’âge à l’entrée",
+               "Chômeur·se (y compris longue durée)", "Chômeur·se de longue durée", "Inactif·ve",
+               "En emploi (y compris indépendant·e)", "Niveau d’études (CITE)", "Handicap",
+               "Ressortissant·e d’un pays tiers", "Origine étrangère", "Minorité",
+               "Sans-abri ou exclusion du logement", "Zone rurale", "Date d’entrée (première action)",
+               "Date de sortie (dernière action)", "Situation à la sortie (4 semaines)", "Situation six mois après",
+               "Fiche complète", "Manque"]
+
+    def line(p: Participant) -> list:
+        labour = p.labour_status
+        return [p.association, p.program, p.beneficiary_id, Gender.label_of(p.gender, ""),
+                AgeBand.label_of(p.age_band, ""),
+                _known(labour, lambda v: v in (LabourStatus.UNEMPLOYED, LabourStatus.LONG_TERM_UNEMPLOYED)),
+                _known(labour, lambda v: v == LabourStatus.LONG_TERM_UNEMPLOYED),
+                _known(labour, lambda v: v == LabourStatus.INACTIVE), _known(labour, lambda v: v == LabourStatus.EMPLOYED),
+                EducationLevel.label_of(p.education_level, ""),
+                *(SensitiveAnswer.label_of(p.answers[item], "") for item in SENSITIVE_ITEMS),
+                YesNo.label_of(p.answers["rural"], ""), p.entry, p.exit,
+                ExitSituation.label_of(p.exit_situation, ""), FollowUpResult.label_of(p.follow_up_result, ""),
+                _yes(not p.missing), ", ".join(str(MISSING_LABELS[m]) for m in p.missing)]
+
+    return Table("Participants FSE+", headers, [[v if v is None or isinstance(v, int | date) else str(v)
+                                                 for v in line(p)] for p in rows])
+
+
+# --- the common indicators ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Indicator:
+    code: str
+    label: str
+    test: object  # Participant -> True / False / None (unknown) / "undisclosed"
+    sensitive: bool = False
+
+
+def _labour(*values):
+    return lambda p: None if not p.labour_status else p.labour_status in values
+
+
+def _band(band):
+    return lambda p: None if not p.birth_date else p.age_band == band
+
+
+def _education(level):
+    return lambda p: None if not p.education_level else p.education_level == level
+
+
+def _answer(item):
+    def test(p):
+        value = p.answers[item]
+        return None if not value else UNDISCLOSED if value == UNDISCLOSED else value == "yes"
+    return test
+
+
+def _left(situation):
+    return lambda p: None if p.exit is None else p.exit_situation == situation
+
+
+def _six_months(result):
+    return lambda p: None if p.exit is None or not p.follow_up_result else p.follow_up_result == result
+
+
+INDICATORS = [
+    Indicator("EECO01", _l("Chômeurs, y compris de longue durée"), _labour("unemployed", "long_term_unemployed")),
+    Indicator("EECO02", _l("Chômeurs de longue durée"), _labour("long_term_unemployed")),
+    Indicator("EECO03", _l("Personnes inactives"), _labour("inactive")),
+    Indicator("EECO04", _l("Personnes exerçant un emploi, y compris les indépendants"), _labour("employed")),
+    Indicator("EECO05", _l("Moins de 18 ans"), _band(AgeBand.UNDER_18)),
+    Indicator("EECO06", _l("18 à 29 ans"), _band(AgeBand.FROM_18_TO_29)),
+    Indicator("EECO07", _l("55 ans et plus"), _band(AgeBand.FROM_55)),
+    Indicator("EECO08", _l("Enseignement primaire ou secondaire inférieur (CITE 0 à 2)"), _education("isced_0_2")),
+    Indicator("EECO09", _l("Enseignement secondaire supérieur ou post-secondaire (CITE 3 et 4)"), _education("isced_3_4")),
+    Indicator("EECO10", _l("Enseignement supérieur (CITE 5 à 8)"), _education("isced_5_8")),
+    Indicator("EECO11", _l("Nombre total de participants"), lambda p: True),
+    Indicator("EECO12", _l("Participants handicapés"), _answer("disability"), True),
+    Indicator("EECO13", _l("Ressortissants de pays tiers"), _answer("third_country_national"), True),
+    Indicator("EECO14", _l("Participants d’origine étrangère"), _answer("foreign_background"), True),
+    Indicator("EECO15", _l("Minorités (y compris les communautés marginalisées telles que les Roms)"), _answer("minority"), True),
+    Indicator("EECO16", _l("Sans-abri ou personnes touchées par l’exclusion du logement"), _answer("homeless"), True),
+    Indicator("EECO17", _l("Participants issus de zones rurales"), _answer("rural")),
+    Indicator("EECR01", _l("À la recherche d’un emploi au terme de leur participation"), _left(ExitSituation.JOB_SEARCHING)),
+    Indicator("EECR02", _l("Suivant un enseignement ou une formation au terme de leur participation"),
+              _left(ExitSituation.EDUCATION_TRAINING)),
+    Indicator("EECR03", _l("Obtenant une qualification au terme de leur participation"), _left(ExitSituation.QUALIFICATION)),
+    Indicator("EECR04", _l("Exerçant un emploi, y compris indépendant, au terme de leur participation"),
+              _left(ExitSituation.EMPLOYMENT)),
+    Indicator("EECR05", _l("Exerçant un emploi, y compris indépendant, six mois après la fin de leur participation"),
+              _six_months(FollowUpResult.EMPLOYMENT)),
+    Indicator("EECR06", _l("Dont la situation sur le marché du travail s’est améliorée six mois après"),
+              _six_months(FollowUpResult.IMPROVED)),
+]
+GENDER_COLUMNS = ("woman", "man", "non_binary", "")
+
+
+@dataclass
+class IndicatorRow:
+    indicator: Indicator
+    by_gender: Counter = field(default_factory=Counter)  # yes counts by gender ("" unknown)
+    undisclosed: int = 0
+    unknown: int = 0
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_gender.values())
+
+
+def indicators(rows: list[Participant]) -> list[IndicatorRow]:
+    """Each common indicator over the participants, by gender; "prefers not to say" and unknown apart."""
+    table = [IndicatorRow(i) for i in INDICATORS]
+    for p in rows:
+        for line in table:
+            value = line.indicator.test(p)
+            if value is None:
+                line.unknown += 1
+            elif value == UNDISCLOSED:
+                line.undisclosed += 1
+            elif value:
+                line.by_gender[p.gender] += 1
+    return table
+
+
+def indicator_table(rows: list[IndicatorRow]):
+    from intranet.reporting.exports import Table
+
+    headers = ["Code", "Indicateur", "Total", "Femmes", "Hommes", "Non binaires", "Genre non renseigné",
+               "Ne souhaite pas répondre", "Non renseigné"]
+    return Table("Indicateurs communs", headers, [
+        [r.indicator.code, str(r.indicator.label), r.total, *(r.by_gender[g] for g in GENDER_COLUMNS),
+         r.undisclosed if r.indicator.sensitive else "", r.unknown] for r in rows])
+
+
+# --- completeness ---------------------------------------------------------------------------------------------
+
+@dataclass
+class Completeness:
+    association_id: int
+    association: str
+    program: str
+    participants: int = 0
+    incomplete: list = field(default_factory=list)  # (beneficiary id, [missing])
+    missing: Counter = field(default_factory=Counter)
+
+    @property
+    def share(self) -> float:
+        return len(self.incomplete) / self.participants if self.participants else 0.0
+
+    @property
+    def level(self) -> str:
+        return "error" if self.share > CORRECTION_ABOVE else "warn" if self.share >= WARN_FROM else "ok"
+
+
+def completeness(rows: list[Participant]) -> list[Completeness]:
+    """Per operation: how many records are incomplete, what they miss, which files."""
+    operations: dict = defaultdict(lambda: None)
+    for p in rows:
+        key = (p.association_id, p.program)
+        if operations[key] is None:
+            operations[key] = Completeness(p.association_id, p.association, p.program)
+        operation = operations[key]
+        operation.participants += 1
+        if p.missing:
+            operation.incomplete.append((p.beneficiary_id, p.missing))
+            operation.missing.update(p.missing)
+    return list(operations.values())
