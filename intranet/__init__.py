@@ -18,7 +18,7 @@ from intranet.ops.security import instance_secret_key
 # Features that plug more than pages in: each package's `register(app)` adds its signal receivers, its
 # steps of the minute tick (`jobs.periodic`), its demo loader (`demo.demo_loader`), its own blueprints.
 FEATURES = ("intranet.beneficiaries", "intranet.calendar", "intranet.selfbooking", "intranet.notifications",
-            "intranet.followups", "intranet.reporting")
+            "intranet.followups", "intranet.exports", "intranet.reporting")
 
 
 def create_app(config: type[Config] = Config) -> Flask:
@@ -136,6 +136,7 @@ def _register_blueprints(app: Flask) -> None:
     from intranet.beneficiaries.views import bp as beneficiaries
     from intranet.calendar.setup_views import bp as availability
     from intranet.calendar.views import bp as calendar
+    from intranet.exports.views import bp as exports
     from intranet.followups.views import bp as followups
     from intranet.followups.views import public_bp as followups_public
     from intranet.home.views import bp as home
@@ -156,7 +157,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (ops, cli, auth, home, space, me, members, mailbox, network, network_mailbox, network_programs,
                       programs, beneficiaries, journeys, calendar, availability, feeds,
-                      followups, followups_public, reporting):
+                      followups, followups_public, exports, reporting):
         app.register_blueprint(blueprint)
     for feature in FEATURES:
         importlib.import_module(feature).register(app)

@@ -4,6 +4,7 @@ from intranet.audit.models import AuditEntry
 from intranet.auth.models import LoginAttempt, PasswordResetRequest, User
 from intranet.beneficiaries.models import Beneficiary, Commune
 from intranet.calendar.models import Absence, Appointment, AppointmentEvent, Availability, Resource, Seat
+from intranet.exports.models import ExportJob
 from intranet.journeys.models import Journey, JourneyModule
 from intranet.members.models import Membership
 from intranet.network.models import Association
@@ -13,5 +14,5 @@ from intranet.selfbooking.models import BookingLink
 from intranet.ticks import PeriodicRun
 
 __all__ = ["Absence", "Appointment", "AppointmentEvent", "Association", "AuditEntry", "Availability", "Beneficiary",
-           "BookingLink", "Commune", "Journey", "JourneyModule", "LoginAttempt", "Membership", "Module",
+           "BookingLink", "Commune", "ExportJob", "Journey", "JourneyModule", "LoginAttempt", "Membership", "Module",
            "ModuleAdaptation", "OutboxMessage", "PasswordResetRequest", "PeriodicRun", "Program", "ProgramOffer", "Resource", "Seat", "User"]

@@ -164,6 +164,20 @@ def make_appointment(association: Association, *, starts_at: datetime | None = N
     return appointment
 
 
+def make_export_job(association: Association, **fields):
+    """A finished export of the association's files, with its file, by one of its staff."""
+    from intranet.exports.models import ExportJob
+
+    user = fields.pop("user", None) or make_membership(association, "staff").user
+    job = ExportJob(association_id=association.id, user_id=user.id, source="appointments", fmt="csv",
+                    status=fields.pop("status", "done"), rows_total=1, rows_done=1,
+                    filename=fields.pop("filename", f"export-secret-{next(_seq)}.csv"),
+                    content=fields.pop("content", "Nomsecret;exporté".encode()), **fields)
+    db.session.add(job)
+    db.session.commit()
+    return job
+
+
 FACTORIES = {
     Association: lambda association: association,
     Membership: lambda association: make_membership(association, "volunteer"),
@@ -179,6 +193,15 @@ FACTORIES = {
     Appointment: make_appointment,
     Seat: lambda association: make_appointment(association).seats[0],
 }
+
+
+def _export_job_factory():
+    from intranet.exports.models import ExportJob
+
+    FACTORIES[ExportJob] = make_export_job
+
+
+_export_job_factory()
 
 
 def make_booking_link(association: Association, beneficiary: Beneficiary | None = None, **fields):

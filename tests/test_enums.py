@@ -30,6 +30,7 @@ from intranet.calendar.models import (
     SeatStatus,
 )
 from intranet.enums import LabelledEnum, all_enums
+from intranet.exports.models import ExportFormat, ExportJob, ExportStatus
 from intranet.journeys.models import (
     ExitSituation,
     FollowUpAnswer,
@@ -81,6 +82,8 @@ STORED = [
     (Seat, "status", SeatStatus, False),
     (AppointmentEvent, "action", AppointmentAction, False),
     (OutboxMessage, "status", OutboxStatus, False),
+    (ExportJob, "status", ExportStatus, False),
+    (ExportJob, "fmt", ExportFormat, False),
 ]
 _IN_LIST = re.compile(r"^\(*\s*(\w+)\b")
 

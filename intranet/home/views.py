@@ -49,4 +49,4 @@ def dashboard():
     return render("home/dashboard.html", "figures", today=home.today_sessions(g.association),
                   week=home.week_counts(g.association), waiting_count=waiting_count, waiting=waiting,
                   comparisons=home.compared(g.association, filters), filters=filters, PeriodKind=PeriodKind,
-                  operations=operations, names=names, missing_labels=esf.MISSING_LABELS)
+                  operations=operations, names=names, missing_names=esf.MISSING_ITEMS)

@@ -16,8 +16,16 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, or_, select
 
-from intranet.beneficiaries.models import (SENSITIVE_ITEMS, AgeBand, Beneficiary, EducationLevel, Gender,
-                                           LabourStatus, SensitiveAnswer, YesNo)
+from intranet.beneficiaries.models import (
+    SENSITIVE_ITEMS,
+    AgeBand,
+    Beneficiary,
+    EducationLevel,
+    Gender,
+    LabourStatus,
+    SensitiveAnswer,
+    YesNo,
+)
 from intranet.extensions import db
 from intranet.journeys.models import ExitSituation, FollowUpResult, Journey, JourneyModule, ModuleStatus
 from intranet.network.models import Association
@@ -80,7 +88,7 @@ class Participant:
         return lacking
 
 
-MISSING_LABELS = {
+MISSING_ITEMS = {
     "gender": _l("genre"), "birth_date": _l("date de naissance"), "labour_status": _l("situation sur le marché du travail"),
     "education_level": _l("niveau d’études"), "disability": _l("handicap"),
     "third_country_national": _l("nationalité d’un pays tiers"), "foreign_background": _l("origine étrangère"),
@@ -157,7 +165,7 @@ def _known(value: str, test) -> str:
 
 
 def participant_table(rows: list[Participant]):
-    from intranet.reporting.exports import Table
+    from intranet.exports.files import Table
 
     headers = ["Association", "Programme", "N° de fiche", "Genre", "Tranche d’âge à l’entrée",
                "Chômeur·se (y compris longue durée)", "Chômeur·se de longue durée", "Inactif·ve",
@@ -178,7 +186,7 @@ def participant_table(rows: list[Participant]):
                 *(SensitiveAnswer.label_of(p.answers[item], "") for item in SENSITIVE_ITEMS),
                 YesNo.label_of(p.answers["rural"], ""), p.entry, p.exit,
                 ExitSituation.label_of(p.exit_situation, ""), FollowUpResult.label_of(p.follow_up_result, ""),
-                _yes(not p.missing), ", ".join(str(MISSING_LABELS[m]) for m in p.missing)]
+                _yes(not p.missing), ", ".join(str(MISSING_ITEMS[m]) for m in p.missing)]
 
     return Table("Participants FSE+", headers, [[v if v is None or isinstance(v, int | date) else str(v)
                                                  for v in line(p)] for p in rows])
@@ -281,7 +289,7 @@ def indicators(rows: list[Participant]) -> list[IndicatorRow]:
 
 
 def indicator_table(rows: list[IndicatorRow]):
-    from intranet.reporting.exports import Table
+    from intranet.exports.files import Table
 
     headers = ["Code", "Indicateur", "Total", "Femmes", "Hommes", "Non binaires", "Genre non renseigné",
                "Ne souhaite pas répondre", "Non renseigné"]

@@ -10,8 +10,15 @@ from intranet.beneficiaries.models import Beneficiary
 from intranet.calendar.models import Appointment, AppointmentStatus
 from intranet.extensions import db
 from intranet.journeys.models import Journey
-from intranet.reporting.figures import (appointment_conditions, association_conditions, department_of,
-                                        journey_in_program, month_of, people_by_mode, person_conditions)
+from intranet.reporting.figures import (
+    appointment_conditions,
+    association_conditions,
+    department_of,
+    journey_in_program,
+    month_of,
+    people_by_mode,
+    person_conditions,
+)
 from intranet.reporting.periods import Filters, Period, add_months, month_start
 
 MONTHS = 12

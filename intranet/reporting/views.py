@@ -7,13 +7,15 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from intranet.args import arg_choice, arg_int
+from intranet.exports import files as exports
+from intranet.exports import services as export_services
 from intranet.extensions import db
 from intranet.network.models import Association
-from intranet.reporting import dashboard, esf, exports
+from intranet.rendering import render
+from intranet.reporting import dashboard, esf
 from intranet.reporting.figures import DEFAULT_MINUTES_PER_MAIL
 from intranet.reporting.periods import Filters, Period, PeriodKind, RuralChoice, filters_from_request
 from intranet.reporting.registry import figures_by_key
-from intranet.rendering import render
 from intranet.tenancy import network_blueprint
 
 bp = network_blueprint("reporting", __name__)
@@ -79,12 +81,14 @@ def esf_report():
     rows = esf.participants(filters)
     return render("reporting/esf.html", "figures", filters=filters, programs=dashboard.programs(),
                   associations=dashboard.associations(), indicators=esf.indicators(rows), participants=len(rows),
-                  operations=esf.completeness(rows), rule=esf.PARTICIPANT_RULE, missing_labels=esf.MISSING_LABELS,
+                  operations=esf.completeness(rows), rule=esf.PARTICIPANT_RULE, missing_names=esf.MISSING_ITEMS,
                   WARN=esf.WARN_FROM, CORRECTION=esf.CORRECTION_ABOVE, PeriodKind=PeriodKind, RuralChoice=RuralChoice,
-                  minutes=filters.extra["minutes"], gender_columns=esf.GENDER_COLUMNS)
+                  minutes=filters.extra["minutes"], gender_columns=esf.GENDER_COLUMNS,
+                  exports_log=export_services.network_log())
 
 
-@bp.get("/esf/participants.<any(csv, xlsx):fmt>")
+@bp.get("/esf/participants.csv", defaults={"fmt": "csv"})
+@bp.get("/esf/participants.xlsx", defaults={"fmt": "xlsx"})
 def esf_participants(fmt: str):
     filters = _esf_filters()
     rows = esf.participants(filters)
@@ -93,7 +97,8 @@ def esf_participants(fmt: str):
     return exports.download(esf.participant_table(rows), fmt, name, esf.indicator_table(esf.indicators(rows)))
 
 
-@bp.get("/esf/indicators.<any(csv, xlsx):fmt>")
+@bp.get("/esf/indicators.csv", defaults={"fmt": "csv"})
+@bp.get("/esf/indicators.xlsx", defaults={"fmt": "xlsx"})
 def esf_indicators(fmt: str):
     filters = _esf_filters()
     rows = esf.participants(filters)
@@ -103,5 +108,7 @@ def esf_indicators(fmt: str):
 
 
 def log_export(what: str, rows: int, filters: Filters) -> None:
-    """The network office's exports are logged: who, what, when, with which filters."""
+    """The network office's exports are logged (who, what, when, which filters): a row each, and the log file."""
+    fmt = (request.view_args or {}).get("fmt", "csv")
+    export_services.log_network_export(current_user, what, fmt, rows, filters.args())
     export_log.info("export %s by user %s: %s rows, filters %s", what, current_user.id, rows, filters.args())

@@ -1,0 +1,61 @@
+"""The export job (its file written with its progress), and the periodic step: expired files deleted, lost jobs queued."""
+
+import json
+
+from sqlalchemy import update
+
+from intranet import jobs
+from intranet.clock import utcnow
+from intranet.exports import services
+from intranet.exports.models import ExportJob, ExportStatus
+from intranet.exports.services import KEEP, PROGRESS_EVERY, SOURCES, render
+from intranet.extensions import db
+from intranet.network.models import Association
+
+
+@jobs.periodic()
+def exports_housekeeping(now) -> None:
+    services.expire(now)
+    for job_id in services.forgotten(now):
+        jobs.enqueue(services.RUN, job_id)
+
+
+def run(job_id: int) -> None:
+    """Write the export's file, saving the progress as it goes (a job: it commits its progress on purpose)."""
+    claimed = db.session.execute(update(ExportJob).where(ExportJob.id == job_id, ExportJob.status == ExportStatus.PENDING)
+                                 .values(status=ExportStatus.RUNNING)).rowcount
+    db.session.commit()
+    if not claimed:  # taken by another worker, or already done
+        return
+    job = db.session.get(ExportJob, job_id)
+    association = db.session.get(Association, job.association_id)
+    source, settings, fmt = SOURCES[job.source], json.loads(job.args), job.fmt
+    try:
+        query = source.query(association, settings)
+        single = len(query.column_descriptions) == 1
+        done = 0
+
+        def rows():
+            nonlocal done
+            while True:
+                chunk = db.session.execute(query.limit(PROGRESS_EVERY).offset(done)).all()
+                for row in chunk:
+                    yield row[0] if single else row
+                done += len(chunk)
+                # Each chunk is written before the progress is saved (a commit expires what was loaded).
+                db.session.execute(update(ExportJob).where(ExportJob.id == job_id).values(rows_done=done))
+                db.session.commit()
+                if len(chunk) < PROGRESS_EVERY:
+                    return
+
+        content = render(source, fmt, association, settings, rows())
+    except Exception as error:  # the job says so; the person may start it again
+        db.session.rollback()
+        db.session.execute(update(ExportJob).where(ExportJob.id == job_id).values(
+            status=ExportStatus.FAILED, error=str(error)[:500], finished_at=utcnow()))
+        db.session.commit()
+        raise
+    now = utcnow()
+    db.session.execute(update(ExportJob).where(ExportJob.id == job_id).values(
+        status=ExportStatus.DONE, rows_done=done, rows_total=done, content=content,
+        finished_at=now, expires_at=now + KEEP))

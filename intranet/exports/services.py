@@ -1,0 +1,104 @@
+"""Start an export, run it with its progress, hand its file out, delete it after 24 hours (the row stays as the log).
+
+An export of at most `EXPORT_SYNC_ROWS` rows is answered at once; a larger one is a job row that a worker runs
+(queued after the request's commit; a periodic step queues again any job left waiting), saving its progress
+every `PROGRESS_EVERY` rows (`jobs.run`) so the page polling it moves, and its file in the database (every machine can hand
+it out) until `KEEP` has passed.
+"""
+
+import json
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import event, func, select, update
+from sqlalchemy.orm import Session
+from werkzeug.datastructures import MultiDict
+
+from intranet.clock import utcnow
+from intranet.exports.files import Table, csv_chunks, xlsx_bytes
+from intranet.exports.models import ExportFormat, ExportJob, ExportStatus
+from intranet.exports.sources import SOURCES, Source
+from intranet.extensions import db
+from intranet.network.models import Association
+
+KEEP = timedelta(hours=24)
+PROGRESS_EVERY = 1000
+RUN = "intranet.exports.jobs.run"
+
+
+def count(source: Source, association: Association, settings: dict) -> int:
+    return db.session.scalar(select(func.count()).select_from(source.query(association, settings).subquery()))
+
+
+def table(source: Source, association: Association, settings: dict, rows) -> Table:
+    return Table(source.title, source.headers, (source.row(association, row) for row in rows))
+
+
+def render(source: Source, fmt: str, association: Association, settings: dict, rows) -> bytes:
+    data = table(source, association, settings, rows)
+    return xlsx_bytes(data) if fmt == ExportFormat.XLSX else "".join(csv_chunks(data)).encode("utf-8")
+
+
+def filename(source: Source, association: Association, fmt: str) -> str:
+    return f"{source.title}-{association.slug}-{utcnow():%Y-%m-%d}.{fmt}"
+
+
+def start(source_name: str, fmt: str, association: Association, user, args: MultiDict) -> tuple[ExportJob | None, bytes | None]:
+    """A small export's file at once (None, bytes), or the job of a large one (job, None)."""
+    source = SOURCES[source_name]
+    settings = source.filters(args)
+    total = count(source, association, settings)
+    if total <= current_app.config.get("EXPORT_SYNC_ROWS", 2000):
+        rows = db.session.execute(source.query(association, settings))
+        rows = rows.scalars() if len(source.query(association, settings).column_descriptions) == 1 else rows
+        return None, render(source, fmt, association, settings, rows)
+    job = ExportJob(association_id=association.id, user_id=user.id, source=source.name, fmt=fmt,
+                    args=json.dumps(settings), rows_total=total, filename=filename(source, association, fmt))
+    db.session.add(job)
+    db.session.flush()
+    db.session.info.setdefault("exports_new", []).append(job.id)
+    return job, None
+
+
+@event.listens_for(Session, "after_commit")
+def _queue_new_exports(session: Session) -> None:
+    from intranet import jobs
+
+    for job_id in session.info.pop("exports_new", []):
+        jobs.enqueue(RUN, job_id)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_new_exports(session: Session) -> None:
+    session.info.pop("exports_new", None)
+
+
+def log_network_export(user, source: str, fmt: str, rows: int, settings: dict) -> None:
+    """The network office's exports are logged as rows of their own (who, what, when, which filters)."""
+    now = utcnow()
+    db.session.add(ExportJob(association_id=None, user_id=user.id, source=source, fmt=fmt, args=json.dumps(settings),
+                             status=ExportStatus.PURGED, rows_total=rows, rows_done=rows, finished_at=now,
+                             created_at=now, filename=f"{source}.{fmt}"))
+    db.session.flush()
+
+
+def expire(now) -> int:
+    """Delete the files kept more than 24 hours; their rows stay, as the log of who exported what."""
+    return db.session.execute(update(ExportJob).where(ExportJob.status == ExportStatus.DONE, ExportJob.expires_at <= now)
+                              .values(content=None, status=ExportStatus.PURGED)).rowcount
+
+
+def forgotten(now) -> list[int]:
+    """Jobs still waiting a minute after they were asked for (the queue lost them): to queue again."""
+    return list(db.session.scalars(select(ExportJob.id).where(ExportJob.status == ExportStatus.PENDING,
+                                                              ExportJob.created_at <= now - timedelta(minutes=1))))
+
+
+def network_log(limit: int = 10) -> list:
+    """The network office's latest exports: when, who, what, how many rows."""
+    from intranet.auth.models import User
+
+    return db.session.execute(
+        select(ExportJob.created_at, User.name, ExportJob.source, ExportJob.fmt, ExportJob.rows_total)
+        .join(User, User.id == ExportJob.user_id).where(ExportJob.association_id.is_(None))
+        .order_by(ExportJob.created_at.desc(), ExportJob.id.desc()).limit(limit)).all()
