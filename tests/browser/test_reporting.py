@@ -1,0 +1,47 @@
+"""The network's figures change in place, and a large export shows its progress then hands out its file."""
+
+import pytest
+
+from intranet.demo import load_demo
+
+pytestmark = pytest.mark.commits(scope="module")  # the demo network, loaded once for the module
+
+
+@pytest.fixture(scope="module")
+def demo(app, module_rows):
+    with app.app_context():
+        load_demo()
+
+
+def test_changing_the_period_updates_table_chart_and_map_in_place(new_page, live_server, demo):
+    page = new_page(signed_in_as="reseau@tremplin.test")
+    page.goto(live_server + "/network/?period=month")
+    page.evaluate("window.stayed = true")
+    table = page.locator("table.compare tbody").inner_html()
+    chart = page.locator("#chart-people title").first.text_content()
+    tiles = page.locator("#france-map svg").inner_html()
+    page.select_option("#f-period", "last_month")
+    page.wait_for_url("**/network/?*period=last_month*")
+    page.wait_for_function("document.querySelector('.period-line').textContent.includes('1 nov.')")
+    assert page.evaluate("window.stayed === true")  # no page load: the figures were swapped in place
+    assert page.locator("table.compare tbody").inner_html() != table
+    assert page.locator("#chart-people title").first.text_content() != chart
+    assert page.locator("#france-map svg").inner_html() != tiles
+    page.go_back()
+    page.wait_for_function("document.querySelector('#f-period').value === 'month'")
+
+
+def test_a_large_export_shows_its_progress_then_downloads(new_page, live_server, demo, app, monkeypatch):
+    monkeypatch.setitem(app.config, "EXPORT_SYNC_ROWS", 5)
+    page = new_page(signed_in_as="admin.bordeaux@tremplin.test")
+    page.goto(live_server + "/a/bordeaux/beneficiaries")
+    page.get_by_role("button", name="Exporter ces fiches").click()
+    page.wait_for_url("**/a/bordeaux/exports/*")
+    assert page.locator("progress").count() == 1
+    link = page.get_by_role("button", name="Télécharger")
+    link.wait_for(timeout=30_000)
+    assert page.locator("progress").get_attribute("value") == "100"
+    with page.expect_download() as download:
+        link.click()
+    content = open(download.value.path(), encoding="utf-8-sig").read()
+    assert content.startswith("N° de fiche;Prénom;Nom") and content.count("\n") > 5
