@@ -115,6 +115,8 @@ class Config:
     PAGE_SIZE = 25
     # Mail bodies are cleared this many days after the mail was queued (the outbox keeps who, what, when).
     MAIL_RETENTION_DAYS = int(os.environ.get("MAIL_RETENTION_DAYS", "183"))
+    # Exports of more rows than this run in the background, with a progress bar (intranet/exports).
+    EXPORT_SYNC_ROWS = int(os.environ.get("EXPORT_SYNC_ROWS", "2000"))
     # Production runs behind a reverse proxy: trust the X-Forwarded-For / X-Forwarded-Proto values
     # added by the PROXY_COUNT proxies in front of the app (never X-Forwarded-Host).
     PROXY_FIX = _env_bool("PROXY_FIX", APP_ENV == "production")

@@ -51,13 +51,10 @@ def test_appointments_export_one_row_per_person_and_session_in_xlsx(client, staf
 
 
 @pytest.fixture
-def large(app):
-    app.config["EXPORT_SYNC_ROWS"] = 2
-    services.PROGRESS_EVERY, before = 2, services.PROGRESS_EVERY
-    export_jobs.PROGRESS_EVERY = 2
-    yield
-    app.config.pop("EXPORT_SYNC_ROWS")
-    services.PROGRESS_EVERY = export_jobs.PROGRESS_EVERY = before
+def large(app, monkeypatch):
+    """Exports above two rows run as jobs, saving their progress every two rows."""
+    monkeypatch.setitem(app.config, "EXPORT_SYNC_ROWS", 2)
+    monkeypatch.setattr(export_jobs, "PROGRESS_EVERY", 2)
 
 
 def test_a_large_export_is_a_job_with_progress_then_a_download(client, staff, bordeaux, large):

@@ -48,7 +48,7 @@ def start(source_name: str, fmt: str, association: Association, user, args: Mult
     source = SOURCES[source_name]
     settings = source.filters(args)
     total = count(source, association, settings)
-    if total <= current_app.config.get("EXPORT_SYNC_ROWS", 2000):
+    if total <= current_app.config["EXPORT_SYNC_ROWS"]:
         rows = db.session.execute(source.query(association, settings))
         rows = rows.scalars() if len(source.query(association, settings).column_descriptions) == 1 else rows
         return None, render(source, fmt, association, settings, rows)

@@ -1,0 +1,57 @@
+"""The network's consolidated view and an association's home at 1x and 10x (BENCH_SCALES), and the ESF+ export.
+
+The networks are built by bench/scale.py as in bench_pages (association 1 identical at every scale; on
+PostgreSQL when DATABASE_URL is set). /network/ is opened by the network office for this year's figures
+(comparison, trends, map), the association home by association 1's admin, through their real routes: the
+median of RUNS requests, alternating scales, after two warm-ups; one request counts the SQL statements.
+The ESF+ export writes the per-participant CSV of the largest scale's participants of the year (capped at
+ESF_ROWS) and gives its rows per second.
+
+Printed: network_dashboard_ms_<N>x, network_dashboard_queries_<N>x, network_dashboard_growth_ratio,
+association_home_ms_<N>x, association_home_queries_<N>x, association_home_growth_ratio, esf_export_rows,
+esf_export_rows_per_s. Targets (issue 13): growth under 2, the same statements at every scale.
+"""
+
+import contextlib
+import time
+
+from bench.bench_pages import NAME, Page, _count_queries, _median_ms, _target, label, scales
+from bench.scratch import database
+
+ESF_ROWS = 10_000
+PAGES = [Page("network_dashboard", "network", "/network/?period=year", NAME),
+         Page("association_home", "admin", "/a/{slug}/?period=year", "Médiane du réseau")]
+
+
+def run() -> dict:
+    figures: dict[str, float] = {}
+    with contextlib.ExitStack() as stack:
+        targets = []
+        for scale in scales():
+            url = stack.enter_context(database(f"network_{label(scale).replace('.', '_')}"))
+            targets.append(stack.enter_context(_target(url, scale)))
+        for page in PAGES:
+            counts = [_count_queries(t, page) for t in targets]
+            times = _median_ms(targets, page)
+            for target, ms, count in zip(targets, times, counts, strict=True):
+                figures[f"{page.name}_ms_{target.label}"] = ms
+                figures[f"{page.name}_queries_{target.label}"] = count
+            figures[f"{page.name}_growth_ratio"] = times[-1] / times[0]
+        figures.update(_esf(targets[-1]))
+    return figures
+
+
+def _esf(target) -> dict:
+    from intranet.clock import today_in
+    from intranet.exports.files import csv_chunks
+    from intranet.reporting import esf
+    from intranet.reporting.periods import Filters, Period
+
+    with target.app.test_request_context():
+        today = today_in("Europe/Paris")
+        started = time.perf_counter()
+        rows = esf.participants(Filters(Period.of("year", today)))[:ESF_ROWS]
+        size = sum(len(chunk) for chunk in csv_chunks(esf.participant_table(rows)))
+        seconds = time.perf_counter() - started
+    assert size > 0
+    return {"esf_export_rows": len(rows), "esf_export_rows_per_s": len(rows) / seconds}
