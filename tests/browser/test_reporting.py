@@ -1,5 +1,7 @@
 """The network's figures change in place, and a large export shows its progress then hands out its file."""
 
+from pathlib import Path
+
 import pytest
 
 from intranet.demo import load_demo
@@ -43,5 +45,5 @@ def test_a_large_export_shows_its_progress_then_downloads(new_page, live_server,
     assert page.locator("progress").get_attribute("value") == "100"
     with page.expect_download() as download:
         link.click()
-    content = open(download.value.path(), encoding="utf-8-sig").read()
+    content = Path(download.value.path()).read_text(encoding="utf-8-sig")
     assert content.startswith("N° de fiche;Prénom;Nom") and content.count("\n") > 5
