@@ -13,6 +13,7 @@ esf_export_rows_per_s. Targets (issue 13): growth under 2, the same statements a
 """
 
 import contextlib
+import sys
 import time
 
 from bench.bench_pages import NAME, Page, _count_queries, _median_ms, _target, label, scales
@@ -37,6 +38,8 @@ def run() -> dict:
                 figures[f"{page.name}_ms_{target.label}"] = ms
                 figures[f"{page.name}_queries_{target.label}"] = count
             figures[f"{page.name}_growth_ratio"] = times[-1] / times[0]
+            # Said at once too: the ESF+ export that follows may be long.
+            print({k: round(v, 3) for k, v in figures.items() if k.startswith(page.name)}, file=sys.stderr, flush=True)
         figures.update(_esf(targets[-1]))
     return figures
 
