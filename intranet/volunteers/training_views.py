@@ -312,7 +312,7 @@ def attendance(training_enrolment_id: int):
         error = _("Choisissez présent·e, absent·e ou excusé·e.")
     name = enrolment.profile.membership.display_name
     if htmx:  # the row comes back (a refusal in it, answered 200 so that htmx shows it) and is read out
-        db.session.refresh(enrolment)
+        enrolment = _enrolment(training_enrolment_id)  # as stored, after a refusal rolled back
         announce = error or _("%(name)s : %(attendance)s", name=name,
                               attendance=Attendance.label_of(enrolment.attendance))
         return render("volunteers/_attendance.html", e=enrolment, error=error, announce=announce,
