@@ -165,12 +165,9 @@ def rows(association_id: int, memberships: list[Membership], today: date, now: d
         kept = latest.get(q.code)
         if kept is None or kept.valid_until is not None and (q.valid_until is None or q.valid_until >= kept.valid_until):
             latest[q.code] = q
-    users = [m.user_id for m in memberships]
-    last = dict(db.session.execute(
-        select(Appointment.volunteer_id, func.max(Appointment.starts_at))
-        .where(Appointment.association_id == association_id, Appointment.volunteer_id.in_(users),
-               Appointment.status != AppointmentStatus.CANCELLED, Appointment.starts_at <= now)
-        .group_by(Appointment.volunteer_id)).all()) if users else {}
+    # One correlated MAX per member of the page, each read from the (volunteer, start) index.
+    last = dict(db.session.execute(select(Membership.user_id, last_session(association_id, now))
+                                   .where(Membership.id.in_(ids))).all()) if ids else {}
     result = []
     for membership in memberships:
         profile = profiles.get(membership.id)
