@@ -99,9 +99,8 @@ def _load_association(association: Association, rng: random.Random) -> None:
 
     # One has expired: a volunteer holds a code they coach nothing with any more.
     if association.slug == "bordeaux" and volunteers:
-        holder = volunteers[-1]
-        code = next((c for c in ("coaching_image", "coaching_rh", "coup_de_pouce")
-                     if (holder, c) not in needed), "seance_photo")
+        holder, code = next(((u, c) for u in reversed(volunteers) for c in ("coaching_image", "coaching_rh", "coup_de_pouce")
+                             if (u, c) not in needed), (volunteers[-1], "seance_photo"))
         services.grant(profiles[holder], code, obtained_on=today - relativedelta(months=26),
                        until=today - relativedelta(months=2), source="manual",
                        evidence="Formation suivie à Tremplin Lille")

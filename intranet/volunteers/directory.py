@@ -22,7 +22,7 @@ from intranet.volunteers.models import Qualification, VolunteerProfile, Voluntee
 
 EXPIRY_WINDOW = timedelta(days=30)  # "expiring soon": staff see it, the volunteer gets one e-mail
 IDLE = timedelta(days=60)  # "no session for 60 days"
-STATUSES = {"": _l("En activité ou en pause"), "active": _l("Actif·ves"), "paused": _l("En pause"),
+STATUSES = {"": _l("Actuel·les"), "active": _l("Actif·ves"), "paused": _l("En pause"),
             "left": _l("Parti·es"), "all": _l("Tous")}
 SORTS = {"name": _l("Nom"), "recent": _l("Arrivée la plus récente"), "last_session": _l("Dernière séance la plus ancienne")}
 

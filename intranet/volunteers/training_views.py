@@ -121,9 +121,10 @@ def index():
     now = utcnow()
     sessions = scoped(TrainingSession).options(joinedload(TrainingSession.training),
                                                selectinload(TrainingSession.enrolments))
-    coming = list(db.session.scalars(sessions.where(TrainingSession.ends_at >= now)
+    # Open sessions (coming, or held with attendance still to note) first; then the latest closed ones.
+    coming = list(db.session.scalars(sessions.where(TrainingSession.status == TrainingSessionStatus.OPEN)
                                      .order_by(TrainingSession.starts_at, TrainingSession.id)))
-    past = list(db.session.scalars(sessions.where(TrainingSession.ends_at < now)
+    past = list(db.session.scalars(sessions.where(TrainingSession.status != TrainingSessionStatus.OPEN)
                                    .order_by(TrainingSession.starts_at.desc(), TrainingSession.id.desc()).limit(30)))
     return render("volunteers/trainings.html", trainings=services.trainings_for(g.association.id, active_only=False),
                   coming=coming, past=past, names=qualification_names(g.association.id), now=now)
