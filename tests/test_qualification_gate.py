@@ -283,3 +283,27 @@ def test_a_new_module_requiring_a_new_code_is_offered_to_nobody_until_someone_ho
     local = next(m for m in local_modules(bordeaux.id) if m.id == module.id)
     assert gate.refusal(bordeaux.id, qualified.id, local.qualification, MONDAY) == \
         "sans habilitation atelier_numerique"
+
+
+# --- layers ----------------------------------------------------------------------------------------------
+
+
+def test_the_gate_reads_only_the_volunteers_models_so_the_calendar_has_no_import_cycle():
+    import ast
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    for name in ("gate.py", "models.py", "__init__.py"):
+        tree = ast.parse((root / "intranet" / "volunteers" / name).read_text())
+        top = tree.body  # what loading the module imports (register() imports the pages later, once the app is built)
+        modules = {node.module for node in top if isinstance(node, ast.ImportFrom) and node.module}
+        modules |= {alias.name for node in top if isinstance(node, ast.Import) for alias in node.names}
+        higher = {m for m in modules if m.startswith(("intranet.calendar", "intranet.selfbooking",
+                                                      "intranet.notifications", "intranet.volunteers.services",
+                                                      "intranet.volunteers.views"))}
+        assert higher == set(), name
+    # Imported first, on its own, the calendar loads the gate without going round in a circle.
+    subprocess.run([sys.executable, "-c", "import intranet.calendar.booking, intranet.calendar.slots"], cwd=root,
+                   check=True)
