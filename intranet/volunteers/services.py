@@ -166,6 +166,8 @@ def clean_codes(codes: list[str], *, known: list[str] | None = None) -> str:
             raise VolunteerError("grants", _("Ce code d’habilitation n’existe pas : %(code)s.", code=code))
     if not cleaned:
         raise VolunteerError("grants", _("Choisissez au moins une habilitation que la formation donne."))
+    if len(" ".join(cleaned)) > 255:
+        raise VolunteerError("grants", _("Trop d’habilitations pour une seule formation."))
     return " ".join(cleaned)
 
 
