@@ -20,7 +20,7 @@ from pathlib import Path
 
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import event, insert, select
+from sqlalchemy import event, insert, select, text
 
 from bench.scratch import database
 from config import TestConfig
@@ -65,6 +65,9 @@ def _client(url: str, size: int) -> Iterator[FlaskClient]:
         with app.app_context():
             upgrade(directory=str(ROOT / "migrations"))
             staff = _load(size)
+            if db.engine.dialect.name == "postgresql":  # statistics for the planner, as after a real load
+                with db.engine.connect() as conn:
+                    conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
         client = app.test_client()
         with client.session_transaction() as session:
             session.update(staff)
