@@ -11,7 +11,10 @@ from intranet.notifications.models import OutboxMessage
 from intranet.programs.models import Module, ModuleAdaptation, Program, ProgramOffer
 from intranet.selfbooking.models import BookingLink
 from intranet.ticks import PeriodicRun
+from intranet.volunteers.models import Qualification, Training, TrainingEnrolment, TrainingSession, VolunteerProfile
 
 __all__ = ["Absence", "Appointment", "AppointmentEvent", "Association", "AuditEntry", "Availability", "Beneficiary",
            "BookingLink", "Commune", "Journey", "JourneyModule", "LoginAttempt", "Membership", "Module",
-           "ModuleAdaptation", "OutboxMessage", "PasswordResetRequest", "PeriodicRun", "Program", "ProgramOffer", "Resource", "Seat", "User"]
+           "ModuleAdaptation", "OutboxMessage", "PasswordResetRequest", "PeriodicRun", "Program", "ProgramOffer",
+           "Qualification", "Resource", "Seat", "Training", "TrainingEnrolment", "TrainingSession", "User",
+           "VolunteerProfile"]

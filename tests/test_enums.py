@@ -43,6 +43,17 @@ from intranet.network.models import Association, AssociationKind
 from intranet.notifications.models import OutboxMessage, OutboxStatus
 from intranet.programs.models import Mode, Module, ResourceKind
 from intranet.tenancy import Role
+from intranet.volunteers.models import (
+    Attendance,
+    EnrolmentStatus,
+    Qualification,
+    QualificationSource,
+    TrainingEnrolment,
+    TrainingSession,
+    TrainingSessionStatus,
+    VolunteerProfile,
+    VolunteerStatus,
+)
 from tests.factories import (
     make_appointment,
     make_association,
@@ -81,6 +92,11 @@ STORED = [
     (Seat, "status", SeatStatus, False),
     (AppointmentEvent, "action", AppointmentAction, False),
     (OutboxMessage, "status", OutboxStatus, False),
+    (VolunteerProfile, "status", VolunteerStatus, False),
+    (Qualification, "source", QualificationSource, False),
+    (TrainingSession, "status", TrainingSessionStatus, False),
+    (TrainingEnrolment, "status", EnrolmentStatus, False),
+    (TrainingEnrolment, "attendance", Attendance, True),
 ]
 _IN_LIST = re.compile(r"^\(*\s*(\w+)\b")
 

@@ -3,12 +3,15 @@
 Once it is DIGEST_HOUR or later where the association is, every active staff member or admin who
 has not opted out (Membership.digest) gets one digest for the day: tomorrow's planned sessions and
 the association's e-mails given up on in the last two days (mail is retried for a day before it is
-given up on, so a shorter look back would miss some). A day with nothing to say sends nothing.
+given up on, so a shorter look back would miss some), and what other features count for staff
+(`digest_lines`: qualifications ending soon…). A day with nothing to say sends nothing.
 The key `digest-<association>-<user>-<day>` makes a second run, or a second worker, send nothing twice.
 """
 
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
+from blinker import Namespace
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -27,6 +30,23 @@ from intranet.urls import external_url
 
 DIGEST_HOUR = time(18, 0)  # local time: the day's work is done, tomorrow's sessions are mostly known
 FAILED_LOOK_BACK = timedelta(days=2)
+
+# Sent with the association, `day` (its local date) and `now`; each receiver returns a list of DigestLine
+# (or None). Features higher up (volunteers) add their counts without this module knowing them.
+digest_lines = Namespace().signal("digest-lines")
+
+
+@dataclass(frozen=True)
+class DigestLine:
+    """One counted thing for staff: a lazy text (translated when the mail is written, in the reader's
+    language) and the page where to see it."""
+
+    text: object
+    url: str
+
+
+def _lines(association: Association, day, now: datetime) -> list[DigestLine]:
+    return [line for _receiver, lines in digest_lines.send(association, day=day, now=now) for line in lines or []]
 
 
 def _key(association_id: int, user_id: int, day) -> str:
@@ -77,7 +97,8 @@ def send_digests(now: datetime) -> int:
         if not recipients:
             continue
         appointments, failed = _tomorrow(association, day), _failed(association, now)
-        if not appointments and not failed:
+        lines = _lines(association, day, now)
+        if not appointments and not failed and not lines:
             continue  # nothing to say: no mail rather than an empty one every evening
         tz = association.timezone
         for membership, user in recipients:
@@ -87,7 +108,7 @@ def send_digests(now: datetime) -> int:
                          "people": [s.beneficiary.full_name for s in a.booked_seats]} for a in appointments]
             queue_mail(to=user.email, template="daily_digest", kind="daily_digest", locale=user.locale,
                        association_id=association.id, key=_key(association.id, user.id, day),
-                       association=association, person=user, sessions=sessions, failed=failed,
+                       association=association, person=user, sessions=sessions, failed=failed, lines=lines,
                        tomorrow=format_skeleton(day + timedelta(days=1), "MMMMEEEEd", locale=user.locale),
                        calendar_url=external_url("calendar.week", slug=association.slug),
                        mailbox_url=external_url("mailbox.index", slug=association.slug)
