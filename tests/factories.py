@@ -256,6 +256,33 @@ def make_appointment(association: Association, *, starts_at: datetime | None = N
     return appointment
 
 
+def make_session_log(association: Association, appointment: Appointment | None = None, **fields):
+    """A coach's log of a session, with notes nobody else should read."""
+    from intranet.volunteers.models import SessionLog
+
+    appointment = appointment or make_appointment(association, status="done")
+    log = SessionLog(association_id=association.id, appointment_id=appointment.id,
+                     volunteer_id=appointment.volunteer_id, outcome=fields.pop("outcome", "done"),
+                     minutes=fields.pop("minutes", 60), notes=fields.pop("notes", f"Notes secrètes {next(_seq)}"),
+                     **fields)
+    db.session.add(log)
+    db.session.commit()
+    return log
+
+
+def make_volunteer_activity(association: Association, profile: VolunteerProfile | None = None, **fields):
+    from intranet.volunteers.models import VolunteerActivity
+
+    profile = profile or make_volunteer_profile(association)
+    activity = VolunteerActivity(association_id=association.id, profile_id=profile.id,
+                                 done_on=fields.pop("done_on", date(2026, 11, 20)), minutes=fields.pop("minutes", 90),
+                                 category=fields.pop("category", "clothes"),
+                                 note=fields.pop("note", f"Activité secrète {next(_seq)}"), **fields)
+    db.session.add(activity)
+    db.session.commit()
+    return activity
+
+
 FACTORIES = {
     Association: lambda association: association,
     Membership: lambda association: make_membership(association, "volunteer"),
@@ -276,6 +303,16 @@ FACTORIES = {
     TrainingSession: make_training_session,
     TrainingEnrolment: make_training_enrolment,
 }
+
+
+def _log_factories() -> None:
+    from intranet.volunteers.models import SessionLog, VolunteerActivity
+
+    FACTORIES[SessionLog] = make_session_log
+    FACTORIES[VolunteerActivity] = make_volunteer_activity
+
+
+_log_factories()
 
 
 def make_booking_link(association: Association, beneficiary: Beneficiary | None = None, **fields):

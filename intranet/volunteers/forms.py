@@ -2,14 +2,14 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField, TimeField
+from wtforms import BooleanField, DecimalField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from intranet.forms import DateField, IntegerField, optional_id
 from intranet.phones import normalize_phone
 from intranet.values import InvalidValue
-from intranet.volunteers.models import Attendance, VolunteerStatus
+from intranet.volunteers.models import ActivityCategory, Attendance, SessionOutcome, VolunteerStatus
 
 
 def _phone(form, field):
@@ -101,3 +101,44 @@ class EnrolForm(FlaskForm):
 class AttendanceForm(FlaskForm):
     attendance = RadioField(_l("Présence"), choices=Attendance.choices(),
                             validators=[InputRequired(_l("Choisissez présent·e, absent·e ou excusé·e."))])
+
+
+class SessionLogForm(FlaskForm):
+    """What a coach records after a session: réalisé is preselected, the planned duration prefilled."""
+
+    outcome = RadioField(_l("Ce qui s’est passé"), choices=SessionOutcome.choices(), default=SessionOutcome.DONE,
+                         validators=[InputRequired(_l("Choisissez ce qui s’est passé."))])
+    minutes = IntegerField(_l("Durée réelle (minutes)"), validators=[
+        InputRequired(_l("Indiquez la durée.")), NumberRange(min=1, max=720, message=_l("Entre 1 et 720 minutes."))])
+    notes = TextAreaField(_l("Notes pour le ou la prochain·e bénévole"), validators=[Length(max=5000)],
+                          description=_l("Ce qui a été travaillé, ce qui reste à faire. Seul·es la personne qui "
+                                         "accompagne la suite du parcours et l’équipe les lisent."))
+    next_module_id = SelectField(_l("Module conseillé ensuite"), choices=[], coerce=optional_id,
+                                 validate_choice=True)
+
+
+class ActivityForm(FlaskForm):
+    association_id = SelectField(_l("Association"), choices=[], coerce=optional_id)
+    done_on = DateField(_l("Date"), validators=[InputRequired(_l("Indiquez la date."))])
+    minutes = IntegerField(_l("Durée (minutes)"), validators=[
+        InputRequired(_l("Indiquez la durée.")), NumberRange(min=1, max=720, message=_l("Entre 1 et 720 minutes."))])
+    category = SelectField(_l("Catégorie"), choices=ActivityCategory.choices(), default=ActivityCategory.CLOTHES)
+    note = StringField(_l("Note (facultatif)"), validators=[Length(max=500)])
+
+
+class PauseForm(FlaskForm):
+    association_id = SelectField(_l("Association"), choices=[], coerce=optional_id)
+    paused_from = DateField(_l("Du"), validators=[InputRequired(_l("Indiquez le début de la pause."))])
+    paused_until = DateField(_l("Au (vide : jusqu’à nouvel ordre)"), validators=[Optional()])
+
+
+class ResumeForm(FlaskForm):
+    association_id = SelectField(_l("Association"), choices=[], coerce=optional_id)
+
+
+class RateForm(FlaskForm):
+    effective_from = DateField(_l("À partir du"), validators=[InputRequired(_l("Indiquez la date d’effet."))])
+    euros = DecimalField(_l("Taux horaire brut (€)"), places=2, validators=[
+        InputRequired(_l("Indiquez le taux.")), NumberRange(min=1, max=1000, message=_l("Entre 1 € et 1 000 €."))])
+    note = StringField(_l("Note"), validators=[Length(max=255)],
+                       description=_l("Par exemple : SMIC brut horaire au 1er janvier 2027."))

@@ -87,3 +87,48 @@ def digest_count(association: Association, *, day, now: datetime) -> list[Digest
 def connect() -> None:
     """Add the count to the staff's daily digest (connected once: blinker keeps one receiver per function)."""
     digest_lines.connect(digest_count)
+
+
+def log_reminder_key(appointment_id: int) -> str:
+    return f"session-log-reminder-{appointment_id}"
+
+
+@periodic()
+def send_log_reminders(now: datetime) -> int:
+    """Remind a coach once, by e-mail, of a session not logged the day after it (in the association's time
+    zone), while they may still log it; return how many were queued. Safe to run twice (a key per session)."""
+    from intranet.calendar.models import Appointment, AppointmentStatus
+    from intranet.notifications.models import OutboxMessage
+    from intranet.volunteers.logs import LOG_DAYS, session_day
+    from intranet.volunteers.models import SessionLog
+
+    rows = db.session.execute(
+        select(Appointment, User, Association)
+        .join(User, User.id == Appointment.volunteer_id)
+        .join(Association, Association.id == Appointment.association_id)
+        .join(Membership, (Membership.association_id == Appointment.association_id)
+              & (Membership.user_id == Appointment.volunteer_id))
+        .outerjoin(SessionLog, SessionLog.appointment_id == Appointment.id)
+        .where(Appointment.status == AppointmentStatus.PLANNED, SessionLog.id.is_(None),
+               Appointment.starts_at < now - timedelta(hours=12),
+               Appointment.starts_at >= now - timedelta(days=LOG_DAYS),
+               Membership.state == ACTIVE, User.active.is_(True), Association.active.is_(True))
+        .order_by(Appointment.starts_at, Appointment.id).limit(500)).all()
+    keys = {log_reminder_key(a.id) for a, _u, _s in rows}
+    sent = set(db.session.scalars(select(OutboxMessage.key).where(OutboxMessage.key.in_(keys)))) if keys else set()
+    queued = 0
+    for appointment, user, association in rows:
+        key = log_reminder_key(appointment.id)
+        if key in sent or local(now, association.timezone).date() <= session_day(appointment, association):
+            continue
+        queue_mail(to=user.email, template="session_log_reminder", kind="session_log_reminder",
+                   locale=user.locale, association_id=association.id, key=key, appointment_id=appointment.id,
+                   association=association, person=user, appointment=appointment, timezone=association.timezone,
+                   url=external_url("my_logs.log", appointment_id=appointment.id))
+        try:
+            db.session.commit()
+        except IntegrityError:  # another tick queued it meanwhile
+            db.session.rollback()
+        else:
+            queued += 1
+    return queued

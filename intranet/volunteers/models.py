@@ -237,3 +237,83 @@ class Qualification(TenantScoped, db.Model):
         """Whether the qualification holds on `day` (both ends included)."""
         return (self.withdrawn_on is None and self.obtained_on <= day
                 and (self.valid_until is None or day <= self.valid_until))
+
+
+class SessionOutcome(LabelledEnum):
+    """What a coach records about a session they gave (the appointment's statuses that say it took place or not)."""
+
+    DONE = "done", _l("Réalisé")
+    NO_SHOW = "no_show", _l("Absent·e")
+    EXCUSED = "excused", _l("Excusé·e")
+
+
+class ActivityCategory(LabelledEnum):
+    """Volunteer time besides coaching and trainings."""
+
+    CLOTHES = "clothes", _l("Tri du vestiaire")
+    EVENT = "event", _l("Événement")
+    WORKSHOP = "workshop", _l("Atelier animé")
+    WELCOME = "welcome", _l("Accueil")
+    ADMIN = "admin", _l("Administratif")
+    OTHER = "other", _l("Autre")
+
+
+class SessionLog(TenantScoped, db.Model):
+    """What the coach of a session recorded after it: what happened, how long it lasted, notes for the next coach.
+
+    One per appointment. The appointment's status and the journey follow through the calendar's and the
+    journeys' services; the actual duration counts in the volunteer's hours. Corrections are in the audit log.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointment.id"), unique=True)
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("user.id"))  # the coach who gave it
+    outcome: Mapped[str] = mapped_column(String(10))
+    minutes: Mapped[int] = mapped_column()  # the actual duration
+    notes: Mapped[str] = mapped_column(Text, default="")  # for the next coach of the journey
+    next_module_id: Mapped[int | None] = mapped_column(ForeignKey("module.id"))  # suggested next module
+    logged_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    logged_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # first recorded: the window's start
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    volunteer: Mapped["User"] = relationship(foreign_keys=[volunteer_id])
+
+    __table_args__ = (
+        Index("ix_session_log_association_volunteer", "association_id", "volunteer_id"),
+        CheckConstraint(SessionOutcome.check("outcome"), name="outcome"),
+    )
+
+
+class VolunteerActivity(TenantScoped, db.Model):
+    """Other volunteer time: sorting donated clothes, an event, a workshop given."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    profile_id: Mapped[int] = mapped_column(ForeignKey("volunteer_profile.id"))
+    done_on: Mapped[date] = mapped_column(Date)
+    minutes: Mapped[int] = mapped_column()
+    category: Mapped[str] = mapped_column(String(10))
+    note: Mapped[str] = mapped_column(String(500), default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    profile: Mapped[VolunteerProfile] = relationship()
+
+    __table_args__ = (
+        Index("ix_volunteer_activity_association_done_on", "association_id", "done_on"),
+        Index("ix_volunteer_activity_profile_done_on", "profile_id", "done_on"),
+        CheckConstraint(ActivityCategory.check("category"), name="category"),
+    )
+
+
+class HourlyRate(db.Model):
+    """The value of an hour of volunteering from a date, set by the network office (in cents, gross).
+
+    Each hour is valued at the rate in force on its day, so a past year keeps the rate it had.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    effective_from: Mapped[date] = mapped_column(Date, unique=True)
+    cents: Mapped[int] = mapped_column()
+    note: Mapped[str] = mapped_column(String(255), default="")
+    set_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

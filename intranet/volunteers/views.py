@@ -1,5 +1,7 @@
 """Staff's pages about volunteers: the directory, a volunteer's page, their profile and qualifications, what to watch."""
 
+from datetime import date
+
 from flask import flash, g, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -84,7 +86,21 @@ def _show(membership: Membership, qualification_form: QualificationForm | None =
         scoped(Appointment).options(selectinload(Appointment.seats))
         .where(Appointment.volunteer_id == membership.user_id)
         .order_by(Appointment.starts_at.desc()).limit(20)))
+    from intranet.volunteers import hours
+    from intranet.volunteers.models import SessionLog, VolunteerActivity
+
+    session_logs = {log.appointment_id: log for log in db.session.scalars(select(SessionLog).where(
+        SessionLog.association_id == g.association.id, SessionLog.appointment_id.in_([a.id for a in sessions])))} \
+        if sessions else {}
+    activities = list(db.session.scalars(select(VolunteerActivity).where(
+        VolunteerActivity.association_id == g.association.id, VolunteerActivity.profile_id == profile.id)
+        .order_by(VolunteerActivity.done_on.desc(), VolunteerActivity.id.desc()).limit(20))) if profile else []
+    year_totals = hours.totals(hours.Scope(date(today.year, 1, 1), date(today.year, 12, 31), [g.association.id],
+                                           membership.user_id)).get((g.association.id, membership.user_id),
+                                                                    hours.Totals())
     return render("volunteers/show.html", membership=membership, profile=profile, today=today,
+                  session_logs=session_logs, activities=activities, year_totals=year_totals, now=utcnow(),
+                  hour_labels=hours.kind_labels(),
                   status=directory.status_of(membership, profile, today), qualifications=qualifications,
                   enrolments=enrolments, sessions=sessions, audit=audit, names=qualification_names(g.association.id),
                   coaching_minutes=services.coaching_minutes(g.association.id, membership.user_id),
