@@ -44,6 +44,10 @@ from intranet.notifications.models import OutboxMessage, OutboxStatus
 from intranet.programs.models import Mode, Module, ResourceKind
 from intranet.tenancy import Role
 from intranet.volunteers.models import (
+    ActivityCategory,
+    SessionLog,
+    SessionOutcome,
+    VolunteerActivity,
     Attendance,
     EnrolmentStatus,
     Qualification,
@@ -97,6 +101,8 @@ STORED = [
     (TrainingSession, "status", TrainingSessionStatus, False),
     (TrainingEnrolment, "status", EnrolmentStatus, False),
     (TrainingEnrolment, "attendance", Attendance, True),
+    (SessionLog, "outcome", SessionOutcome, False),
+    (VolunteerActivity, "category", ActivityCategory, False),
 ]
 _IN_LIST = re.compile(r"^\(*\s*(\w+)\b")
 

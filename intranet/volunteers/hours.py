@@ -21,6 +21,7 @@ from intranet.members.models import Membership
 from intranet.network.models import Association
 from intranet.volunteers.models import (
     Attendance,
+    HourKind,
     HourlyRate,
     SessionLog,
     TrainingEnrolment,
@@ -31,12 +32,7 @@ from intranet.volunteers.models import (
 )
 from intranet.volunteers.services import VolunteerError
 
-KINDS = ("coaching", "training", "other")
-
-
-def kind_labels() -> dict[str, str]:
-    return {"coaching": _("Séances d’accompagnement"), "training": _("Formations suivies"),
-            "other": _("Autres activités")}
+KINDS = tuple(kind.value for kind in HourKind)
 
 
 # --- rates ------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from intranet.volunteers.exports import FORMATS, download
 from intranet.volunteers.forms import ActivityForm, RateForm
 from intranet.volunteers.gate import qualification_names
 from intranet.volunteers.log_views import log_form
-from intranet.volunteers.models import ActivityCategory, VolunteerActivity
+from intranet.volunteers.models import ActivityCategory, HourKind, VolunteerActivity
 from intranet.volunteers.views import _filters
 
 bp = association_blueprint("volunteer_hours", __name__, role="staff")
@@ -45,8 +45,7 @@ def _period(today: date) -> tuple[int, int | None, date, date]:
 
 
 def _headers() -> list[str]:
-    labels = hours.kind_labels()
-    return [_("Bénévole"), _("E-mail")] + [_("%(kind)s (h)", kind=labels[k]) for k in hours.KINDS] + [
+    return [_("Bénévole"), _("E-mail")] + [_("%(kind)s (h)", kind=k.label) for k in HourKind] + [
         _("Total (h)"), _("Valorisation (€)")]
 
 
@@ -62,7 +61,7 @@ def index():
     lines = hours.by_volunteer(g.association.id, first, last)
     months = hours.by_month([g.association.id], date(year, 1, 1), date(year, 12, 31))
     return render("volunteers/hours.html", lines=lines, total=hours.sum_of(l.totals for l in lines), months=months,
-                  year=year, month=month, first=first, last=last, labels=hours.kind_labels(),
+                  year=year, month=month, first=first, last=last,
                   years=range(today.year, today.year - 6, -1), rates=hours.rates(),
                   args={k: v for k, v in (("year", year), ("month", month)) if v is not None})
 
@@ -117,7 +116,7 @@ def certificate(membership_id: int):
     found = hours.totals(hours.Scope(first, last, [g.association.id], membership.user_id))
     row = found.get((g.association.id, membership.user_id), hours.Totals())
     return render("volunteers/certificate.html", membership=membership, row=row, first=first, last=last,
-                  today=today, labels=hours.kind_labels())
+                  today=today, )
 
 
 @bp.route("/volunteers/sessions/<int:appointment_id>/log", methods=["GET", "POST"])
@@ -179,7 +178,7 @@ def _network_page(form: RateForm | None = None, status: int = 200):
     table = hours.rates()
     return render("volunteers/network_hours.html", lines=lines, total=hours.sum_of(l.totals for l in lines),
                   months=hours.by_month(None, date(year, 1, 1), date(year, 12, 31)), year=year, month=month,
-                  labels=hours.kind_labels(), years=range(today.year, today.year - 6, -1), rates=table,
+                  years=range(today.year, today.year - 6, -1), rates=table,
                   current=hours.rate_on(today, table), form=form,
                   args={k: v for k, v in (("year", year), ("month", month)) if v is not None}), status
 
@@ -211,8 +210,7 @@ def network_export():
     today = today_in("Europe/Paris")
     year, month, first, last = _period(today)
     fmt = arg_choice("format", FORMATS, "csv")
-    labels = hours.kind_labels()
-    headers = [_("Association")] + [_("%(kind)s (h)", kind=labels[k]) for k in hours.KINDS] + [
+    headers = [_("Association")] + [_("%(kind)s (h)", kind=k.label) for k in HourKind] + [
         _("Total (h)"), _("Valorisation (€)")]
     lines = hours.by_association(first, last)
     rows = ([line.name] + [line.totals.hours(k) for k in hours.KINDS] + [line.totals.hours(), line.totals.euros]

@@ -110,7 +110,7 @@ def _page(activity_form: ActivityForm | None = None, pause_form: PauseForm | Non
     return render("volunteers/me_activities.html", memberships=memberships, profiles=profiles, activities=activities,
                   year=today.year, year_totals={a: row for (a, _u), row in year_totals.items()}, today=today,
                   activity_form=activity_form, pause_form=pause_form, resume_form=resume_form,
-                  labels=hours.kind_labels()), status
+                  ), status
 
 
 @bp.route("/activities", methods=["GET", "POST"])

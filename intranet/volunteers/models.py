@@ -258,6 +258,14 @@ class ActivityCategory(LabelledEnum):
     OTHER = "other", _l("Autre")
 
 
+class HourKind(LabelledEnum):
+    """The kinds of volunteer hours a report adds up (not stored: each comes from its own table)."""
+
+    COACHING = "coaching", _l("Séances d’accompagnement")
+    TRAINING = "training", _l("Formations suivies")
+    OTHER = "other", _l("Autres activités")
+
+
 class SessionLog(TenantScoped, db.Model):
     """What the coach of a session recorded after it: what happened, how long it lasted, notes for the next coach.
 
