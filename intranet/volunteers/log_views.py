@@ -94,7 +94,7 @@ def _page(activity_form: ActivityForm | None = None, pause_form: PauseForm | Non
     memberships = _memberships()
     first_zone = next(iter(memberships.values())).association.timezone if memberships else "Europe/Paris"
     today = today_in(first_zone)
-    activity_form = activity_form or ActivityForm(formdata=None, done_on=today)
+    activity_form = activity_form or ActivityForm(formdata=None, done_on=today, minutes=120)
     pause_form = pause_form or PauseForm(formdata=None, paused_from=today)
     resume_form = ResumeForm(formdata=None)
     for form in (activity_form, pause_form, resume_form):
@@ -133,7 +133,7 @@ def activities():
         else:
             flash(_("Activité enregistrée. Merci !"), "success")
             return redirect(url_for("my_logs.activities") + "#activities-title")
-    return _page(activity_form=form, status=422 if form.errors else 200)
+    return _page(activity_form=form if form.is_submitted() else None, status=422 if form.errors else 200)
 
 
 @bp.post("/pause")
