@@ -132,8 +132,10 @@ def _queries(scope: Scope, by: str, table: list[HourlyRate]):
              VolunteerActivity.minutes)
     for kind, (association, person, when, minutes), moments in (
             ("coaching", coaching, True), ("training", training, True), ("other", other, False)):
-        key = {"user": person, "association": association, "month": _month(when)}[by]
-        query = select(association, key, _bucket(when, table, moments), func.sum(minutes))
+        # Grouped by the labels of the selected expressions: PostgreSQL matches a CASE with parameters only so.
+        key = {"user": person, "association": association, "month": _month(when)}[by].label("key")
+        bucket = _bucket(when, table, moments).label("bucket")
+        query = select(association, key, bucket, func.sum(minutes))
         if kind == "coaching":
             query = (query.select_from(Appointment)
                      .outerjoin(SessionLog, SessionLog.appointment_id == Appointment.id)
@@ -153,7 +155,7 @@ def _queries(scope: Scope, by: str, table: list[HourlyRate]):
             query = query.where(association.in_(scope.association_ids))
         if scope.user_id is not None:
             query = query.where(person == scope.user_id)
-        yield kind, query.group_by(association, key, _bucket(when, table, moments))
+        yield kind, query.group_by(association, key, bucket)
 
 
 def totals(scope: Scope, by: str = "user") -> dict[tuple[int, int], Totals]:
