@@ -122,7 +122,7 @@ class Scope:
 
 
 def _queries(scope: Scope, by: str, table: list[HourlyRate]):
-    """The three grouped queries; `by` is "user", "association" or "month"."""
+    """The three grouped queries; `by` is "user", "association", "month" or "user_month"."""
     last = date.fromordinal(scope.last.toordinal() + 1)
     log_minutes = func.coalesce(SessionLog.minutes, _minutes_between(Appointment.starts_at, Appointment.ends_at))
     coaching = (Appointment.association_id, Appointment.volunteer_id, Appointment.starts_at, log_minutes)
@@ -133,9 +133,11 @@ def _queries(scope: Scope, by: str, table: list[HourlyRate]):
     for kind, (association, person, when, minutes), moments in (
             ("coaching", coaching, True), ("training", training, True), ("other", other, False)):
         # Grouped by the labels of the selected expressions: PostgreSQL matches a CASE with parameters only so.
-        key = {"user": person, "association": association, "month": _month(when)}[by].label("key")
+        keys = [expression.label(f"key{i}") for i, expression in enumerate(
+            {"user": [person], "association": [association], "month": [_month(when)],
+             "user_month": [person, _month(when)]}[by])]
         bucket = _bucket(when, table, moments).label("bucket")
-        query = select(association, key, bucket, func.sum(minutes))
+        query = select(association, *keys, bucket, func.sum(minutes))
         if kind == "coaching":
             query = (query.select_from(Appointment)
                      .outerjoin(SessionLog, SessionLog.appointment_id == Appointment.id)
@@ -155,16 +157,16 @@ def _queries(scope: Scope, by: str, table: list[HourlyRate]):
             query = query.where(association.in_(scope.association_ids))
         if scope.user_id is not None:
             query = query.where(person == scope.user_id)
-        yield kind, query.group_by(association, key, bucket)
+        yield kind, query.group_by(association, *keys, bucket)
 
 
-def totals(scope: Scope, by: str = "user") -> dict[tuple[int, int], Totals]:
-    """Hours and value in the scope, keyed by (association id, user id | association id | month)."""
+def totals(scope: Scope, by: str = "user") -> dict[tuple, Totals]:
+    """Hours and value in the scope, keyed by (association id, user id | association id | month | user id, month)."""
     table = rates()
-    result: dict[tuple[int, int], Totals] = {}
+    result: dict[tuple, Totals] = {}
     for kind, query in _queries(scope, by, table):
-        for association_id, key, bucket, minutes in db.session.execute(query):
-            row = result.setdefault((association_id, key), Totals())
+        for association_id, *key, bucket, minutes in db.session.execute(query):
+            row = result.setdefault((association_id, *key), Totals())
             minutes = int(minutes or 0)
             row.minutes[kind] += minutes
             if bucket is not None and bucket >= 0:
@@ -192,9 +194,31 @@ class Line:
     membership_id: int | None = None
 
 
+def _add(target: Totals, row: Totals) -> None:
+    for kind in KINDS:
+        target.minutes[kind] += row.minutes[kind]
+    target.cents += row.cents
+
+
+def report(association_id: int, year: int, month: int | None = None) -> tuple[list[Line], list[Totals]]:
+    """The association's report in one pass over the year: its volunteers' lines (for `month` only, when
+    given) and the twelve months' totals."""
+    months = [Totals() for _ in range(12)]
+    people: dict[int, Totals] = {}
+    for (_a, user_id, number), row in totals(Scope(date(year, 1, 1), date(year, 12, 31), [association_id]),
+                                             "user_month").items():
+        _add(months[int(number) - 1], row)
+        if month is None or int(number) == month:
+            _add(people.setdefault(user_id, Totals()), row)
+    return _lines(association_id, {(association_id, user_id): row for user_id, row in people.items()}), months
+
+
 def by_volunteer(association_id: int, first: date, last: date) -> list[Line]:
     """The association's volunteers with hours in the period, by name (one query for the names)."""
-    found = totals(Scope(first, last, [association_id]), "user")
+    return _lines(association_id, totals(Scope(first, last, [association_id]), "user"))
+
+
+def _lines(association_id: int, found: dict) -> list[Line]:
     users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_([k for _a, k in found])))} \
         if found else {}
     memberships = dict(db.session.execute(select(Membership.user_id, Membership.id).where(

@@ -58,8 +58,7 @@ def _cells(line: hours.Line) -> list:
 def index():
     today = today_in(g.association.timezone)
     year, month, first, last = _period(today)
-    lines = hours.by_volunteer(g.association.id, first, last)
-    months = hours.by_month([g.association.id], date(year, 1, 1), date(year, 12, 31))
+    lines, months = hours.report(g.association.id, year, month)
     return render("volunteers/hours.html", lines=lines, total=hours.sum_of(l.totals for l in lines), months=months,
                   year=year, month=month, first=first, last=last,
                   years=range(today.year, today.year - 6, -1), rates=hours.rates(),
