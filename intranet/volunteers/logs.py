@@ -73,11 +73,11 @@ def volunteer_may_log(appointment: Appointment, association: Association, log: S
 def _notes_on_module(current: str, previous: str, notes: str) -> str:
     """The journey module's notes once the log's notes are in: they replace the log's former notes, or follow."""
     current, previous, notes = current.strip(), previous.strip(), notes.strip()
-    if not notes or notes in current and not previous:
-        return current
     if previous and previous in current:
         return current.replace(previous, notes).strip()
-    return f"{current}\n\n{notes}".strip() if current else notes
+    if not notes or notes in current:
+        return current
+    return f"{current}\n\n{notes}" if current else notes
 
 
 def log_session(association: Association, appointment: Appointment, *, by: User, outcome: str, minutes: int,
