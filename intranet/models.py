@@ -4,6 +4,7 @@ from intranet.audit.models import AuditEntry
 from intranet.auth.models import LoginAttempt, PasswordResetRequest, User
 from intranet.beneficiaries.models import Beneficiary, Commune
 from intranet.calendar.models import Absence, Appointment, AppointmentEvent, Availability, Resource, Seat
+from intranet.imports.models import ImportBatch, ImportMapping, ImportRecord
 from intranet.journeys.models import Journey, JourneyModule
 from intranet.members.models import Membership
 from intranet.network.models import Association
@@ -12,5 +13,5 @@ from intranet.programs.models import Module, ModuleAdaptation, Program, ProgramO
 from intranet.selfbooking.models import BookingLink
 
 __all__ = ["Absence", "Appointment", "AppointmentEvent", "Association", "AuditEntry", "Availability", "Beneficiary",
-           "BookingLink", "Commune", "Journey", "JourneyModule", "LoginAttempt", "Membership", "Module",
+           "BookingLink", "Commune", "ImportBatch", "ImportMapping", "ImportRecord", "Journey", "JourneyModule", "LoginAttempt", "Membership", "Module",
            "ModuleAdaptation", "OutboxMessage", "PasswordResetRequest", "Program", "ProgramOffer", "Resource", "Seat", "User"]

@@ -15,6 +15,7 @@ from intranet.auth.services import hash_password
 from intranet.beneficiaries.models import Beneficiary
 from intranet.calendar.models import Absence, Appointment, Availability, Resource, Seat
 from intranet.extensions import db
+from intranet.imports.models import ImportBatch
 from intranet.journeys.models import Journey, JourneyModule
 from intranet.members.models import Membership
 from intranet.network.models import Association
@@ -164,6 +165,33 @@ def make_appointment(association: Association, *, starts_at: datetime | None = N
     return appointment
 
 
+def make_import_batch(association: Association, **fields):
+    """A batch read from a small CSV kept on disk, with a dry run naming a person of the file."""
+    from intranet.imports import storage
+
+    data = fields.pop("data", "Nom;Prénom;Mail\nSecretnom;Secretprénom;secret.personne@exemple.test\n".encode())
+    batch = ImportBatch(association_id=association.id, file_name=fields.pop("file_name", "candidats-secrets.csv"),
+                        kind=fields.pop("kind", "sessions"),
+                        checksum="0" * 64, size=len(data), file_type="csv", status=fields.pop("status", "checked"),
+                        stored_name=storage.save(association.id, data),
+                        options={"encoding": "utf-8", "delimiter": ";", "header_row": 1,
+                                 "detected": {"encoding": "utf-8", "delimiter": ";", "header_row": 1}},
+                        preview={"headers": ["Nom", "Prénom", "Mail"], "rows": [["Secretnom", "Secretprénom"]],
+                                 "rows_count": 1, "suggestions": {}, "distinct": {}, "distinct_total": {}, "saved": None},
+                        mapping={"columns": {"Nom": "last_name", "Prénom": "first_name", "Mail": "email"},
+                                 "values": {}, "consent": ""},
+                        report={"rows": [{"n": 2, "status": "error", "label": "Secretprénom Secretnom",
+                                          "errors": [["Mail", "secret"]], "warnings": [], "changes": {},
+                                          "match": None, "group": None}], "groups": [],
+                                "headers": ["Nom", "Prénom", "Mail"],
+                                "error_rows": [[2, ["Secretnom", "Secretprénom", "secret.personne@exemple.test"],
+                                                "Mail : secret"]]},
+                        counts={"error": 1}, **fields)
+    db.session.add(batch)
+    db.session.commit()
+    return batch
+
+
 FACTORIES = {
     Association: lambda association: association,
     Membership: lambda association: make_membership(association, "volunteer"),
@@ -178,7 +206,9 @@ FACTORIES = {
     Absence: make_absence,
     Appointment: make_appointment,
     Seat: lambda association: make_appointment(association).seats[0],
+    ImportBatch: make_import_batch,
 }
+
 
 
 def make_booking_link(association: Association, beneficiary: Beneficiary | None = None, **fields):

@@ -30,6 +30,7 @@ from intranet.calendar.models import (
     SeatStatus,
 )
 from intranet.enums import LabelledEnum, all_enums
+from intranet.imports.models import BatchStatus, ImportBatch, ImportKind, ImportMapping
 from intranet.journeys.models import (
     ExitSituation,
     FollowUpAnswer,
@@ -81,6 +82,9 @@ STORED = [
     (Seat, "status", SeatStatus, False),
     (AppointmentEvent, "action", AppointmentAction, False),
     (OutboxMessage, "status", OutboxStatus, False),
+    (ImportBatch, "kind", ImportKind, False),
+    (ImportBatch, "status", BatchStatus, False),
+    (ImportMapping, "kind", ImportKind, False),
 ]
 _IN_LIST = re.compile(r"^\(*\s*(\w+)\b")
 

@@ -1,0 +1,469 @@
+"""Imports: upload, read, map, check (dry run), commit in one transaction, undo, error file, clean-up.
+
+Services flush and never commit: the request, or the job (`intranet.imports.jobs`), commits.
+"""
+
+import csv
+import hashlib
+import io
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
+
+from intranet.audit.models import AuditEntry
+from intranet.beneficiaries.models import Beneficiary
+from intranet.calendar.models import Seat
+from intranet.clock import today_in, utcnow
+from intranet.extensions import db
+from intranet.imports import reading, storage
+from intranet.imports.cells import distinct_values
+from intranet.imports.fields import beneficiary_fields, match_choice, session_fields, suggest
+from intranet.imports.models import BatchStatus, ImportBatch, ImportKind, ImportMapping, ImportRecord
+from intranet.imports.planner import FILE_FIELDS, parse_rows, plan_beneficiaries
+from intranet.imports.reading import FileProblem, as_text
+from intranet.imports.sessions import plan_sessions, write_sessions
+from intranet.journeys.models import Journey, JourneyModule, ModuleStatus
+from intranet.network.models import Association
+from intranet.programs.models import Program
+from intranet.programs.services import local_modules
+from intranet.rules import RuleError
+
+KEEP_DAYS = 7
+DISTINCT_SHOWN = 40
+JOB = "intranet.imports.jobs.run"
+
+
+class ImportError_(RuleError):
+    """A step refused (wrong state, nothing to undo…)."""
+
+
+@dataclass(frozen=True)
+class ModuleInfo:
+    id: int
+    name: str
+    position: int
+    qualification: str
+    resource_kind: str
+    remote: bool
+    duration_minutes: int
+    mode: str
+
+
+def modules_for(association_id: int) -> list[ModuleInfo]:
+    remote = {p.id: p.remote for p in db.session.scalars(select(Program))}
+    return [ModuleInfo(m.id, m.name, m.position, m.qualification, m.resource_kind, remote.get(m.program_id, False),
+                       m.duration_minutes, m.mode) for m in local_modules(association_id)]
+
+
+def fields_for(kind: str, association_id: int):
+    modules = modules_for(association_id)
+    if kind == ImportKind.SESSIONS:
+        return session_fields([m for m in modules if m.remote] or modules)
+    return beneficiary_fields(modules)
+
+
+# --- jobs after commit ---------------------------------------------------------------------------
+
+def schedule(batch: ImportBatch, status: str) -> None:
+    """Move the batch to a running step; its job is queued once this transaction commits."""
+    batch.status = status
+    batch.error = ""
+    db.session.flush()
+    db.session.info.setdefault("imports_due", []).append(batch.id)
+
+
+@event.listens_for(Session, "after_commit")
+def _queue_due(session: Session) -> None:
+    due = session.info.pop("imports_due", [])
+    if due:
+        from intranet import jobs
+
+        for batch_id in due:
+            jobs.enqueue(JOB, batch_id)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_due(session: Session) -> None:
+    session.info.pop("imports_due", None)
+
+
+# --- upload and reading --------------------------------------------------------------------------
+
+def upload(association_id: int, user_id: int | None, kind: str, file_name: str, data: bytes) -> ImportBatch:
+    """Check size and type before anything is parsed, keep the file under a generated name, queue its reading."""
+    if len(data) > reading.MAX_BYTES:
+        raise FileProblem(_("Le fichier dépasse 15 Mo : découpez-le ou enregistrez-le en CSV."))
+    file_type = reading.file_type(data)
+    if kind not in ImportKind.values():
+        raise ImportError_("kind", _("Choisissez ce que contient le fichier."))
+    batch = ImportBatch(association_id=association_id, kind=kind, file_name=(file_name or "fichier")[-255:],
+                        checksum=hashlib.sha256(data).hexdigest(), size=len(data), file_type=file_type,
+                        created_by_id=user_id, stored_name=storage.save(association_id, data))
+    db.session.add(batch)
+    schedule(batch, BatchStatus.READING)
+    return batch
+
+
+def read(batch: ImportBatch, chosen: dict | None = None) -> None:
+    """Detect how to read the file, show its first rows, suggest the mapping (or the saved one)."""
+    try:
+        options, preview = reading.inspect(storage.path_of(batch), batch.file_type, chosen)
+        table = reading.read_table(storage.path_of(batch), batch.file_type, options)
+    except FileProblem as problem:
+        batch.status, batch.error = BatchStatus.FAILED, problem.message
+        return
+    except FileNotFoundError:
+        batch.status, batch.error = BatchStatus.FAILED, _("Le fichier n’est plus disponible : déposez-le à nouveau.")
+        return
+    columns = [[row[i] if i < len(row) else None for _n, row in table.rows] for i in range(len(table.headers))]
+    fields = fields_for(batch.kind, batch.association_id)
+    suggestions = suggest(table.headers, columns, fields)
+    preview.update(headers=table.headers, rows_count=len(table.rows), suggestions=suggestions,
+                   distinct={h: distinct_values(c)[:DISTINCT_SHOWN] for h, c in zip(table.headers, columns,
+                                                                                   strict=True)},
+                   distinct_total={h: len(distinct_values(c)) for h, c in zip(table.headers, columns, strict=True)})
+    saved = db.session.scalar(select(ImportMapping).where(ImportMapping.association_id == batch.association_id,
+                                                          ImportMapping.kind == batch.kind))
+    mapping = {"columns": {h: s["field"] for h, s in suggestions.items()}, "values": {}, "consent": ""}
+    preview["saved"] = None
+    if saved is not None:
+        known = {h: f for h, f in saved.mapping.get("columns", {}).items() if h in table.headers}
+        mapping = {"columns": {h: known.get(h, mapping["columns"][h]) for h in table.headers},
+                   "values": saved.mapping.get("values", {}), "consent": saved.mapping.get("consent", "")}
+        preview["saved"] = {"added": [h for h in table.headers if h not in saved.headers],
+                            "missing": [h for h in saved.headers if h not in table.headers]}
+    batch.options, batch.preview, batch.mapping = options, preview, mapping
+    batch.status = BatchStatus.READ
+
+
+def value_choices(batch: ImportBatch) -> dict:
+    """For each list field mapped, its distinct values, their counts and the suggested choice of each."""
+    fields = {f.key: f for f in fields_for(batch.kind, batch.association_id)}
+    result = {}
+    for header, key in batch.mapping.get("columns", {}).items():
+        f = fields.get(key)
+        if f is None or not f.is_list:
+            continue
+        saved = batch.mapping.get("values", {}).get(key, {})
+        result[header] = {"field": f, "values": [(value, count, saved.get(value, match_choice(f, value)))
+                                                 for value, count in batch.preview["distinct"].get(header, [])],
+                          "more": batch.preview["distinct_total"].get(header, 0) - DISTINCT_SHOWN}
+    return result
+
+
+def save_mapping(batch: ImportBatch, columns: dict, values: dict, consent: str) -> None:
+    """Keep the mapping on the batch and for the association, then queue the dry run."""
+    if batch.status not in (BatchStatus.READ, BatchStatus.CHECKED, BatchStatus.FAILED):
+        raise ImportError_(None, _("Cet import n’en est plus à cette étape."))
+    fields = {f.key: f for f in fields_for(batch.kind, batch.association_id)}
+    columns = {h: (k if k in fields else "") for h, k in columns.items() if h in batch.preview.get("headers", [])}
+    used = [k for k in columns.values() if k]
+    doubled = {k for k in used if used.count(k) > 1 and not k.startswith("module:")}
+    if doubled:
+        raise ImportError_(None, _("Un même champ est choisi pour deux colonnes : %(fields)s.",
+                                   fields=", ".join(str(fields[k].label) for k in sorted(doubled))))
+    names = {"full_name", "last_name"} & set(used)
+    if not names:
+        raise ImportError_(None, _("Choisissez la colonne du nom (ou du nom complet)."))
+    if batch.kind == ImportKind.SESSIONS and not {"date", "module"} <= set(used):
+        raise ImportError_(None, _("Choisissez les colonnes de la date et du module."))
+    batch.mapping = {"columns": columns, "values": values, "consent": consent}
+    saved = db.session.scalar(select(ImportMapping).where(ImportMapping.association_id == batch.association_id,
+                                                          ImportMapping.kind == batch.kind))
+    if saved is None:
+        saved = ImportMapping(association_id=batch.association_id, kind=batch.kind)
+        db.session.add(saved)
+    saved.headers, saved.mapping = list(batch.preview.get("headers", [])), dict(batch.mapping)
+    batch.decisions = {}
+    schedule(batch, BatchStatus.CHECKING)
+
+
+def set_decisions(batch: ImportBatch, decisions: dict) -> None:
+    """Merge, keep both or skip, per duplicate group; the dry run is made again."""
+    if batch.status != BatchStatus.CHECKED:
+        raise ImportError_(None, _("Cet import n’en est plus à cette étape."))
+    batch.decisions = decisions
+    schedule(batch, BatchStatus.CHECKING)
+
+
+# --- dry run and commit --------------------------------------------------------------------------
+
+def _plan(batch: ImportBatch):
+    association = db.session.get(Association, batch.association_id)
+    today = today_in(association.timezone)
+    table = reading.read_table(storage.path_of(batch), batch.file_type, batch.options)
+    fields = fields_for(batch.kind, batch.association_id)
+    storage.set_progress(batch, len(table.rows) // 3, len(table.rows))
+    rows = parse_rows(table, fields, batch.mapping, today)
+    storage.set_progress(batch, 2 * len(table.rows) // 3, len(table.rows))
+    if batch.kind == ImportKind.SESSIONS:
+        report = plan_sessions(rows, batch.association_id, association.timezone)
+    else:
+        report = plan_beneficiaries(rows, batch.association_id, batch.decisions or {}, batch.mapping.get("consent", ""))
+    raw = dict(table.rows)
+    report["headers"] = table.headers
+    report["error_rows"] = [[r["n"], [as_text(v) for v in raw[r["n"]]],
+                             "; ".join(f"{c} : {m}" if c else m for c, m in r["errors"])]
+                            for r in report["rows"] if r["status"] == "error"]
+    return rows, report
+
+
+def check(batch: ImportBatch) -> None:
+    """The dry run: every row's status and messages, duplicate groups, counts; nothing is written."""
+    try:
+        _rows, report = _plan(batch)
+    except FileProblem as problem:
+        batch.status, batch.error = BatchStatus.FAILED, problem.message
+        return
+    except FileNotFoundError:
+        batch.status, batch.error = BatchStatus.FAILED, _("Le fichier n’est plus disponible : déposez-le à nouveau.")
+        return
+    batch.report, batch.counts = report, report["counts"]
+    batch.status = BatchStatus.CHECKED
+
+
+def start_commit(batch: ImportBatch) -> None:
+    if batch.status != BatchStatus.CHECKED:
+        raise ImportError_(None, _("Vérifiez le fichier avant de l’importer."))
+    schedule(batch, BatchStatus.COMMITTING)
+
+
+def commit(batch: ImportBatch, *, fail_at: int | None = None) -> None:
+    """Write every valid row in this one transaction (the job commits it, or nothing at all).
+
+    `fail_at` makes the write fail at that row number (tests of the all-or-nothing guarantee).
+    """
+    rows, report = _plan(batch)
+    notes: list[ImportRecord] = []
+
+    def note(obj, *, created: bool, before: dict | None = None) -> None:
+        notes.append(ImportRecord(association_id=batch.association_id, batch_id=batch.id,
+                                  object_type=type(obj).__name__, object_id=obj.id, created=created,
+                                  before=before or {}))
+
+    total = len(rows)
+    if batch.kind == ImportKind.SESSIONS:
+        if fail_at is not None and any(r.n == fail_at for r in rows):
+            raise RuntimeError(f"failure asked at row {fail_at}")
+        write_sessions(rows, batch.association_id, {m.id: m for m in modules_for(batch.association_id)}, note)
+    else:
+        stamps = _write_beneficiaries(batch, rows, note, fail_at, total)
+        for record in notes:
+            if record.object_type == "Beneficiary":
+                record.stamp = stamps.get(record.object_id)
+    db.session.add_all(notes)
+    report["counts"]["written"] = len(notes)
+    batch.report, batch.counts = report, report["counts"]
+    batch.status, batch.committed_at = BatchStatus.COMMITTED, utcnow()
+    storage.delete(batch)
+    db.session.flush()
+
+
+def _write_beneficiaries(batch: ImportBatch, rows, note, fail_at, total: int) -> dict:
+    """Create and update the files (and their journeys); the files' updated_at by id, for undo."""
+    association_id = batch.association_id
+    consent = batch.mapping.get("consent", "")
+    modules = {m.id: m for m in modules_for(association_id)}
+    created, updated = [], []
+    targets = {r.match for r in rows if r.status == "update"}
+    existing = {b.id: b for b in db.session.scalars(select(Beneficiary).where(Beneficiary.id.in_(targets)))} \
+        if targets else {}
+    for i, row in enumerate(rows, start=1):
+        if fail_at is not None and row.n == fail_at:
+            raise RuntimeError(f"failure asked at row {fail_at}")
+        if i % 1000 == 0:
+            storage.set_progress(batch, i, total)
+        values = {k: v for k, v in row.data.items() if k in FILE_FIELDS and v not in (None,)}
+        if row.status == "create":
+            beneficiary = Beneficiary(association_id=association_id, **{k: v for k, v in values.items() if v != ""})
+            if consent:
+                beneficiary.consent_scope, beneficiary.consent_at = consent, utcnow()
+            created.append((beneficiary, row))
+        elif row.status == "update":
+            beneficiary = existing[row.match]
+            changed = {k: v for k, v in values.items() if k in row.changes}
+            before = {k: _json(getattr(beneficiary, k)) for k in changed}
+            for key, value in changed.items():
+                setattr(beneficiary, key, value)
+            if changed and consent and not beneficiary.consent_scope:
+                beneficiary.consent_scope, beneficiary.consent_at = consent, utcnow()
+            updated.append((beneficiary, row, before))
+    db.session.add_all([b for b, _r in created])
+    db.session.flush()
+    audits = []
+    for beneficiary, row in created:
+        note(beneficiary, created=True)
+        audits.append(AuditEntry(association_id=association_id, object_type="Beneficiary", object_id=beneficiary.id,
+                                 action="create", fields=sorted(row.data), user_id=batch.created_by_id))
+    for beneficiary, _row, before in updated:
+        if before:
+            note(beneficiary, created=False, before=before)
+            audits.append(AuditEntry(association_id=association_id, object_type="Beneficiary",
+                                     object_id=beneficiary.id, action="update", fields=sorted(before),
+                                     user_id=batch.created_by_id))
+    db.session.add_all(audits)
+    people = [(b, r) for b, r in created] + [(b, r) for b, r, _before in updated]
+    _write_modules(association_id, people, modules, note)
+    db.session.flush()
+    return {b.id: b.updated_at for b, _r in people}
+
+
+def _write_modules(association_id: int, people, modules: dict, note) -> None:
+    """Module dates become journey modules done: in the person's open journey, or a new one."""
+    wanted = [(b, r) for b, r in people if r.modules]
+    if not wanted:
+        return
+    journeys = {}
+    for journey in db.session.scalars(select(Journey).where(
+            Journey.beneficiary_id.in_([b.id for b, _r in wanted]), Journey.exited_on.is_(None))):
+        journeys.setdefault(journey.beneficiary_id, journey)
+    for beneficiary, row in wanted:
+        journey = journeys.get(beneficiary.id)
+        if journey is None:
+            journey = Journey(association_id=association_id, beneficiary_id=beneficiary.id,
+                              started_on=min(row.modules.values()))
+            db.session.add(journey)
+            db.session.flush()
+            note(journey, created=True)
+        for module_id, day in sorted(row.modules.items(), key=lambda kv: kv[1]):
+            if module_id not in modules:
+                continue
+            item = next((m for m in journey.modules if m.module_id == module_id), None)
+            if item is not None and item.status == ModuleStatus.DONE:
+                continue
+            if item is None:
+                item = JourneyModule(association_id=association_id, module_id=module_id, name=modules[module_id].name,
+                                     position=modules[module_id].position, status=ModuleStatus.DONE, happened_on=day)
+                journey.modules.append(item)
+                db.session.flush()
+                note(item, created=True)
+            else:
+                note(item, created=False, before={"status": item.status, "happened_on": _json(item.happened_on)})
+                item.status, item.happened_on = ModuleStatus.DONE, day
+
+
+def _json(value):
+    return value.isoformat() if isinstance(value, date) else value
+
+
+# --- undo ----------------------------------------------------------------------------------------
+
+def undo_blockers(batch: ImportBatch) -> list[str]:
+    """Why the batch can no longer be undone: the files it created or changed that were changed since."""
+    if batch.status != BatchStatus.COMMITTED:
+        return [_("Seul un import terminé peut être annulé.")]
+    records = list(db.session.scalars(select(ImportRecord).where(ImportRecord.batch_id == batch.id)))
+    files = {r.object_id: r for r in records if r.object_type == "Beneficiary"}
+    problems = []
+    if files:
+        for b_id, first, last, updated_at in db.session.execute(
+                select(Beneficiary.id, Beneficiary.first_name, Beneficiary.last_name, Beneficiary.updated_at)
+                .where(Beneficiary.id.in_(files))):
+            stamp = files[b_id].stamp
+            if stamp is not None and updated_at != stamp:
+                problems.append(_("la fiche de %(name)s a été modifiée depuis l’import", name=f"{first} {last}"))
+        created_files = [i for i, r in files.items() if r.created]
+        ours = {r.object_id for r in records if r.object_type == "Seat"}
+        if created_files:
+            seats = db.session.scalars(select(Seat.id).where(Seat.beneficiary_id.in_(created_files)))
+            if any(s not in ours for s in seats):
+                problems.append(_("des séances ont été réservées depuis pour des personnes importées"))
+            journeys = {r.object_id for r in records if r.object_type == "Journey"}
+            others = db.session.scalar(select(func.count(Journey.id)).where(
+                Journey.beneficiary_id.in_(created_files), Journey.id.not_in(journeys or {0})))
+            if others:
+                problems.append(_("des parcours ont été ouverts depuis pour des personnes importées"))
+    return problems[:20]
+
+
+def undo(batch: ImportBatch) -> None:
+    """Remove what the batch created and put back what it changed, if nothing of it was changed since."""
+    problems = undo_blockers(batch)
+    if problems:
+        raise ImportError_(None, _("Cet import ne peut plus être annulé : %(why)s.", why="; ".join(problems)))
+    from intranet.calendar.models import Appointment
+
+    records = list(db.session.scalars(select(ImportRecord).where(ImportRecord.batch_id == batch.id)
+                                      .order_by(ImportRecord.id.desc())))
+    models = {"Beneficiary": Beneficiary, "Journey": Journey, "JourneyModule": JourneyModule,
+              "Appointment": Appointment, "Seat": Seat}
+    order = ("Seat", "Appointment", "JourneyModule", "Journey", "Beneficiary")
+    for kind in order:
+        for record in (r for r in records if r.object_type == kind):
+            obj = db.session.get(models[kind], record.object_id)
+            if obj is None:
+                continue
+            if record.created:
+                if kind == "Journey":
+                    obj.modules.clear()
+                    db.session.flush()
+                db.session.delete(obj)
+            else:
+                for key, value in record.before.items():
+                    column = getattr(type(obj), key).type.python_type
+                    setattr(obj, key, date.fromisoformat(value) if value and column is date else value)
+        db.session.flush()
+    for record in records:
+        db.session.delete(record)
+    batch.status, batch.undone_at = BatchStatus.UNDONE, utcnow()
+    db.session.flush()
+
+
+def cancel(batch: ImportBatch) -> None:
+    if batch.status not in (BatchStatus.READ, BatchStatus.CHECKED, BatchStatus.FAILED):
+        raise ImportError_(None, _("Cet import ne peut plus être abandonné."))
+    batch.status = BatchStatus.CANCELLED
+    storage.delete(batch)
+    db.session.flush()
+
+
+def purge(now: datetime) -> int:
+    """Delete uploaded files older than seven days; an import left open is abandoned."""
+    old = list(db.session.scalars(select(ImportBatch).where(ImportBatch.stored_name != "",
+                                                            ImportBatch.created_at < now - timedelta(days=KEEP_DAYS))))
+    for batch in old:
+        if batch.status in (BatchStatus.READ, BatchStatus.CHECKED, BatchStatus.FAILED, BatchStatus.READING,
+                            BatchStatus.CHECKING):
+            batch.status = BatchStatus.CANCELLED
+        storage.delete(batch)
+    db.session.flush()
+    return len(old)
+
+
+# --- error file ----------------------------------------------------------------------------------
+
+def error_file(batch: ImportBatch, fmt: str) -> bytes:
+    """The rows in error with the file's own columns, the row number and a "motif" column."""
+    headers = [_("ligne"), *batch.report.get("headers", []), _("motif")]
+    rows = [[n, *cells, reason] for n, cells, reason in batch.report.get("error_rows", [])]
+    if fmt == "xlsx":
+        import openpyxl
+
+        workbook = openpyxl.Workbook(write_only=True)
+        sheet = workbook.create_sheet(_("Erreurs"))
+        sheet.append(headers)
+        for row in rows:
+            sheet.append([_safe(v) for v in row])
+        out = io.BytesIO()
+        workbook.save(out)
+        return out.getvalue()
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow(headers)
+    writer.writerows([[_safe(v) for v in row] for row in rows])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def _safe(value):
+    """A cell a spreadsheet will not run as a formula."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@") and not value[1:2].isdigit():
+        return "'" + value
+    return value
+
+
+def batches(association_id: int):
+    return select(ImportBatch).where(ImportBatch.association_id == association_id).order_by(
+        ImportBatch.created_at.desc(), ImportBatch.id.desc())
