@@ -26,11 +26,15 @@ if not SAMPLES.exists():
 
 
 @pytest.fixture(autouse=True)
-def steps_run_here(monkeypatch):
-    """The tests run each step themselves (`jobs.run`): a job thread could not see their uncommitted rows."""
+def steps_run_here(monkeypatch, app, tmp_path):
+    """The tests run each step themselves (`jobs.run`): a job thread could not see their uncommitted rows.
+
+    Their uploaded files go to a folder of their own, removed with the test.
+    """
     import intranet.jobs
 
     monkeypatch.setattr(intranet.jobs, "enqueue", lambda path, *args: True)
+    monkeypatch.setitem(app.config, "IMPORTS_FOLDER", str(tmp_path / "imports"))
 
 
 def csv_bytes(rows, delimiter=";", encoding="utf-8") -> bytes:

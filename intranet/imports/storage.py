@@ -13,7 +13,8 @@ from flask import current_app
 
 
 def folder(association_id: int) -> Path:
-    path = Path(current_app.instance_path) / "imports" / str(int(association_id))
+    base = current_app.config.get("IMPORTS_FOLDER") or Path(current_app.instance_path) / "imports"
+    path = Path(base) / str(int(association_id))
     path.mkdir(parents=True, exist_ok=True)
     return path
 
