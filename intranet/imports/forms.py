@@ -15,7 +15,6 @@ from intranet.imports.models import Delimiter, ImportKind
 from intranet.imports.reading import ENCODING_CHOICES
 
 
-
 class UploadForm(FlaskForm):
     kind = SelectField(_l("Le fichier contient"), choices=ImportKind.choices(), default=ImportKind.BENEFICIARIES)
     file = FileField(_l("Fichier CSV ou Excel (.xlsx), 15 Mo et 20 000 lignes au plus"),

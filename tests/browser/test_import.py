@@ -7,7 +7,6 @@ from sqlalchemy import func, select
 
 from intranet.beneficiaries.models import Beneficiary
 from intranet.demo import load_demo
-from intranet.extensions import db
 from tests.browser.conftest import sign_in
 
 SAMPLE = Path(__file__).resolve().parents[3] / "shared" / "samples" / "candidats-bordeaux-2024.xlsx"
@@ -59,3 +58,5 @@ def test_import_the_bordeaux_workbook(page, live_server, db):
     page.get_by_role("heading", name="3. Vérification ligne par ligne").wait_for(timeout=30_000)
     counts = page.locator("ul.import-counts").inner_text()
     assert "0 à créer" in " ".join(counts.split()) and "0 à mettre à jour" in " ".join(counts.split())
+    page.get_by_role("button", name="Abandonner cet import").click()
+    page.get_by_text("Import abandonné ; le fichier déposé est supprimé.").wait_for()
