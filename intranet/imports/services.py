@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import event, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, func, insert, select, update
+from sqlalchemy.orm import Session, selectinload
 
 from intranet.audit.models import AuditEntry
-from intranet.beneficiaries.models import Beneficiary
+from intranet.beneficiaries.models import Beneficiary, beneficiary_search_key
 from intranet.calendar.models import Seat
 from intranet.clock import today_in, utcnow
 from intranet.extensions import db
@@ -32,6 +32,10 @@ from intranet.programs.services import local_modules
 from intranet.rules import RuleError
 
 KEEP_DAYS = 7
+# A new file's columns before the row's own values ("" where the model's default is "").
+NEW_FILE = {"first_name": "", "last_name": "", "email": "", "phone": "", "postcode": "", "commune": "",
+            "referrer": "", "target_job": "", "interview_on": None, "notes": "", "gender": "", "birth_date": None,
+            "status": "new"}
 DISTINCT_SHOWN = 40
 JOB = "intranet.imports.jobs.run"
 
@@ -234,15 +238,19 @@ def start_commit(batch: ImportBatch) -> None:
 def commit(batch: ImportBatch, *, fail_at: int | None = None) -> None:
     """Write every valid row in this one transaction (the job commits it, or nothing at all).
 
-    `fail_at` makes the write fail at that row number (tests of the all-or-nothing guarantee).
+    Rows are inserted in bulk (a statement per kind of row, not per row). `fail_at` makes the write fail
+    at that row number (tests of the all-or-nothing guarantee).
     """
     rows, report = _plan(batch)
-    notes: list[ImportRecord] = []
+    # The batch row is written first, so this transaction holds the database's write lock from now on.
+    db.session.execute(update(ImportBatch).where(ImportBatch.id == batch.id).values(error=""))
+    notes: list[dict] = []
 
-    def note(obj, *, created: bool, before: dict | None = None) -> None:
-        notes.append(ImportRecord(association_id=batch.association_id, batch_id=batch.id,
-                                  object_type=type(obj).__name__, object_id=obj.id, created=created,
-                                  before=before or {}))
+    def note(obj, *, created: bool, before: dict | None = None, object_type: str = "", object_id: int = 0,
+             stamp=None) -> None:
+        notes.append({"association_id": batch.association_id, "batch_id": batch.id,
+                      "object_type": object_type or type(obj).__name__, "object_id": object_id or obj.id,
+                      "created": created, "before": before or {}, "stamp": stamp})
 
     total = len(rows)
     if batch.kind == ImportKind.SESSIONS:
@@ -250,11 +258,9 @@ def commit(batch: ImportBatch, *, fail_at: int | None = None) -> None:
             raise RuntimeError(f"failure asked at row {fail_at}")
         write_sessions(rows, batch.association_id, {m.id: m for m in modules_for(batch.association_id)}, note)
     else:
-        stamps = _write_beneficiaries(batch, rows, note, fail_at, total)
-        for record in notes:
-            if record.object_type == "Beneficiary":
-                record.stamp = stamps.get(record.object_id)
-    db.session.add_all(notes)
+        _write_beneficiaries(batch, rows, note, fail_at, total)
+    if notes:
+        db.session.execute(insert(ImportRecord), notes)
     report["counts"]["written"] = len(notes)
     batch.report, batch.counts = report, report["counts"]
     batch.status, batch.committed_at = BatchStatus.COMMITTED, utcnow()
@@ -262,26 +268,30 @@ def commit(batch: ImportBatch, *, fail_at: int | None = None) -> None:
     db.session.flush()
 
 
-def _write_beneficiaries(batch: ImportBatch, rows, note, fail_at, total: int) -> dict:
-    """Create and update the files (and their journeys); the files' updated_at by id, for undo."""
+def _write_beneficiaries(batch: ImportBatch, rows, note, fail_at, total: int) -> None:
+    """Create and update the files (and their journeys), noting each with its updated_at, for undo."""
     association_id = batch.association_id
     consent = batch.mapping.get("consent", "")
     modules = {m.id: m for m in modules_for(association_id)}
-    created, updated = [], []
-    targets = {r.match for r in rows if r.status == "update"}
-    existing = {b.id: b for b in db.session.scalars(select(Beneficiary).where(Beneficiary.id.in_(targets)))} \
-        if targets else {}
+    now = utcnow()
+    new_files, new_rows, updated = [], [], []
+    targets = [r.match for r in rows if r.status == "update"]
+    existing = {}
+    for start in range(0, len(targets), 500):
+        existing.update({b.id: b for b in db.session.scalars(
+            select(Beneficiary).where(Beneficiary.id.in_(targets[start:start + 500])))})
     for i, row in enumerate(rows, start=1):
         if fail_at is not None and row.n == fail_at:
             raise RuntimeError(f"failure asked at row {fail_at}")
         if i % 1000 == 0:
             storage.set_progress(batch, i, total)
-        values = {k: v for k, v in row.data.items() if k in FILE_FIELDS and v not in (None,)}
+        values = {k: v for k, v in row.data.items() if k in FILE_FIELDS and v is not None}
         if row.status == "create":
-            beneficiary = Beneficiary(association_id=association_id, **{k: v for k, v in values.items() if v != ""})
-            if consent:
-                beneficiary.consent_scope, beneficiary.consent_at = consent, utcnow()
-            created.append((beneficiary, row))
+            data = {**NEW_FILE, **{k: v for k, v in values.items() if v != ""}}
+            data.update(association_id=association_id, search_key=beneficiary_search_key(data), created_at=now,
+                        updated_at=now, consent_scope=consent, consent_at=now if consent else None)
+            new_files.append(data)
+            new_rows.append(row)
         elif row.status == "update":
             beneficiary = existing[row.match]
             changed = {k: v for k, v in values.items() if k in row.changes}
@@ -289,60 +299,84 @@ def _write_beneficiaries(batch: ImportBatch, rows, note, fail_at, total: int) ->
             for key, value in changed.items():
                 setattr(beneficiary, key, value)
             if changed and consent and not beneficiary.consent_scope:
-                beneficiary.consent_scope, beneficiary.consent_at = consent, utcnow()
+                beneficiary.consent_scope, beneficiary.consent_at = consent, now
             updated.append((beneficiary, row, before))
-    db.session.add_all([b for b, _r in created])
-    db.session.flush()
+    ids = _insert_many(Beneficiary, new_files)
     audits = []
-    for beneficiary, row in created:
-        note(beneficiary, created=True)
-        audits.append(AuditEntry(association_id=association_id, object_type="Beneficiary", object_id=beneficiary.id,
-                                 action="create", fields=sorted(row.data), user_id=batch.created_by_id))
+    for b_id, row in zip(ids, new_rows, strict=True):
+        note(None, created=True, object_type="Beneficiary", object_id=b_id, stamp=now)
+        audits.append({"association_id": association_id, "object_type": "Beneficiary", "object_id": b_id,
+                       "action": "create", "fields": sorted(row.data), "user_id": batch.created_by_id, "at": now})
     for beneficiary, _row, before in updated:
         if before:
-            note(beneficiary, created=False, before=before)
-            audits.append(AuditEntry(association_id=association_id, object_type="Beneficiary",
-                                     object_id=beneficiary.id, action="update", fields=sorted(before),
-                                     user_id=batch.created_by_id))
-    db.session.add_all(audits)
-    people = [(b, r) for b, r in created] + [(b, r) for b, r, _before in updated]
+            note(beneficiary, created=False, before=before, stamp=beneficiary.updated_at)
+            audits.append({"association_id": association_id, "object_type": "Beneficiary",
+                           "object_id": beneficiary.id, "action": "update", "fields": sorted(before),
+                           "user_id": batch.created_by_id, "at": now})
+    if audits:
+        db.session.execute(insert(AuditEntry), audits)
+    people = list(zip(ids, new_rows, strict=True)) + [(b.id, r) for b, r, _before in updated]
     _write_modules(association_id, people, modules, note)
+
+
+def _insert_many(model, rows: list[dict]) -> list[int]:
+    """Insert rows in bulk and return their ids, in the order of `rows`.
+
+    PostgreSQL returns them from batched INSERT … RETURNING statements. SQLite would insert row by row to
+    keep RETURNING in order, so the ids are given here instead: the transaction already holds SQLite's
+    only write lock (the batch row was written first), so nobody else can take them meanwhile.
+    """
+    if not rows:
+        return []
+    if db.session.get_bind().dialect.name != "sqlite":
+        return list(db.session.scalars(insert(model).returning(model.id, sort_by_parameter_order=True), rows))
     db.session.flush()
-    return {b.id: b.updated_at for b, _r in people}
+    first = (db.session.scalar(select(func.max(model.id))) or 0) + 1
+    ids = list(range(first, first + len(rows)))
+    db.session.execute(insert(model), [{**row, "id": i} for row, i in zip(rows, ids, strict=True)])
+    return ids
 
 
 def _write_modules(association_id: int, people, modules: dict, note) -> None:
-    """Module dates become journey modules done: in the person's open journey, or a new one."""
-    wanted = [(b, r) for b, r in people if r.modules]
+    """Module dates become journey modules done: in the person's open journey, or a new one (written in bulk)."""
+    wanted = [(b_id, r) for b_id, r in people if r.modules]
     if not wanted:
         return
-    journeys = {}
-    for journey in db.session.scalars(select(Journey).where(
-            Journey.beneficiary_id.in_([b.id for b, _r in wanted]), Journey.exited_on.is_(None))):
-        journeys.setdefault(journey.beneficiary_id, journey)
-    for beneficiary, row in wanted:
-        journey = journeys.get(beneficiary.id)
-        if journey is None:
-            journey = Journey(association_id=association_id, beneficiary_id=beneficiary.id,
-                              started_on=min(row.modules.values()))
-            db.session.add(journey)
-            db.session.flush()
-            note(journey, created=True)
+    journeys: dict[int, Journey] = {}
+    ids = [b_id for b_id, _r in wanted]
+    for start in range(0, len(ids), 500):
+        for journey in db.session.scalars(select(Journey).options(selectinload(Journey.modules)).where(
+                Journey.beneficiary_id.in_(ids[start:start + 500]), Journey.exited_on.is_(None))):
+            journeys.setdefault(journey.beneficiary_id, journey)
+    new_journeys = [{"association_id": association_id, "beneficiary_id": b_id, "started_on": min(r.modules.values()),
+                     "created_at": utcnow()} for b_id, r in wanted if b_id not in journeys]
+    journey_ids = {}
+    if new_journeys:
+        for data, journey_id in zip(new_journeys, _insert_many(Journey, new_journeys), strict=True):
+            journey_ids[data["beneficiary_id"]] = journey_id
+            note(None, created=True, object_type="Journey", object_id=journey_id)
+    new_items = []
+    for b_id, row in wanted:
+        journey = journeys.get(b_id)
+        present = {m.module_id: m for m in journey.modules} if journey else {}
         for module_id, day in sorted(row.modules.items(), key=lambda kv: kv[1]):
             if module_id not in modules:
                 continue
-            item = next((m for m in journey.modules if m.module_id == module_id), None)
+            item = present.get(module_id)
             if item is not None and item.status == ModuleStatus.DONE:
                 continue
             if item is None:
-                item = JourneyModule(association_id=association_id, module_id=module_id, name=modules[module_id].name,
-                                     position=modules[module_id].position, status=ModuleStatus.DONE, happened_on=day)
-                journey.modules.append(item)
-                db.session.flush()
-                note(item, created=True)
+                new_items.append({"association_id": association_id, "journey_id": journey.id if journey else
+                                  journey_ids[b_id], "module_id": module_id, "name": modules[module_id].name,
+                                  "position": modules[module_id].position, "status": ModuleStatus.DONE,
+                                  "happened_on": day, "notes": ""})
             else:
                 note(item, created=False, before={"status": item.status, "happened_on": _json(item.happened_on)})
                 item.status, item.happened_on = ModuleStatus.DONE, day
+    if new_items:
+        for item_id in _insert_many(JourneyModule, new_items):
+            note(None, created=True, object_type="JourneyModule", object_id=item_id)
+    db.session.flush()
 
 
 def _json(value):
