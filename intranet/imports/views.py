@@ -44,7 +44,8 @@ def _context(batch: ImportBatch) -> dict:
     values = services.value_choices(batch) if batch.preview.get("headers") else {}
     status = arg_choice("rows", ROW_STATUSES, "")
     rows = batch.report.get("rows", [])
-    shown = [r for r in rows if (r["status"] == status if status else r["status"] in ("error", "create", "update"))
+    # By default what needs a look: errors, updates and warnings; each status has its own list too.
+    shown = [r for r in rows if (r["status"] == status if status else r["status"] in ("error", "update"))
              or (not status and r["warnings"])]
     return {"batch": batch, "fields": {f.key: f for f in fields}, "values": values, "row_status": status,
             "shown": shown[:ROWS_SHOWN], "more": max(0, len(shown) - ROWS_SHOWN),
