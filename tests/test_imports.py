@@ -507,6 +507,8 @@ def test_the_pages_walk_through_an_import(client, admin, bordeaux):
     jobs.run(batch.id)
     page = client.get(f"/a/bordeaux/imports/{batch.id}")
     assert "Annuler tout l’import" in page.text
+    created = db.session.scalar(select(Beneficiary))
+    assert "Créée par l’import « c.csv »" in client.get(f"/a/bordeaux/beneficiaries/{created.id}").text
     assert client.get(f"/a/bordeaux/imports/{batch.id}/errors?format=xlsx").status_code == 200
 
 

@@ -498,6 +498,19 @@ def _safe(value):
     return value
 
 
+def origins(*, association_id: int, beneficiary_id: int, journey_ids=()) -> dict:
+    """Which committed import created a file and its journeys: {("Beneficiary", id): batch, ("Journey", id): batch}."""
+    keys = [("Beneficiary", beneficiary_id)] + [("Journey", j) for j in journey_ids]
+    rows = db.session.execute(
+        select(ImportRecord.object_type, ImportRecord.object_id, ImportBatch)
+        .join(ImportBatch, ImportBatch.id == ImportRecord.batch_id)
+        .where(ImportRecord.association_id == association_id, ImportRecord.created.is_(True),
+               ImportRecord.object_type.in_(("Beneficiary", "Journey")),
+               ImportRecord.object_id.in_([k[1] for k in keys])))
+    wanted = set(keys)
+    return {(kind, object_id): batch for kind, object_id, batch in rows if (kind, object_id) in wanted}
+
+
 def batches(association_id: int):
     return select(ImportBatch).where(ImportBatch.association_id == association_id).order_by(
         ImportBatch.created_at.desc(), ImportBatch.id.desc())
