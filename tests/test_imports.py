@@ -421,6 +421,17 @@ def test_uploaded_files_are_deleted_when_cancelled_or_seven_days_old(bordeaux):
     assert not old_path.exists() and old.status == "cancelled"
 
 
+def test_the_files_are_exported_back_in_the_columns_of_the_spreadsheet(bordeaux, client, admin):
+    data = csv_bytes([HEADER + ["Photo"], person(1, CP="01000", Civilité="MME") + ["16/08/2024"], person(2) + [""]])
+    commit(check(upload(bordeaux, data)))
+    response = client.get("/a/bordeaux/imports/export?format=csv")
+    lines = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig")), delimiter=";"))
+    assert lines[0] == HEADER + ["Photo"]
+    assert lines[1] == ["Femme", "Nom1", "Prénom1", "06 12 34 00 01", "p1@exemple.fr", "02/04/1989", "01000", "Bordeaux",
+                        "16/08/2024"]
+    assert client.get("/a/bordeaux/imports/export?format=xlsx").status_code == 200
+
+
 # --- the samples ----------------------------------------------------------------------------------
 
 def test_the_bordeaux_workbook(bordeaux):

@@ -491,6 +491,70 @@ def error_file(batch: ImportBatch, fmt: str) -> bytes:
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
+def export_beneficiaries(association_id: int, fmt: str) -> bytes:
+    """The association's files in the columns of its last beneficiaries import (or the fields' names).
+
+    Each column is written as the spreadsheet had it: list values with the spelling the file used,
+    dates as dd/mm/yyyy, phones in national format, module columns with the date the module was done.
+    """
+    from intranet.phones import format_phone
+
+    fields = {f.key: f for f in fields_for(ImportKind.BENEFICIARIES, association_id)}
+    saved = db.session.scalar(select(ImportMapping).where(ImportMapping.association_id == association_id,
+                                                          ImportMapping.kind == ImportKind.BENEFICIARIES))
+    if saved is not None and any(saved.mapping.get("columns", {}).values()):
+        columns = [(h, saved.mapping["columns"].get(h, "")) for h in saved.headers]
+        spelling = {key: {choice: value for value, choice in reversed(list(values.items())) if choice}
+                    for key, values in saved.mapping.get("values", {}).items()}
+    else:
+        columns = [(str(f.label), f.key) for f in fields.values() if f.key != "full_name"]
+        spelling = {}
+    done: dict[int, dict[int, date]] = {}
+    for b_id, module_id, day in db.session.execute(
+            select(Journey.beneficiary_id, JourneyModule.module_id, JourneyModule.happened_on)
+            .join(Journey, Journey.id == JourneyModule.journey_id)
+            .where(JourneyModule.association_id == association_id, JourneyModule.status == ModuleStatus.DONE)):
+        done.setdefault(b_id, {})[module_id] = day
+
+    def cell(b: Beneficiary, key: str):
+        if key == "full_name":
+            return f"{b.last_name.upper()} {b.first_name}"
+        if key.startswith("module:"):
+            day = done.get(b.id, {}).get(int(key.split(":")[1]))
+            return day.strftime("%d/%m/%Y") if day else ""
+        if key not in fields:
+            return ""
+        value = getattr(b, key)
+        if isinstance(value, date):
+            return value.strftime("%d/%m/%Y")
+        if key == "phone":
+            return format_phone(value)
+        if fields[key].is_list and value:
+            return spelling.get(key, {}).get(value) or str(dict(fields[key].choices).get(value, value))
+        return value or ""
+
+    headers = [h for h, _key in columns]
+    files = db.session.scalars(select(Beneficiary).where(Beneficiary.association_id == association_id)
+                               .order_by(Beneficiary.last_name, Beneficiary.first_name, Beneficiary.id))
+    rows = ([_safe(cell(b, key)) for _h, key in columns] for b in files)
+    if fmt == "xlsx":
+        import openpyxl
+
+        workbook = openpyxl.Workbook(write_only=True)
+        sheet = workbook.create_sheet(_("Bénéficiaires"))
+        sheet.append(headers)
+        for row in rows:
+            sheet.append(row)
+        out = io.BytesIO()
+        workbook.save(out)
+        return out.getvalue()
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow(headers)
+    writer.writerows(rows)
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
 def _safe(value):
     """A cell a spreadsheet will not run as a formula."""
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@") and not value[1:2].isdigit():

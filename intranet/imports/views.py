@@ -162,13 +162,22 @@ def cancel(import_batch_id: int):
     return _action(import_batch_id, services.cancel, _("Import abandonné ; le fichier déposé est supprimé."))
 
 
+@bp.get("/imports/export")
+def export():
+    """The beneficiaries in the columns of the association's spreadsheet, to keep a spreadsheet view meanwhile."""
+    fmt = arg_choice("format", ("csv", "xlsx"), "csv")
+    return Response(services.export_beneficiaries(g.association.id, fmt), mimetype=MIMETYPES[fmt], headers={
+        "Content-Disposition": f'attachment; filename="beneficiaires-{g.association.slug}.{fmt}"'})
+
+
+MIMETYPES = {"csv": "text/csv; charset=utf-8", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
 @bp.get("/imports/<int:import_batch_id>/errors")
 def errors(import_batch_id: int):
     """The rows in error, with the file's columns and a "motif" column, as CSV or Excel."""
     batch = get_or_404(ImportBatch, import_batch_id)
     fmt = arg_choice("format", ("csv", "xlsx"), "csv")
     data = services.error_file(batch, fmt)
-    mime = "text/csv; charset=utf-8" if fmt == "csv" else \
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return Response(data, mimetype=mime, headers={
+    return Response(data, mimetype=MIMETYPES[fmt], headers={
         "Content-Disposition": f'attachment; filename="erreurs-import-{batch.id}.{fmt}"'})
