@@ -523,6 +523,14 @@ def test_the_pages_walk_through_an_import(client, admin, bordeaux):
     assert client.get(f"/a/bordeaux/imports/{batch.id}/errors?format=xlsx").status_code == 200
 
 
+def test_an_upload_over_15_mb_is_refused_before_it_is_kept(client, admin, bordeaux):
+    big = io.BytesIO(b"a;b\n" * (4 * 1024 * 1024 + 10))
+    response = client.post("/a/bordeaux/imports", data={"kind": "beneficiaries", "file": (big, "gros.csv")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 400 and "15 Mo" in response.text
+    assert db.session.scalar(select(func.count(ImportBatch.id))) == 0
+
+
 def test_staff_cannot_import(client, staff, bordeaux):
     assert client.get("/a/bordeaux/imports").status_code == 403
 

@@ -1,13 +1,13 @@
 """The import pages of an association admin: `/a/<slug>/imports`."""
 
-from flask import Response, abort, current_app, flash, g, redirect, request, url_for
+from flask import Response, abort, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_htmx import make_response
 from flask_login import current_user
 
 from intranet.args import arg_choice, paginate
 from intranet.forms import EmptyForm, show_rule_error
-from intranet.imports import services, storage
+from intranet.imports import reading, services, storage
 from intranet.imports.forms import UploadForm, decisions_form, mapping_form, options_form
 from intranet.imports.models import BatchStatus, ImportBatch
 from intranet.rendering import render
@@ -32,7 +32,7 @@ def upload():
         return index(form), 400
     try:
         batch = services.upload(g.association.id, current_user.id, form.kind.data, form.file.data.filename,
-                                form.file.data.read(current_app.config.get("IMPORT_MAX_BYTES", 15 * 1024 * 1024) + 1))
+                                form.file.data.read(reading.MAX_BYTES + 1))
     except RuleError as error:
         show_rule_error(form, error)
         return index(form), 400
