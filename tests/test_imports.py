@@ -531,6 +531,14 @@ def test_an_upload_over_15_mb_is_refused_before_it_is_kept(client, admin, bordea
     assert db.session.scalar(select(func.count(ImportBatch.id))) == 0
 
 
+def test_the_sessions_page_asks_no_consent(client, admin, bordeaux):
+    batch = upload(bordeaux, (SAMPLES / "coup-de-pouce-seances.csv").read_bytes(), name="s.csv", kind="sessions")
+    page = client.get(f"/a/bordeaux/imports/{batch.id}").text
+    assert "Présence" in page and "Consentement recueilli" not in page
+    form = {f"col_{i}": batch.mapping["columns"][h] for i, h in enumerate(batch.preview["headers"])}
+    assert client.post(f"/a/bordeaux/imports/{batch.id}/mapping", data=form).status_code == 303
+
+
 def test_staff_cannot_import(client, staff, bordeaux):
     assert client.get("/a/bordeaux/imports").status_code == 403
 
