@@ -32,6 +32,9 @@ from intranet.programs.services import local_modules
 from intranet.rules import RuleError
 
 KEEP_DAYS = 7
+# Rows per INSERT statement: psycopg reads each statement's text to place its parameters, which costs far
+# more per row for a statement of 1,000 rows (SQLAlchemy's default) than for one of 100.
+BULK = {"insertmanyvalues_page_size": 100}
 # A new file's columns before the row's own values ("" where the model's default is "").
 NEW_FILE = {"first_name": "", "last_name": "", "email": "", "phone": "", "postcode": "", "commune": "",
             "referrer": "", "target_job": "", "interview_on": None, "notes": "", "gender": "", "birth_date": None,
@@ -260,7 +263,7 @@ def commit(batch: ImportBatch, *, fail_at: int | None = None) -> None:
     else:
         _write_beneficiaries(batch, rows, note, fail_at, total)
     if notes:
-        db.session.execute(insert(ImportRecord), notes)
+        _insert_many(ImportRecord, notes, keep_order=False)
     report["counts"]["written"] = len(notes)
     batch.report, batch.counts = report, report["counts"]
     batch.status, batch.committed_at = BatchStatus.COMMITTED, utcnow()
@@ -314,13 +317,13 @@ def _write_beneficiaries(batch: ImportBatch, rows, note, fail_at, total: int) ->
                            "object_id": beneficiary.id, "action": "update", "fields": sorted(before),
                            "user_id": batch.created_by_id, "at": now})
     if audits:
-        db.session.execute(insert(AuditEntry), audits)
+        _insert_many(AuditEntry, audits, keep_order=False)
     people = list(zip(ids, new_rows, strict=True)) + [(b.id, r) for b, r, _before in updated]
     _write_modules(association_id, people, modules, note)
 
 
-def _insert_many(model, rows: list[dict]) -> list[int]:
-    """Insert rows in bulk and return their ids, in the order of `rows`.
+def _insert_many(model, rows: list[dict], keep_order: bool = True) -> list[int]:
+    """Insert rows in bulk and return their ids, in the order of `rows` (unless `keep_order` is False).
 
     PostgreSQL returns them from batched INSERT … RETURNING statements. SQLite would insert row by row to
     keep RETURNING in order, so the ids are given here instead: the transaction already holds SQLite's
@@ -329,11 +332,18 @@ def _insert_many(model, rows: list[dict]) -> list[int]:
     if not rows:
         return []
     if db.session.get_bind().dialect.name != "sqlite":
-        return list(db.session.scalars(insert(model).returning(model.id, sort_by_parameter_order=True), rows))
+        # Core statements (the ORM's bulk path costs more per row), with RETURNING even when the ids are not
+        # needed: it makes SQLAlchemy send 100 rows per statement rather than one statement per row.
+        table = model.__table__
+        return list(db.session.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=keep_order),
+                                       rows, execution_options=BULK))
+    if not keep_order:
+        db.session.execute(insert(model.__table__), rows)
+        return []
     db.session.flush()
     first = (db.session.scalar(select(func.max(model.id))) or 0) + 1
     ids = list(range(first, first + len(rows)))
-    db.session.execute(insert(model), [{**row, "id": i} for row, i in zip(rows, ids, strict=True)])
+    db.session.execute(insert(model.__table__), [{**row, "id": i} for row, i in zip(rows, ids, strict=True)])
     return ids
 
 
@@ -374,8 +384,10 @@ def _write_modules(association_id: int, people, modules: dict, note) -> None:
                 note(item, created=False, before={"status": item.status, "happened_on": _json(item.happened_on)})
                 item.status, item.happened_on = ModuleStatus.DONE, day
     if new_items:
-        for item_id in _insert_many(JourneyModule, new_items):
-            note(None, created=True, object_type="JourneyModule", object_id=item_id)
+        new_journey_ids = set(journey_ids.values())
+        for data, item_id in zip(new_items, _insert_many(JourneyModule, new_items), strict=True):
+            if data["journey_id"] not in new_journey_ids:  # a new journey's modules go with it on undo
+                note(None, created=True, object_type="JourneyModule", object_id=item_id)
     db.session.flush()
 
 
