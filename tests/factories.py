@@ -19,6 +19,8 @@ from intranet.journeys.models import Journey, JourneyModule
 from intranet.members.models import Membership
 from intranet.network.models import Association
 from intranet.notifications.models import OutboxMessage
+from intranet.partners.models import Interaction, Partner, PartnerContact
+from intranet.partners.referrals.models import Referral, ReferralLink
 from intranet.programs.models import Module, Program
 
 _seq = itertools.count(1)
@@ -164,6 +166,64 @@ def make_appointment(association: Association, *, starts_at: datetime | None = N
     return appointment
 
 
+def make_partner(association: Association, **fields) -> Partner:
+    n = next(_seq)
+    partner = Partner(association_id=association.id, name=fields.pop("name", f"Partenaire secret {n}"),
+                      kind=fields.pop("kind", "mission_locale"), notes=fields.pop("notes", f"Note partenaire {n}"),
+                      **fields)
+    db.session.add(partner)
+    db.session.commit()
+    return partner
+
+
+def make_partner_contact(association: Association, partner: Partner | None = None, **fields) -> PartnerContact:
+    n = next(_seq)
+    contact = PartnerContact(association_id=association.id, partner_id=(partner or make_partner(association)).id,
+                             name=fields.pop("name", f"Contact secret {n}"),
+                             email=fields.pop("email", f"contact{n}@partenaire.test"), **fields)
+    db.session.add(contact)
+    db.session.commit()
+    return contact
+
+
+def make_interaction(association: Association, partner: Partner | None = None, **fields) -> Interaction:
+    n = next(_seq)
+    interaction = Interaction(association_id=association.id, partner_id=(partner or make_partner(association)).id,
+                              happened_on=fields.pop("happened_on", date(2026, 3, 2)), kind=fields.pop("kind", "call"),
+                              summary=fields.pop("summary", f"Échange confidentiel {n}"), **fields)
+    db.session.add(interaction)
+    db.session.commit()
+    return interaction
+
+
+def make_referral_link(association: Association, partner: Partner | None = None) -> ReferralLink:
+    """A partner's referral link; its clear token is kept on the object as `.token`."""
+    from intranet.partners.referrals.services import create_link, token_of
+
+    link = create_link(partner or make_partner(association))
+    db.session.commit()
+    link.token = token_of(link)
+    return link
+
+
+def make_referral(association: Association, partner: Partner | None = None, **fields) -> Referral:
+    n = next(_seq)
+    partner = partner or make_partner(association)
+    received = fields.pop("received_at", datetime.now(UTC))
+    referral = Referral(association_id=association.id, partner_id=partner.id,
+                        first_name=fields.pop("first_name", f"Orientée{n}"),
+                        last_name=fields.pop("last_name", f"Nomorientation{n}"),
+                        email=fields.pop("email", f"oriente{n}@exemple.test"), postcode=fields.pop("postcode", "33000"),
+                        reason=fields.pop("reason", f"Raison confidentielle {n}"),
+                        referrer_name=fields.pop("referrer_name", f"Prescriptrice {n}"),
+                        referrer_email=fields.pop("referrer_email", f"prescriptrice{n}@partenaire.test"),
+                        submission_key=fields.pop("submission_key", f"cle-de-soumission-{n:08d}"),
+                        received_at=received, received_on=fields.pop("received_on", received.date()), **fields)
+    db.session.add(referral)
+    db.session.commit()
+    return referral
+
+
 FACTORIES = {
     Association: lambda association: association,
     Membership: lambda association: make_membership(association, "volunteer"),
@@ -178,6 +238,11 @@ FACTORIES = {
     Absence: make_absence,
     Appointment: make_appointment,
     Seat: lambda association: make_appointment(association).seats[0],
+    Partner: make_partner,
+    PartnerContact: make_partner_contact,
+    Interaction: lambda association: make_interaction(association, next_step="Relance secrète",
+                                                      next_step_due=date(2026, 3, 9)),
+    Referral: make_referral,
 }
 
 
