@@ -10,10 +10,10 @@ from sqlalchemy import CheckConstraint, inspect, text
 from sqlalchemy.exc import IntegrityError
 
 from intranet.beneficiaries.models import (
-    ConsentSource,
     Beneficiary,
     BeneficiaryStatus,
     ConsentScope,
+    ConsentSource,
     ContactChannel,
     EducationLevel,
     Gender,
@@ -42,7 +42,15 @@ from intranet.journeys.models import (
 from intranet.members.models import Membership, MembershipState
 from intranet.network.models import Association, AssociationKind
 from intranet.notifications.models import OutboxMessage, OutboxStatus
-from intranet.partners.models import Interaction, InteractionKind, Partner, PartnerContact, PartnerKind, PartnerStage, StageChange
+from intranet.partners.models import (
+    Interaction,
+    InteractionKind,
+    Partner,
+    PartnerContact,
+    PartnerKind,
+    PartnerStage,
+    StageChange,
+)
 from intranet.partners.referrals.models import CandidateSituation, Referral, ReferralStatus, RefusalReason
 from intranet.programs.models import Mode, Module, ResourceKind
 from intranet.tenancy import Role

@@ -32,6 +32,7 @@ from intranet.notifications.models import OutboxMessage
 from intranet.notifications.services import queue_mail
 from intranet.urls import external_url
 
+
 @dataclass
 class DigestSection:
     """A part of the digest another feature adds: a title, one line per item, a link to the page."""

@@ -13,7 +13,7 @@ from intranet.beneficiaries.services import derive_rural
 from intranet.clock import utcnow
 from intranet.extensions import db
 from intranet.members.models import Membership
-from intranet.partners.models import Interaction, InteractionKind, Partner, PartnerContact, PartnerStage, StageChange
+from intranet.partners.models import Interaction, Partner, PartnerContact, PartnerStage, StageChange
 from intranet.rules import RuleError
 from intranet.search import matches
 from intranet.values import InvalidValue

@@ -19,7 +19,6 @@ from intranet.partners.referrals.forms import LinkForm
 from intranet.rendering import confirm, render
 from intranet.rules import RuleError
 from intranet.tenancy import association_blueprint, get_or_404
-from intranet.transactions import abandon
 
 bp = association_blueprint("partners", __name__, role="staff")
 
@@ -182,7 +181,7 @@ def log_interaction(partner_id: int):
                 form = _log_form(partner, formdata=False)
         status = 422 if form.errors else 200
     context = dict(partner=partner, log_form=form, items=services.timeline(partner, None if full else 3), full=full,
-                   announce_text=announce or "", focus_item=focus_item, empty_form=EmptyForm())
+                   announce_text=announce or "", focus_item=focus_item, empty_form=EmptyForm(), today=_today())
     if htmx:
         return render("partners/_log.html", announce=announce, **context), status
     return render("partners/log_page.html", **context), status

@@ -12,7 +12,7 @@ from intranet.forms import show_rule_error
 from intranet.partners.models import Partner
 from intranet.partners.referrals import services
 from intranet.partners.referrals.forms import AcceptForm, InformationForm, LinkForm, RefuseForm
-from intranet.partners.referrals.models import Referral, ReferralStatus, RefusalReason
+from intranet.partners.referrals.models import Referral, RefusalReason
 from intranet.partners.referrals.qr import qr_svg
 from intranet.rendering import render
 from intranet.rules import RuleError
