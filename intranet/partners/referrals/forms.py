@@ -59,8 +59,8 @@ class ReferralForm(FlaskForm):
     website = StringField(_l("Ne remplissez pas ce champ"), validators=[Length(max=200)])
     submission_key = HiddenField(validators=[_key])
 
-    def validate_email(self, field):
-        if not field.data and not self.phone.data:
+    def validate_phone(self, field):
+        if not field.data and not self.email.data:
             raise ValidationError(_l("Indiquez un e-mail ou un téléphone de la personne (au moins l’un des deux)."))
 
     def data_for_referral(self) -> dict:

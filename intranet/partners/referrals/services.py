@@ -174,7 +174,7 @@ def submit(link: ReferralLink, data: dict, submission_key: str, *, now: datetime
     if existing is not None:
         return existing
     if not (data.get("email") or data.get("phone")):
-        raise ReferralError("email", _("Indiquez un e-mail ou un téléphone de la personne."))
+        raise ReferralError("phone", _("Indiquez un e-mail ou un téléphone de la personne."))
     now = now or utcnow()
     association = db.session.get(Association, link.association_id)
     referral = Referral(association_id=link.association_id, partner_id=link.partner_id, link_id=link.id,
@@ -208,12 +208,11 @@ def complete(referral: Referral, data: dict, *, now: datetime | None = None) -> 
     if referral.status != ReferralStatus.INFO_REQUESTED:
         raise ReferralError(None, _("Cette orientation n’attend plus de précisions."))
     if not (data.get("email") or data.get("phone")):
-        raise ReferralError("email", _("Indiquez un e-mail ou un téléphone de la personne."))
+        raise ReferralError("phone", _("Indiquez un e-mail ou un téléphone de la personne."))
     for name in CANDIDATE_FIELDS:
         if name in data:
             setattr(referral, name, data[name] or ("" if name != "interview_on" else None))
-    referral.status = ReferralStatus.PENDING
-    referral.completion_token_hash = None
+    referral.status = ReferralStatus.PENDING  # the link now opens a page saying it was used
     referral.attested_at = now or utcnow()
     db.session.flush()
 
@@ -259,7 +258,6 @@ def accept(referral: Referral, *, user_id: int | None, existing: Beneficiary | N
         record(existing, "update", ["referrer_partner_id"])
     referral.status, referral.beneficiary_id = ReferralStatus.ACCEPTED, existing.id
     referral.handled_at, referral.handled_by_id = now or utcnow(), user_id
-    referral.completion_token_hash = None
     db.session.flush()
     _tell(referral, "accepted")
     return existing
@@ -269,7 +267,6 @@ def refuse(referral: Referral, *, reason: str, note: str = "", user_id: int | No
     _check_open(referral)
     referral.status, referral.refusal_reason, referral.refusal_note = ReferralStatus.REFUSED, reason, note.strip()
     referral.handled_at, referral.handled_by_id = now or utcnow(), user_id
-    referral.completion_token_hash = None
     db.session.flush()
     _tell(referral, "refused")
 
@@ -314,7 +311,6 @@ def expire(referral: Referral, *, now: datetime | None = None) -> bool:
     if not referral.open:
         return False
     referral.status, referral.expired_at = ReferralStatus.EXPIRED, now or utcnow()
-    referral.completion_token_hash = None
     db.session.flush()
     _tell(referral, "expired")
     return True
