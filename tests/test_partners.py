@@ -368,3 +368,16 @@ def test_the_network_sees_every_partner_and_the_same_organisation_in_several_ass
 
 def test_association_members_cannot_open_the_network_view(client, staff):
     assert client.get("/network/partners").status_code == 403
+
+
+def test_the_network_sees_referral_figures_by_partner_kind_and_department(client, login_as):
+    lille = make_association("lille", name="Tremplin Lille")
+    partner = make_partner(lille, name="PLIE de Roubaix", kind="plie", postcode="59100", department_code="59")
+    make_referral(lille, partner, status="accepted")
+    make_referral(lille, partner, status="refused", refusal_reason="full")
+    login_as("network")
+    html = client.get("/network/partners").get_data(as_text=True)
+    by_kind = html.split("par type de partenaire</caption>")[1].split("</table>")[0]
+    by_department = html.split("par département du partenaire</caption>")[1].split("</table>")[0]
+    assert "PLIE" in by_kind and ">2<" in by_kind and ">1<" in by_kind
+    assert ">59<" in by_department and ">2<" in by_department

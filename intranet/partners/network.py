@@ -73,9 +73,10 @@ def duplicates(limit: int = 50) -> list[Duplicate]:
     return found
 
 
-def referral_figures() -> list[tuple[str, int, int, int]]:
-    """Referrals received, accepted and refused network-wide, by partner kind."""
+def referral_figures(by: str = "kind") -> list[tuple[str, int, int, int]]:
+    """Referrals received, accepted and refused network-wide, by partner kind (or department)."""
+    key = Partner.department_code if by == "department" else Partner.kind
     return [tuple(row) for row in db.session.execute(
-        select(Partner.kind, func.count(), func.count().filter(Referral.status == ReferralStatus.ACCEPTED),
+        select(key, func.count(), func.count().filter(Referral.status == ReferralStatus.ACCEPTED),
                func.count().filter(Referral.status == ReferralStatus.REFUSED))
-        .join(Partner, Partner.id == Referral.partner_id).group_by(Partner.kind).order_by(Partner.kind))]
+        .join(Partner, Partner.id == Referral.partner_id).group_by(key).order_by(key))]

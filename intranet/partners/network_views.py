@@ -22,4 +22,5 @@ def index():
                   duplicates=network.duplicates(), summary=trust.summarize(rows),
                   by_kind=trust.grouped(rows, lambda r: r.kind),
                   by_department=trust.grouped(rows, lambda r: r.department or _("inconnu")),
-                  referrals=network.referral_figures(), departments=network.departments())
+                  referrals=network.referral_figures(), referrals_by_department=network.referral_figures("department"),
+                  departments=network.departments())
