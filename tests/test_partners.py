@@ -381,3 +381,13 @@ def test_the_network_sees_referral_figures_by_partner_kind_and_department(client
     by_department = html.split("par département du partenaire</caption>")[1].split("</table>")[0]
     assert "PLIE" in by_kind and ">2<" in by_kind and ">1<" in by_kind
     assert ">59<" in by_department and ">2<" in by_department
+
+
+def test_choosing_a_partner_in_the_file_form_offers_its_contacts(client, staff, bordeaux):
+    partner, other = make_partner(bordeaux), make_partner(bordeaux)
+    make_partner_contact(bordeaux, partner, name="Élodie Caron", role="Conseillère")
+    make_partner_contact(bordeaux, other, name="Hugo Lambert")
+    make_partner_contact(bordeaux, partner, name="Partie", active=False)
+    html = client.get("/a/bordeaux/partners/referrer-contacts", query_string={"referrer_partner_id": partner.id},
+                      headers=HTMX).get_data(as_text=True)
+    assert "Élodie Caron — Conseillère" in html and "Hugo Lambert" not in html and "Partie" not in html
