@@ -1,11 +1,18 @@
 """Partners in the browser: an exchange noted in place from the list; a referral sent from a phone, then accepted."""
 
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
 from tests.factories import (
     PASSWORD,
     make_association,
+    make_interaction,
     make_membership,
     make_partner,
     make_partner_contact,
+    make_referral,
     make_referral_link,
     make_user,
 )
@@ -83,3 +90,24 @@ def test_a_referral_sent_from_a_phone_is_accepted_and_the_file_names_its_referre
     assert "attesté par le prescripteur" in context.inner_text()
     desk.goto(f"{live_server}/a/bordeaux/beneficiaries?q=bouvier")
     assert "Mission locale des Graves" in desk.locator("#results").inner_text()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_partners_pages_have_no_contrast_or_structure_violations(new_page, live_server, db, scheme):
+    association = make_association("bordeaux", name="Tremplin Bordeaux")
+    staff = _staff(association)
+    partner = make_partner(association, name="Mission locale des Graves", stage="active", rural="yes")
+    make_partner_contact(association, partner, name="Fatou Ndiaye")
+    make_interaction(association, partner, next_step="Rappeler", next_step_due=date.today() - timedelta(days=2))
+    link = make_referral_link(association, partner)
+    referral = make_referral(association, partner, received_at=datetime.now(UTC) - timedelta(days=9))
+    page = new_page(signed_in_as=staff.email, password=PASSWORD, color_scheme=scheme)
+    violations = []
+    for path in ("/a/bordeaux/partners", f"/a/bordeaux/partners/{partner.id}", "/a/bordeaux/partners/follow-ups",
+                 "/a/bordeaux/partners/figures", "/a/bordeaux/referrals", f"/a/bordeaux/referrals/{referral.id}",
+                 f"/a/bordeaux/partners/{partner.id}/poster", f"/p/{link.token}/orientation"):
+        page.goto(live_server + path)
+        page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+        results = Axe().run(page, options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa"]}})
+        violations += [f"{path} {v['id']}: {[n['target'] for n in v['nodes']][:3]}" for v in results.response["violations"]]
+    assert violations == []
