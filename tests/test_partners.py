@@ -391,3 +391,15 @@ def test_choosing_a_partner_in_the_file_form_offers_its_contacts(client, staff, 
     html = client.get("/a/bordeaux/partners/referrer-contacts", query_string={"referrer_partner_id": partner.id},
                       headers=HTMX).get_data(as_text=True)
     assert "Élodie Caron — Conseillère" in html and "Hugo Lambert" not in html and "Partie" not in html
+
+
+def test_a_next_step_is_closed_in_place_from_the_partners_timeline(client, staff, bordeaux):
+    partner = make_partner(bordeaux)
+    step = make_interaction(bordeaux, partner, next_step="Envoyer la plaquette", next_step_due=TODAY)
+    assert "Étape faite" in client.get(f"/a/bordeaux/partners/{partner.id}").get_data(as_text=True)
+    response = client.post(f"/a/bordeaux/interactions/{step.id}/done", data={"back": "partner"}, headers=HTMX)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and f'id="interaction-{step.id}"' in html and "Étape faite" not in html
+    assert "badge-ok" in html and _db.session.get(Interaction, step.id).next_step_done_at is not None
+    response = client.post(f"/a/bordeaux/interactions/{step.id}/done", data={"back": "partner"})
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/partners/{partner.id}#timeline")

@@ -354,3 +354,10 @@ def test_the_national_space_receives_referrals_for_the_remote_program(client, lo
     assert referral.association_id == national.id
     assert client.post(f"/a/national/referrals/{referral.id}/accept").status_code == 302
     assert _db.session.scalar(select(Beneficiary.association_id)) == national.id
+
+
+def test_a_form_sent_without_its_key_is_shown_again_with_a_new_one(client, link):
+    response = _submit(client, link, submission_key="")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and "Le formulaire a expiré" in html and _count(Referral) == 0
+    assert 'name="submission_key" type="hidden" value="' in html and 'value=""' not in html.split('name="submission_key"')[1][:40]

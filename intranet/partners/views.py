@@ -198,6 +198,9 @@ def close_step(interaction_id: int):
         abort(400)
     services.close_next_step(interaction)
     message = _("Prochaine étape faite : %(step)s.", step=interaction.next_step)
+    if htmx and request.form.get("back") == "partner":
+        return render("partners/_item.html", announce=message, item=interaction, focus_item=interaction.id,
+                      today=_today())
     if htmx:
         return render("partners/_follow_up.html", announce=message, step=interaction, today=_today(),
                       close_form=CloseStepForm(formdata=None), done=True)

@@ -89,9 +89,6 @@ def form():
         key = form.submission_key.data or ""
         if services.submitted(link, key) is not None:  # replayed, or clicked twice: one referral
             return redirect(url_for(".thanks"))
-        if not key:
-            form.submission_key.data = secrets.token_urlsafe(24)
-            form.submission_key.errors = [_("Le formulaire a expiré : vérifiez et envoyez-le à nouveau.")]
         try:
             services.note_submission(link, _client())
         except services.TooManySubmissions as error:
@@ -110,6 +107,9 @@ def form():
                 show_rule_error(form, error)
             else:
                 return redirect(url_for(".thanks"))
+        if not key:  # a form without its one-time key (an old copy, a robot): shown again with a new one
+            form.submission_key.data = secrets.token_urlsafe(24)
+            form.submission_key.errors = [_("Le formulaire a expiré : vérifiez et envoyez-le à nouveau.")]
         return _page("referrals/form.html", form, 422, partner=link.partner, error=None)
     return _page("referrals/form.html", form, partner=link.partner, error=None)
 
