@@ -361,3 +361,10 @@ def test_a_form_sent_without_its_key_is_shown_again_with_a_new_one(client, link)
     html = response.get_data(as_text=True)
     assert response.status_code == 422 and "Le formulaire a expiré" in html and _count(Referral) == 0
     assert 'name="submission_key" type="hidden" value="' in html and 'value=""' not in html.split('name="submission_key"')[1][:40]
+
+
+@pytest.mark.parametrize("key", ["k" * 65, "é" * 20, "court", "a b c d e f g h i j k l"])
+def test_a_key_we_did_not_make_is_refused_like_a_missing_one(client, link, key):
+    response = _submit(client, link, submission_key=key)
+    assert response.status_code == 422 and "Le formulaire a expiré" in response.get_data(as_text=True)
+    assert _count(Referral) == 0

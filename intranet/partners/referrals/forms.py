@@ -1,5 +1,6 @@
 """The public referral form (hostile input in mind) and staff's answers to a referral."""
 
+import re
 from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
@@ -18,9 +19,14 @@ def _coming(form, field):
         raise ValidationError(_l("Indiquez la date d’un entretien à venir, dans l’année."))
 
 
+def clean_key(value: str | None) -> str:
+    """The form's one-time key if it looks like one we made (16 to 64 URL-safe characters), else ""."""
+    value = value or ""
+    return value if 16 <= len(value) <= 64 and re.fullmatch(r"[A-Za-z0-9_-]+", value) else ""
+
+
 def _key(form, field):
-    if field.data and not (16 <= len(field.data) <= 64 and field.data.replace("-", "").replace("_", "").isalnum()):
-        field.data = ""
+    field.data = clean_key(field.data)
 
 
 class ReferralForm(FlaskForm):

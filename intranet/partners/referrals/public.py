@@ -17,7 +17,7 @@ from intranet.extensions import db
 from intranet.forms import show_rule_error
 from intranet.network.models import Association
 from intranet.partners.referrals import services
-from intranet.partners.referrals.forms import ReferralForm
+from intranet.partners.referrals.forms import ReferralForm, clean_key
 from intranet.rendering import render
 from intranet.rules import RuleError
 from intranet.transactions import abandon
@@ -86,7 +86,7 @@ def form():
     if request.method == "GET":
         form.submission_key.data = secrets.token_urlsafe(24)
     elif form.is_submitted():
-        key = form.submission_key.data or ""
+        key = clean_key(form.submission_key.data)
         if services.submitted(link, key) is not None:  # replayed, or clicked twice: one referral
             return redirect(url_for(".thanks"))
         try:
