@@ -141,16 +141,23 @@ class Page:
 
     def count(self, cap: int | None = None) -> tuple[int, bool]:
         """How many rows the list holds, counting at most `cap` of them: (number, whether there are more)."""
-        cap = cap or COUNT_CAP
-        limited = self.query.order_by(None).limit(cap + 1).subquery()
-        number = db.session.scalar(select(func.count()).select_from(limited))
-        return min(number, cap), number > cap
+        return capped_count(self.query, cap)
+
+
+def capped_count(query: Select, cap: int | None = None) -> tuple[int, bool]:
+    """How many rows `query` gives, reading at most `cap` + 1 of them: (number, whether there are more)."""
+    cap = cap or COUNT_CAP
+    limited = query.order_by(None).limit(cap + 1).subquery()
+    number = db.session.scalar(select(func.count()).select_from(limited))
+    return min(number, cap), number > cap
 
 
 def paginate(query: Select, per_page: int | None = None) -> Page:
     """One page of `query`, its number read from ``?page=`` (1 when unreadable)."""
     page, size = arg_int("page", 1, min=1, max=MAX_PAGE), per_page or PER_PAGE
-    rows = db.session.scalars(query.limit(size + 1).offset((page - 1) * size)).unique().all()
+    result = db.session.execute(query.limit(size + 1).offset((page - 1) * size))
+    # One entity per row gives the entities; a query of several (a mail and its journey) gives the rows.
+    rows = (result.scalars() if len(query.column_descriptions) == 1 else result).unique().all()
     return Page(query=query, items=rows[:size], page=page, per_page=size, has_next=len(rows) > size)
 
 

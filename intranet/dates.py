@@ -10,6 +10,7 @@ month in the reader's order). Machine formats (ISO dates in URLs and forms, .ics
 
 import re
 from datetime import date, datetime, time
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel import Locale
@@ -58,8 +59,14 @@ def format_time(value: datetime | time | None, format: str = "short", *, timezon
     if value is None:
         return ""
     if isinstance(value, time):
-        return babel_dates.format_time(value, format, locale=_locale(locale))
+        return _time_of_day(value, format, _locale(locale))
     return babel_dates.format_time(_moment(value, timezone), format, tzinfo=_zone(timezone), locale=_locale(locale))
+
+
+@lru_cache(maxsize=2048)
+def _time_of_day(value: time, format: str, locale: Locale) -> str:
+    """A calendar shows the same half-hours on every row and day: each is formatted once per locale."""
+    return babel_dates.format_time(value, format, locale=locale)
 
 
 def skeleton_pattern(skeleton: str, locale=None) -> str:
@@ -68,7 +75,13 @@ def skeleton_pattern(skeleton: str, locale=None) -> str:
     Babel picks the closest skeleton the locale has but does not widen its fields as CLDR says to:
     'MMMMEEEEd' would otherwise give 'mar. 5 janvier'.
     """
-    available = _locale(locale).datetime_skeletons
+    return _skeleton_pattern(skeleton, _locale(locale))
+
+
+@lru_cache(maxsize=256)
+def _skeleton_pattern(skeleton: str, locale: Locale) -> str:
+    """skeleton_pattern, searched once per skeleton and locale (matching a skeleton is slow)."""
+    available = locale.datetime_skeletons
     best = babel_dates.match_skeleton(skeleton, available) or skeleton
     pattern = available[best].pattern if best in available else skeleton
 

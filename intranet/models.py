@@ -12,8 +12,11 @@ from intranet.partners.models import Interaction, Partner, PartnerContact, Stage
 from intranet.partners.referrals.models import Referral, ReferralLink, ReferralSubmission
 from intranet.programs.models import Module, ModuleAdaptation, Program, ProgramOffer
 from intranet.selfbooking.models import BookingLink
+from intranet.ticks import PeriodicRun
+from intranet.volunteers.models import Qualification, Training, TrainingEnrolment, TrainingSession, VolunteerProfile
 
 __all__ = ["Absence", "Appointment", "AppointmentEvent", "Association", "AuditEntry", "Availability", "Beneficiary",
            "BookingLink", "Commune", "Interaction", "Journey", "JourneyModule", "LoginAttempt", "Membership", "Module",
-           "ModuleAdaptation", "OutboxMessage", "Partner", "PartnerContact", "PasswordResetRequest", "Program", "ProgramOffer",
-           "Referral", "ReferralLink", "ReferralSubmission", "Resource", "Seat", "StageChange", "User"]
+           "ModuleAdaptation", "OutboxMessage", "Partner", "PartnerContact", "PasswordResetRequest", "PeriodicRun",
+           "Program", "ProgramOffer", "Qualification", "Referral", "ReferralLink", "ReferralSubmission", "Resource",
+           "Seat", "StageChange", "Training", "TrainingEnrolment", "TrainingSession", "User", "VolunteerProfile"]

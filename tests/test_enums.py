@@ -54,6 +54,17 @@ from intranet.partners.models import (
 from intranet.partners.referrals.models import CandidateSituation, Referral, ReferralStatus, RefusalReason
 from intranet.programs.models import Mode, Module, ResourceKind
 from intranet.tenancy import Role
+from intranet.volunteers.models import (
+    Attendance,
+    EnrolmentStatus,
+    Qualification,
+    QualificationSource,
+    TrainingEnrolment,
+    TrainingSession,
+    TrainingSessionStatus,
+    VolunteerProfile,
+    VolunteerStatus,
+)
 from tests.factories import (
     make_appointment,
     make_association,
@@ -103,6 +114,11 @@ STORED = [
     (Referral, "status", ReferralStatus, False),
     (Referral, "refusal_reason", RefusalReason, True),
     (Referral, "situation", CandidateSituation, True),
+    (VolunteerProfile, "status", VolunteerStatus, False),
+    (Qualification, "source", QualificationSource, False),
+    (TrainingSession, "status", TrainingSessionStatus, False),
+    (TrainingEnrolment, "status", EnrolmentStatus, False),
+    (TrainingEnrolment, "attendance", Attendance, True),
 ]
 _IN_LIST = re.compile(r"^\(*\s*(\w+)\b")
 

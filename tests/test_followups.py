@@ -27,6 +27,10 @@ def follow_ups(db) -> list[OutboxMessage]:
                                    .order_by(OutboxMessage.id)))
 
 
+def unanswered(db, association) -> list:
+    return [tuple(row) for row in db.session.execute(services.unanswered(association.id)).all()]
+
+
 @pytest.mark.parametrize(("days_ago", "kinds"), [
     (29, []), (30, ["follow_up_1m"]), (90, ["follow_up_1m"]), (91, []), (181, []), (182, ["follow_up_6m"]),
     (242, ["follow_up_6m"]), (243, []), (600, []),
@@ -51,7 +55,7 @@ def test_the_unanswered_list_finds_follow_ups_by_their_journey_not_by_their_key(
 
     journey = exited(bordeaux, 35)
     make_outbox_message(bordeaux, kind="follow_up_1m", key="a-key-saying-nothing", journey_id=journey.id)
-    assert [j.id for _, j in services.unanswered(bordeaux.id)] == [journey.id]
+    assert [j.id for _, j in unanswered(db, bordeaux)] == [journey.id]
 
 
 def test_no_follow_up_without_an_email_address_or_for_an_open_journey(bordeaux, db):
@@ -220,7 +224,7 @@ def test_a_follow_up_key_naming_another_associations_journey_is_not_listed(borde
     login_as("staff", bordeaux)
     other = exited(make_association("nantes"), 35)
     make_outbox_message(bordeaux, kind="follow_up_1m", key=f"follow-up-1m-{other.id}", journey_id=other.id)
-    assert services.unanswered(bordeaux.id) == []
+    assert unanswered(db, bordeaux) == []
     assert other.beneficiary.full_name not in client.get("/a/bordeaux/follow-ups").get_data(as_text=True)
 
 
@@ -254,7 +258,7 @@ def test_the_unanswered_list_runs_the_same_queries_for_5_and_50_rows(bordeaux, d
     add(5)
     five = queries()
     add(45)
-    assert len(services.unanswered(bordeaux.id)) == 50
+    assert len(unanswered(db, bordeaux)) == 50
     assert queries() == five
 
 
@@ -264,3 +268,27 @@ def test_the_tick_sends_follow_ups(bordeaux, db):
     exited(bordeaux, 35)
     tick(NOW)
     assert len(follow_ups(db)) == 1
+
+
+def test_the_unanswered_list_is_paged_newest_first(bordeaux, db, client, login_as):
+    login_as("staff", bordeaux)
+    journeys = [exited(bordeaux, 35) for _ in range(27)]
+    jobs.send_follow_ups(NOW)
+    first = client.get("/a/bordeaux/follow-ups").get_data(as_text=True)
+    second = client.get("/a/bordeaux/follow-ups?page=2").get_data(as_text=True)
+    assert first.count("#journey-") == 25 and second.count("#journey-") == 2
+    assert 'rel="next"' in first and 'rel="prev"' in second and 'rel="next"' not in second
+    newest_first = [journey for _, journey in unanswered(db, bordeaux)]
+    assert f"#journey-{newest_first[0].id}" in first and f"#journey-{newest_first[-1].id}" in second
+    assert {j.id for j in newest_first} == {j.id for j in journeys}
+
+
+def test_the_beneficiaries_header_counts_follow_ups_up_to_a_cap(bordeaux, db, client, login_as, monkeypatch):
+    login_as("staff", bordeaux)
+    for _ in range(4):
+        exited(bordeaux, 35)
+    jobs.send_follow_ups(NOW)
+    assert "4 suivis sans réponse" in client.get("/a/bordeaux/beneficiaries").get_data(as_text=True)
+    monkeypatch.setattr(services, "COUNT_CAP", 3)
+    assert services.count_unanswered(bordeaux.id) == (3, True)
+    assert "Plus de 3 suivis sans réponse" in client.get("/a/bordeaux/beneficiaries").get_data(as_text=True)

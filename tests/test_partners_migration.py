@@ -14,7 +14,7 @@ MIGRATIONS = str(ROOT / "migrations")
 def test_free_text_referrers_become_partners_and_keep_their_text(app, db):
     bordeaux, lyon = make_association("bordeaux").id, make_association("lyon").id
     db.session.remove()  # the migration needs the database to itself (SQLite)
-    downgrade(directory=MIGRATIONS, revision="0012_beneficiary_list_order")
+    downgrade(directory=MIGRATIONS, revision="0015_volunteers")  # just before the partners
     try:
         with db.engine.begin() as conn:
             for n, (association_id, referrer) in enumerate([

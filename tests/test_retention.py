@@ -60,3 +60,18 @@ def test_the_mailbox_says_the_content_was_cleared(client, login_as):
     drop_old_bodies(utcnow())
     page = client.get(f"/a/{association.slug}/mailbox/{message.id}").get_data(as_text=True)
     assert "a été effacé" in page and "secret" not in page and "Votre séance" in page
+
+
+def test_the_tick_forgets_sign_in_attempts_and_reset_requests_after_a_day(app):
+    from sqlalchemy import func, select
+
+    from intranet.auth.models import LoginAttempt, PasswordResetRequest
+
+    now = utcnow()
+    for hours in (1, 23, 25, 48):
+        db.session.add(LoginAttempt(email="x@exemple.test", ip="192.0.2.1", at=now - timedelta(hours=hours)))
+        db.session.add(PasswordResetRequest(email="x@exemple.test", ip="192.0.2.1", at=now - timedelta(hours=hours)))
+    db.session.flush()
+    tick(now)
+    assert db.session.scalar(select(func.count()).select_from(LoginAttempt)) == 2
+    assert db.session.scalar(select(func.count()).select_from(PasswordResetRequest)) == 2

@@ -17,6 +17,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from intranet.auth.models import LoginAttempt, PasswordResetRequest, User
 from intranet.clock import utcnow
 from intranet.extensions import db
+from intranet.jobs import periodic
 
 MIN_PASSWORD_LENGTH = 10  # a volunteer's account
 STAFF_MIN_PASSWORD_LENGTH = 12  # staff, admins and the network office see personal files
@@ -187,15 +188,19 @@ def authenticate(email: str, password: str, ip: str) -> SignIn:
     db.session.add(LoginAttempt(email=email, ip=ip, succeeded=ok))
     if ok:
         user.last_login_at = utcnow()
-    _forget_old_attempts()
     db.session.flush()
     return SignIn(user=user if ok else None)
 
 
-def _forget_old_attempts() -> None:
-    horizon = utcnow() - timedelta(days=1)
-    db.session.execute(delete(LoginAttempt).where(LoginAttempt.at < horizon))
-    db.session.execute(delete(PasswordResetRequest).where(PasswordResetRequest.at < horizon))
+ATTEMPTS_KEPT = timedelta(days=1)  # longer than any throttling window; then the addresses are forgotten
+
+
+@periodic()
+def forget_old_attempts(now: datetime) -> int:
+    """Delete sign-in attempts and password-reset requests past ATTEMPTS_KEPT; return how many (the tick commits)."""
+    horizon = now - ATTEMPTS_KEPT
+    deleted = db.session.execute(delete(LoginAttempt).where(LoginAttempt.at < horizon)).rowcount
+    return deleted + db.session.execute(delete(PasswordResetRequest).where(PasswordResetRequest.at < horizon)).rowcount
 
 
 # --- signed links -------------------------------------------------------------------

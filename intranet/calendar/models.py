@@ -133,7 +133,8 @@ class Seat(TenantScoped, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     appointment_id: Mapped[int] = mapped_column(ForeignKey("appointment.id"), index=True)
     beneficiary_id: Mapped[int] = mapped_column(ForeignKey("beneficiary.id"), index=True)
-    journey_module_id: Mapped[int | None] = mapped_column(ForeignKey("journey_module.id"))
+    # Indexed: a volunteer's space finds the appointment of each module they coach through it.
+    journey_module_id: Mapped[int | None] = mapped_column(ForeignKey("journey_module.id"), index=True)
     status: Mapped[str] = mapped_column(String(10), default=SeatStatus.BOOKED)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

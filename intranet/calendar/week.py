@@ -4,9 +4,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, load_only, selectinload
 
-from intranet.calendar.models import Appointment, Seat
+from intranet.auth.models import User
+from intranet.beneficiaries.models import Beneficiary
+from intranet.calendar.models import Appointment, Resource, Seat
 from intranet.clock import local, to_utc
 from intranet.extensions import db
 from intranet.network.models import Association
@@ -25,7 +27,8 @@ class Filters:
 class Calendar:
     days: list[date]
     rows: list[time]
-    cells: dict = field(default_factory=dict)  # (day, row time) -> appointments starting in that half-hour
+    # (day, row time) -> (appointment, local start time, local end time) for those starting in that half-hour
+    cells: dict = field(default_factory=dict)
     count: int = 0
 
 
@@ -34,12 +37,17 @@ def monday(day: date) -> date:
 
 
 def appointments(association: Association, first_day: date, days: int, filters: Filters) -> list[Appointment]:
-    """The appointments starting in these days (cancelled ones included), with what the view shows."""
+    """The appointments starting in these days (cancelled ones included), with only what the grid shows:
+    a week of a large association is some 250 appointments, and each column loaded costs."""
     start = to_utc(first_day, time(0, 0), association.timezone)
     end = to_utc(first_day + timedelta(days=days), time(0, 0), association.timezone)
     query = (select(Appointment)
-             .options(joinedload(Appointment.volunteer), joinedload(Appointment.resource),
-                      selectinload(Appointment.seats).joinedload(Seat.beneficiary))
+             .options(load_only(Appointment.name, Appointment.status, Appointment.starts_at, Appointment.ends_at,
+                                Appointment.capacity, Appointment.volunteer_id, Appointment.resource_id),
+                      joinedload(Appointment.volunteer).load_only(User.name),
+                      joinedload(Appointment.resource).load_only(Resource.name),
+                      selectinload(Appointment.seats).load_only(Seat.status, Seat.appointment_id)
+                      .joinedload(Seat.beneficiary).load_only(Beneficiary.first_name, Beneficiary.last_name))
              .where(Appointment.association_id == association.id, Appointment.starts_at >= start,
                     Appointment.starts_at < end))
     if filters.volunteer_id:
@@ -59,9 +67,10 @@ def calendar(association: Association, first_day: date, days: int, filters: Filt
     for a in items:
         start = local(a.starts_at, association.timezone)
         row = start.time().replace(minute=0 if start.minute < 30 else 30, second=0, microsecond=0)
-        cells.setdefault((start.date(), row), []).append(a)
-        earliest = min(earliest, row)
         end = local(a.ends_at, association.timezone).time()
+        # Wall-clock times of day: the template formats each distinct one once (intranet.dates).
+        cells.setdefault((start.date(), row), []).append((a, start.time(), end))
+        earliest = min(earliest, row)
         latest = max(latest, end if end != time(0, 0) else time(23, 30))
     rows, at = [], datetime.combine(first_day, earliest)
     while at.time() < latest and at.date() == first_day:

@@ -10,9 +10,10 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import joinedload
 
+from intranet.args import capped_count
 from intranet.audit.services import record
 from intranet.clock import utcnow
 from intranet.extensions import db
@@ -94,12 +95,16 @@ def _unanswered(association_id: int, now: datetime):
                 OutboxMessage.created_at >= now - LINK_MAX_AGE))
 
 
-def unanswered(association_id: int, now: datetime | None = None) -> list[tuple[OutboxMessage, Journey]]:
-    """The follow-ups sent and not answered, newest first, with the journey and its beneficiary."""
-    query = _unanswered(association_id, now or utcnow()).options(joinedload(Journey.beneficiary))
-    return [tuple(row) for row in db.session.execute(
-        query.order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())).all()]
+def unanswered(association_id: int, now: datetime | None = None) -> Select:
+    """The follow-ups sent and not answered, newest first, with the journey and its beneficiary
+    (read backwards along ix_outbox_message_follow_ups)."""
+    return (_unanswered(association_id, now or utcnow()).options(joinedload(Journey.beneficiary))
+            .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()))
 
 
-def count_unanswered(association_id: int, now: datetime | None = None) -> int:
-    return db.session.scalar(select(func.count()).select_from(_unanswered(association_id, now or utcnow()).subquery()))
+COUNT_CAP = 99  # the beneficiaries' header says "plus de 99" rather than count every unanswered follow-up
+
+
+def count_unanswered(association_id: int, now: datetime | None = None) -> tuple[int, bool]:
+    """How many follow-ups wait for an answer, at most COUNT_CAP: (number, whether there are more)."""
+    return capped_count(_unanswered(association_id, now or utcnow()), COUNT_CAP)

@@ -9,6 +9,7 @@ from flask import Blueprint, g, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
+from intranet.args import paginate
 from intranet.clock import today_in
 from intranet.extensions import db
 from intranet.followups import services
@@ -83,10 +84,10 @@ def page_expired(error):
 
 @bp.get("/follow-ups")
 def index():
-    return render("followups/index.html", rows=services.unanswered(g.association.id))
+    return render("followups/index.html", rows=paginate(services.unanswered(g.association.id)))
 
 
 @bp.app_template_global()
-def unanswered_follow_ups(association_id: int) -> int:
-    """How many follow-ups of the association wait for an answer (for the beneficiaries page's header)."""
+def unanswered_follow_ups(association_id: int) -> tuple[int, bool]:
+    """How many follow-ups of the association wait for an answer, capped (for the beneficiaries page's header)."""
     return services.count_unanswered(association_id)

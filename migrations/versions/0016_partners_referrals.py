@@ -6,8 +6,8 @@ Each association's free-text referrers are grouped by their folded text ("Missio
 sent people already), of the kind the text names when it names one (mission locale, France Travail or
 Pôle emploi, PLIE, CCAS, Cap emploi, E2C, EPIDE, SIAE), "other" otherwise. The files keep their text.
 
-Revision ID: 0013_partners_referrals
-Revises: 0012_beneficiary_list_order
+Revision ID: 0016_partners_referrals
+Revises: 0015_volunteers
 Create Date: 2026-12-02 05:00:00
 
 """
@@ -70,8 +70,8 @@ def link_referrers(bind) -> None:
 
 
 # revision identifiers, used by Alembic.
-revision = '0013_partners_referrals'
-down_revision = '0012_beneficiary_list_order'
+revision = '0016_partners_referrals'
+down_revision = "0015_volunteers"
 branch_labels = None
 depends_on = None
 
