@@ -39,8 +39,18 @@ class Config:
     INSTANCE_PATH: str | None = None  # Flask's default: instance/ beside the code
     SQLALCHEMY_DATABASE_URI = _database_url()
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # PostgreSQL: seconds to wait for a connection, and for any statement, before failing (0: no limit).
+    # A database that accepts connections but never answers fails a request, /healthz answers 503 in time.
+    DATABASE_CONNECT_TIMEOUT = int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "2"))
+    DATABASE_STATEMENT_TIMEOUT = int(os.environ.get("DATABASE_STATEMENT_TIMEOUT", "20"))
     REDIS_URL = os.environ.get("REDIS_URL", "")
     RQ_QUEUE = os.environ.get("RQ_QUEUE", "tremplin")
+    # The periodic steps (jobs.periodic): the tick every TICK_SECONDS, the mail's every MAIL_TICK_SECONDS,
+    # at the start of each period, run by one of the live workers (each tries; the database picks one).
+    # WORKER_TICKS=0 keeps a worker out of it.
+    TICK_SECONDS = int(os.environ.get("TICK_SECONDS", "60"))
+    MAIL_TICK_SECONDS = int(os.environ.get("MAIL_TICK_SECONDS", "15"))
+    WORKER_TICKS = _env_bool("WORKER_TICKS", True)
 
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
@@ -49,6 +59,13 @@ class Config:
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Tremplin <ne-pas-repondre@tremplin.test>")
+    # Seconds a worker holds the mail handed to it before the mail tick hands it out again (a worker died).
+    MAIL_LEASE_SECONDS = int(os.environ.get("MAIL_LEASE_SECONDS", "30"))
+    # After the SMTP server failed, mail waits this many seconds before one message tries it again; the
+    # first message it takes brings every waiting message forward.
+    MAIL_BREAKER_SECONDS = int(os.environ.get("MAIL_BREAKER_SECONDS", "15"))
+    # Seconds an SMTP server may stay silent before delivery gives up (Flask-Mail sets no timeout).
+    MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT", "30"))
     MAIL_SUPPRESS_SEND = False  # Flask-Mail would otherwise drop mail silently under TESTING
 
     SERVER_NAME = os.environ.get("SERVER_NAME") or None

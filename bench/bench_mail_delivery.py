@@ -126,7 +126,8 @@ def _start_rq_workers(app) -> list[subprocess.Popen]:
 
     env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "REDIS_URL": app.config["REDIS_URL"],
            "RQ_QUEUE": app.config["RQ_QUEUE"], "MAIL_SERVER": app.config["MAIL_SERVER"],
-           "MAIL_PORT": str(app.config["MAIL_PORT"]), "MAIL_DEFAULT_SENDER": SENDER}
+           "MAIL_PORT": str(app.config["MAIL_PORT"]), "MAIL_DEFAULT_SENDER": SENDER,
+           "WORKER_TICKS": "0"}  # the rows are handed out here, once: no mail tick hands them out again
     command = [str(Path(sys.executable).parent / "rq"), "worker", "-w", "intranet.jobs.Worker", "--quiet",
                "--url", app.config["REDIS_URL"], app.config["RQ_QUEUE"]]
     workers = [subprocess.Popen(command, cwd=ROOT, env=env) for _ in range(WORKERS)]

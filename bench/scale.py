@@ -45,6 +45,7 @@ import sys
 import time as clock
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from email.utils import parseaddr
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -369,12 +370,13 @@ class Space:
         self.used_general: dict[date, int] = {}
         self.used_studio: dict[date, int] = {}
         self.last_booking: dict[int, datetime] = {}  # beneficiary -> when staff last mailed them a link
-        self.organizer = self._organizer()
+        self.organizer_name, self.organizer = self._organizer()
 
-    def _organizer(self) -> str:
+    def _organizer(self) -> tuple[str, str]:
+        """The association, at the platform's address (no generated association sets a reply-to)."""
         from flask import current_app
 
-        return current_app.config["MAIL_DEFAULT_SENDER"].split("<")[-1].rstrip(">")
+        return self.info.name, parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1]
 
     # --- files -------------------------------------------------------------------------------------
 
@@ -500,7 +502,7 @@ class Space:
             for item in items:
                 w.add("journey_module", **item)
             for booking, item_id in bookings:
-                self._appointment(booking, beneficiary_id, item_id, first, email, staff)
+                self._appointment(booking, beneficiary_id, item_id, first, f"{first} {last}", email, staff)
         for action, fields, at, user_id in audit:
             w.add("audit_entry", id=w.new_id("audit_entry"), association_id=self.id, object_type="Beneficiary",
                   object_id=beneficiary_id, action=action, fields=sorted(fields), user_id=user_id, at=at)
@@ -537,7 +539,7 @@ class Space:
         where = f"{self.info.name}, {self.info.city}"
         return f"{where} — Studio photo" if module.studio else where
 
-    def _appointment(self, b: Booking, beneficiary_id: int, item_id: int, first: str, email: str,
+    def _appointment(self, b: Booking, beneficiary_id: int, item_id: int, first: str, full_name: str, email: str,
                      staff: int) -> None:
         w, rng, module = self.writer, self.rng, b.module
         duration = timedelta(minutes=module.minutes)
@@ -567,18 +569,25 @@ class Space:
         if email:
             self.last_booking[beneficiary_id] = max(self.last_booking.get(beneficiary_id, b.booked_at), b.booked_at)
         coach = b.volunteer_id
-        people = {"beneficiary_id": beneficiary_id, "email": email, "coach": coach, "seat": seat_id}
-        # Booked: confirmations and reminders for the first time chosen.
+        people = {"beneficiary_id": beneficiary_id, "email": email, "coach": coach, "seat": seat_id,
+                  "name": full_name}
+        # Booked: confirmations and reminders for the first time chosen. Each change after it raises the
+        # sequence (notifications.context.sequence), which names the mails and reminders it sends.
         ends_first = first_start + duration
         self._announce("confirmed", b, people, first, first_start, ends_first, b.booked_at, sequence=0)
         change = b.moved_at or b.cancelled_at
-        self._reminders(b, people, first, first_start, ends_first, b.booked_at, moves=0, until=change)
+        self._reminders(b, people, first, first_start, ends_first, b.booked_at, sequence=0, until=change)
+        sequence = 0
         if b.moved_at is not None:
-            self._announce("moved", b, people, first, b.starts_at, b.starts_at + duration, b.moved_at, sequence=1)
-            self._reminders(b, people, first, b.starts_at, b.starts_at + duration, b.moved_at, moves=1, until=None)
+            sequence += 1
+            self._announce("moved", b, people, first, b.starts_at, b.starts_at + duration, b.moved_at,
+                           sequence=sequence)
+            self._reminders(b, people, first, b.starts_at, b.starts_at + duration, b.moved_at, sequence=sequence,
+                            until=None)
         if b.cancelled_at is not None:
+            sequence += 1
             self._announce("cancelled", b, people, first, b.starts_at, b.starts_at + duration, b.cancelled_at,
-                           sequence=0, cancelled=True)
+                           sequence=sequence, cancelled=True)
 
     def _announce(self, event: str, b: Booking, people: dict, first: str, starts_at: datetime, ends_at: datetime,
                   at: datetime, *, sequence: int, cancelled: bool = False) -> None:
@@ -586,29 +595,33 @@ class Space:
         module = b.module
         remote = module.mode != "in_person"
         place = self._place(module)
-        ics = invitation(uid=f"appointment-{b.id}@tremplin", starts_at=starts_at, ends_at=ends_at,
-                         summary=f"{module.name} — {self.info.name}", location=place,
-                         description=VISIO if remote else "", sequence=sequence, organizer=self.organizer,
-                         stamp=at, cancelled=cancelled)
+
+        def ics(attendee: tuple[str, str]) -> str:  # one per person: each is the ATTENDEE of their own copy
+            return invitation(uid=f"appointment-{b.id}@tremplin", starts_at=starts_at, ends_at=ends_at,
+                              timezone=self.timezone, summary=f"{module.name} — {self.info.name}", location=place,
+                              description=VISIO if remote else "", sequence=sequence, organizer=self.organizer,
+                              organizer_name=self.organizer_name, attendee=attendee, stamp=at, cancelled=cancelled)
+
         values, escaped = self.mail.values(first=first, coach=self.coach_names[people["coach"]], module=module.name,
                                            starts_at=starts_at, ends_at=ends_at, place=place)
-        stamp = f"{starts_at:%Y%m%d%H%M}"
         if people["email"]:
             self._mail(f"appointment_{event}", remote, values, escaped, to=people["email"],
-                       key=f"appointment-{event}-{b.id}-{people['beneficiary_id']}-{stamp}", at=at,
-                       beneficiary_id=people["beneficiary_id"], appointment_id=b.id, ics=ics)
+                       key=f"appointment-{event}-{b.id}-v{sequence}-b{people['beneficiary_id']}", at=at,
+                       beneficiary_id=people["beneficiary_id"], appointment_id=b.id,
+                       ics=ics((people["name"], people["email"])))
         coach = people["coach"]
         self._mail(f"coach_{event}", remote, values, escaped, to=self._coach_email(coach),
-                   key=f"coach-{event}-{b.id}-{coach}-{stamp}", at=at, appointment_id=b.id, ics=ics)
+                   key=f"coach-{event}-{b.id}-v{sequence}-u{coach}", at=at, appointment_id=b.id,
+                   ics=ics((self.coach_names[coach], self._coach_email(coach))))
 
     def _reminders(self, b: Booking, people: dict, first: str, starts_at: datetime, ends_at: datetime,
-                   at: datetime, *, moves: int, until: datetime | None) -> None:
+                   at: datetime, *, sequence: int, until: datetime | None) -> None:
         """The reminders scheduled at `at` (reminders.schedule), cancelled at `until` if not sent by then."""
         module = b.module
         remote = module.mode != "in_person"
         values, escaped = self.mail.values(first=first, coach=self.coach_names[people["coach"]], module=module.name,
                                            starts_at=starts_at, ends_at=ends_at, place=self._place(module))
-        stamp = f"{starts_at:%Y%m%d%H%M}-{moves}"
+        stamp = f"v{sequence}"
         start = local(starts_at, self.timezone)
         eve = start.date() - timedelta(days=1)
         if people["email"]:
@@ -617,14 +630,14 @@ class Space:
             for name, due_at in due.items():
                 if due_at > at:
                     self._mail("appointment_reminder", remote, values, escaped, to=people["email"],
-                               key=(f"reminder-{name}-{b.id}-{people['seat']}-{people['beneficiary_id']}-{stamp}"),
+                               key=f"reminder-{name}-{b.id}-{stamp}-s{people['seat']}",
                                at=at, due_at=due_at, until=until, beneficiary_id=people["beneficiary_id"],
                                appointment_id=b.id)
         due_at = self._local(eve, EVE_HOUR)
         if due_at > at:
             coach = people["coach"]
             self._mail("coach_reminder", remote, values, escaped, to=self._coach_email(coach),
-                       key=f"reminder-coach-{b.id}-{coach}-{stamp}", at=at, due_at=due_at, until=until,
+                       key=f"reminder-coach-{b.id}-{stamp}-u{coach}", at=at, due_at=due_at, until=until,
                        appointment_id=b.id)
 
     def _coach_email(self, user_id: int) -> str:
@@ -710,6 +723,7 @@ def app_for(database_url: str):
         REDIS_URL = ""
         MAIL_SERVER = ""
         BASE_URL = os.environ.get("BASE_URL") or "http://localhost"
+        DATABASE_STATEMENT_TIMEOUT = 0  # a large build loads and indexes whole tables in one statement
 
     return create_app(Settings)
 

@@ -16,13 +16,14 @@ from types import SimpleNamespace
 
 from flask import render_template
 from flask_babel import force_locale
+from icalendar.parser import Parameters
 
 from intranet.clock import local
 from intranet.dates import format_date, format_hours, format_time
 from intranet.followups.services import make_token
 from intranet.journeys.models import FollowUpAnswer
-from intranet.network.services import clean_sender_name
-from intranet.notifications.ics import PRODID
+from intranet.network.services import clean_sender_name, reply_address
+from intranet.notifications.ics import PRODID, vtimezone
 from intranet.rendering import render_text_block
 from intranet.urls import external_url, mask_secret_links
 
@@ -71,15 +72,18 @@ class AssociationMail:
         self.stencils: dict[tuple, Stencil] = {}
         for remote in (False, True):
             common = {"association": association, "appointment": appointment, "place": FIELDS["place"],
-                      "day": FIELDS["day"], "hours": FIELDS["hours"], "at": FIELDS["at"], "remote": remote}
+                      "day": FIELDS["day"], "hours": FIELDS["hours"], "at": FIELDS["at"], "remote": remote,
+                      "replies": reply_address(association.mail_reply_to) is not None}
+            # The generated moves change the time (never only the room or the coach).
             for kind in ("confirmed", "moved", "cancelled"):
                 self.stencils[(f"appointment_{kind}", remote)] = Stencil(
-                    f"appointment_{kind}", person=person, link=link if kind == "confirmed" else None, **common)
+                    f"appointment_{kind}", person=person, link=link if kind == "confirmed" else None,
+                    changed="time", **common)
             self.stencils[("appointment_reminder", remote)] = Stencil("appointment_reminder", person=person,
                                                                       **common)
             for event in ("confirmed", "moved", "cancelled", "reminder"):
                 self.stencils[(f"coach_{event}", remote)] = Stencil(
-                    "coach_session", event=event, coach=coach, people=[person], **common)
+                    "coach_session", event=event, coach=coach, people=[person], changed="time", **common)
         for period in ("1m", "6m"):
             token = make_token(1, period)
             links = {answer: external_url("followups_public.answer", token=token, answer=answer)
@@ -143,17 +147,39 @@ def _fold(line: str, limit: int = 75) -> str:
     return "\r\n ".join(folded)
 
 
-def invitation(*, uid: str, starts_at: datetime, ends_at: datetime, summary: str, location: str, description: str,
-               sequence: int, organizer: str, stamp: datetime, cancelled: bool = False) -> str:
+_ZONES: dict[tuple[str, int, int], str] = {}
+
+
+def _vtimezone(name: str, first_year: int, last_year: int) -> str:
+    """The zone's VTIMEZONE as the app writes it (`notifications.ics.vtimezone`), made once per zone and years."""
+    key = (name, first_year, last_year)
+    if key not in _ZONES:
+        _ZONES[key] = vtimezone(*key).to_ical().decode()
+    return _ZONES[key]
+
+
+def _address(name: str, email: str, params: dict) -> str:
+    """An ORGANIZER or ATTENDEE value with its parameters, quoted and escaped as icalendar does."""
+    return f"{Parameters({'CN': name, **params}).to_ical().decode()}:mailto:{email}"
+
+
+ATTENDEE = {"ROLE": "REQ-PARTICIPANT", "PARTSTAT": "NEEDS-ACTION", "RSVP": "FALSE"}
+
+
+def invitation(*, uid: str, starts_at: datetime, ends_at: datetime, timezone: str, summary: str, location: str,
+               description: str, sequence: int, organizer: str, organizer_name: str, attendee: tuple[str, str],
+               stamp: datetime, cancelled: bool = False) -> str:
     """The text `notifications.ics.invitation` gives for these values, its DTSTAMP being `stamp`."""
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{_text(PRODID)}", f"METHOD:{'CANCEL' if cancelled else 'REQUEST'}",
-             "BEGIN:VEVENT", f"SUMMARY:{_text(summary)}", f"DTSTART:{starts_at:%Y%m%dT%H%M%SZ}",
-             f"DTEND:{ends_at:%Y%m%dT%H%M%SZ}", f"DTSTAMP:{stamp:%Y%m%dT%H%M%SZ}", f"UID:{_text(uid)}",
-             f"SEQUENCE:{sequence}"]
+    start, end = local(starts_at, timezone), local(ends_at, timezone)
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{_text(PRODID)}", f"METHOD:{'CANCEL' if cancelled else 'REQUEST'}"]
+    head = "".join(_fold(line) + "\r\n" for line in lines) + _vtimezone(timezone, start.year, end.year)
+    lines = ["BEGIN:VEVENT", f"SUMMARY:{_text(summary)}", f"DTSTART;TZID={timezone}:{start:%Y%m%dT%H%M%S}",
+             f"DTEND;TZID={timezone}:{end:%Y%m%dT%H%M%S}", f"DTSTAMP:{stamp:%Y%m%dT%H%M%SZ}", f"UID:{_text(uid)}",
+             f"SEQUENCE:{sequence}", f"ATTENDEE;{_address(*attendee, ATTENDEE)}"]
     if description:
         lines.append(f"DESCRIPTION:{_text(description)}")
     if location:
         lines.append(f"LOCATION:{_text(location)}")
-    lines += [f"ORGANIZER:mailto:{organizer}", f"STATUS:{'CANCELLED' if cancelled else 'CONFIRMED'}",
+    lines += [f"ORGANIZER;{_address(organizer_name, organizer, {})}", f"STATUS:{'CANCELLED' if cancelled else 'CONFIRMED'}",
               "END:VEVENT", "END:VCALENDAR"]
-    return "".join(_fold(line) + "\r\n" for line in lines)
+    return head + "".join(_fold(line) + "\r\n" for line in lines)

@@ -18,7 +18,7 @@ from intranet.ops.security import instance_secret_key
 # Features that plug more than pages in: each package's `register(app)` adds its signal receivers, its
 # steps of the minute tick (`jobs.periodic`), its demo loader (`demo.demo_loader`), its own blueprints.
 FEATURES = ("intranet.beneficiaries", "intranet.calendar", "intranet.selfbooking", "intranet.notifications",
-            "intranet.followups", "intranet.imports")
+            "intranet.followups", "intranet.volunteers", "intranet.partners", "intranet.imports")
 
 
 def create_app(config: type[Config] = Config) -> Flask:
@@ -47,12 +47,13 @@ def create_app(config: type[Config] = Config) -> Flask:
         options = app.config["SQLALCHEMY_ENGINE_OPTIONS"] = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
         options["connect_args"] = {"timeout": 30}
     elif app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-        # psycopg prepares a statement on the server after its fifth run, and PostgreSQL then plans it
-        # once for any value: a list bounded by a date ("mails of the last 90 days") got a plan 200 times
-        # slower than the one made for the actual values. Planning each statement costs well under a
-        # millisecond; statements are never prepared.
+        # Timeouts bound every wait. psycopg would prepare a statement on the server after its fifth run,
+        # and PostgreSQL then plans it once for any value: a list bounded by a date ("mails of the last
+        # 90 days") got a plan 200 times slower than the one made for the actual values. Planning each
+        # statement costs well under a millisecond: statements are never prepared.
         options = app.config["SQLALCHEMY_ENGINE_OPTIONS"] = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
-        options["connect_args"] = {**options.get("connect_args", {}), "prepare_threshold": None}
+        options["connect_args"] = {**postgresql_timeouts(app.config), "prepare_threshold": None,
+                                   **options.get("connect_args", {})}
 
     app.jinja_env.undefined = StrictUndefined
     app.jinja_env.add_extension("jinja2.ext.do")
@@ -62,6 +63,13 @@ def create_app(config: type[Config] = Config) -> Flask:
     _init_request_hooks(app)
     install_token_log_filter(app)
     return app
+
+
+def postgresql_timeouts(config, statement_timeout: float | None = None) -> dict:
+    """psycopg connection arguments that bound the wait for a connection and for each statement."""
+    seconds = config["DATABASE_STATEMENT_TIMEOUT"] if statement_timeout is None else statement_timeout
+    return {"connect_timeout": config["DATABASE_CONNECT_TIMEOUT"],
+            "options": f"-c statement_timeout={int(seconds * 1000)}"}
 
 
 def _settle_site_address(app: Flask) -> None:

@@ -5,57 +5,67 @@ inside an application context, so a job function is an ordinary service function
 is the unit of work: what the function changed is committed once it returns (a function may
 commit along the way when it must, as delivery does per message), rolled back if it raises.
 
-The periodic tick runs every minute: under RQ's scheduler (`rq worker -w intranet.jobs.Worker
---with-scheduler …`), or in a thread of the serving process (`start_ticker`) when there is no
-Redis. It runs the steps features register with `@periodic()`; this module lists none.
+The periodic steps features register with `@periodic()` (this module lists none) run at the start
+of each period of their schedule, on one of the live processes: every RQ worker tries each period
+from its main loop, and without Redis a thread of each serving process does (`start_ticker`); the
+database lets one of them in (`intranet.ticks`). No scheduler, lock or chain of jobs lives in Redis.
 """
 
-import contextlib
 import importlib
 import logging
-import re
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import cache
 
 import rq
 from flask import Flask, current_app
-from rq.exceptions import DuplicateJobError
+from rq.exceptions import StopRequested
+from rq.worker import WorkerStatus
 
 from intranet.clock import utcnow
 from intranet.extensions import db
 
 log = logging.getLogger(__name__)
-TICK = "intranet.jobs.periodic_tick"
 
 Step = Callable[[datetime], object]
-# The tick's steps by name, in the order they were registered (features register theirs on import).
+# The periodic steps by name, in the order they were registered (features register theirs on import).
 PERIODIC: dict[str, Step] = {}
+# The schedule of a step registered without one: every TICK_SECONDS.
+TICK = "tick"
 
 
-def periodic(name: str | None = None) -> Callable[[Step], Step]:
-    """Register a function of `now` as a step of the minute tick, under `name` (its own name by default).
+def periodic(name: str | None = None, every: str = TICK) -> Callable[[Step], Step]:
+    """Register a function of `now` as a periodic step, under `name` (its own name by default).
 
-    A step finds the rows that have come due and marks them; the tick commits after each step, and
-    a step's work is handed to the queue after that commit (`queue_mail`, `hand_out`). It must be
-    safe to run twice at once, on several workers: take rows with SKIP LOCKED, and let the job
-    re-check each row under its own lock, so that nothing is done twice.
+    `every` names its schedule: the step runs once every `<EVERY>_SECONDS` (a setting), the minute
+    tick by default. A step finds the rows that have come due and marks them; the tick commits after
+    each step, and a step's work is handed to the queue after that commit (`queue_mail`, `hand_out`).
+    It must be safe to run twice at once, on several workers: take rows with SKIP LOCKED, and let the
+    job re-check each row under its own lock, so that nothing is done twice.
     """
 
     def register(step: Step) -> Step:
+        step.every = every
         PERIODIC[name or step.__name__] = step
         return step
 
     return register
 
 
-def tick(now: datetime | None = None) -> dict[str, object]:
-    """Run every registered step once, each in its own transaction; a failing step does not stop the others."""
+def schedule_of(step: Step) -> str:
+    return getattr(step, "every", TICK)
+
+
+def tick(now: datetime | None = None, every: str | None = None) -> dict[str, object]:
+    """Run every registered step once (those of schedule `every` only, if given), each in its own
+    transaction; a failing step does not stop the others."""
     now = now or utcnow()
     results: dict[str, object] = {}
     for name, step in list(PERIODIC.items()):
+        if every is not None and schedule_of(step) != every:
+            continue
         try:
             results[name] = step(now)
             db.session.commit()
@@ -80,23 +90,7 @@ def enqueue(path: str, *args) -> bool:
 
 
 def periodic_tick() -> None:
-    """Run the tick, having scheduled the next one first, so a failing tick cannot end the chain."""
-    if current_app.config["REDIS_URL"]:
-        schedule_next_tick()
-    tick()
-
-
-def schedule_next_tick(now: datetime | None = None) -> None:
-    """Schedule the tick at the start of the next minute under RQ's scheduler, once.
-
-    The job id is the minute: every worker scheduling it schedules the same job.
-    """
-    at = (now or utcnow()).replace(second=0, microsecond=0) + timedelta(minutes=1)
-    queue = _queue(current_app.config["REDIS_URL"], current_app.config["RQ_QUEUE"])
-    job_id = re.sub(r"[^A-Za-z0-9_-]", "_", f"tick-{queue.name}-{at:%Y%m%d%H%M}")
-    with contextlib.suppress(DuplicateJobError):  # another worker scheduled it already
-        queue.enqueue_at(at, run, TICK, job_id=job_id, unique=True, at_front=True, result_ttl=0,
-                         description="tick")
+    """What ticks scheduled in Redis by an earlier version call: nothing (the workers tick by themselves)."""
 
 
 def run(path: str, *args):
@@ -133,35 +127,63 @@ def _queue(url: str, name: str):
 
 
 class Worker(rq.Worker):
-    """An RQ worker whose forked work horses find the app built: `rq worker -w intranet.jobs.Worker`."""
+    """An RQ worker whose forked work horses find the app built: `rq worker -w intranet.jobs.Worker`.
+
+    Its main loop comes round every POLL seconds, even when idle, and tries the periodic steps'
+    new periods (`intranet.ticks`) unless WORKER_TICKS is off; one worker wins each period.
+    """
+
+    POLL = 1
 
     def __init__(self, *args, **kwargs) -> None:
         from sqlalchemy.orm import configure_mappers
 
+        from intranet.ticks import Schedule
+
         super().__init__(*args, **kwargs)
-        _worker_app()  # built once here; every work horse inherits it instead of building it per job
+        app = _worker_app()  # built once here; every work horse inherits it instead of building it per job
         configure_mappers()  # else each horse's first query pays for it again
+        self.schedule = Schedule() if app.config["WORKER_TICKS"] else None
+
+    @property
+    def dequeue_timeout(self) -> int:
+        return self.POLL
+
+    def heartbeat(self, timeout=None, pipeline=None):
+        # Called by the main loop between jobs and every POLL seconds while idle (without a pipeline),
+        # before Redis is reached: the periodic steps go on while Redis is down.
+        if pipeline is None and not self._is_horse and self.schedule is not None:
+            self.run_periodic_steps()
+        return super().heartbeat(timeout, pipeline)
+
+    def run_periodic_steps(self) -> None:
+        app = _worker_app()
+        if self._stop_requested or self.get_state() == WorkerStatus.BUSY or not self.schedule.due(app.config, utcnow()):
+            return
+        # Busy meanwhile, as far as a stop signal is concerned: the steps finish, then the worker stops
+        # (an idle worker would raise StopRequested wherever the signal finds it).
+        state, self._state = self._state, WorkerStatus.BUSY
+        try:
+            with app.app_context():
+                self.schedule.run_due()
+        except Exception:
+            log.exception("the periodic steps failed")
+        finally:
+            self._state = state
+        if self._stop_requested:
+            raise StopRequested()
 
     def main_work_horse(self, job, queue) -> None:
         with _worker_app().app_context():
             db.engine.dispose(close=False)  # pooled connections belong to the parent, never to share
         super().main_work_horse(job, queue)
 
-    def run_maintenance_tasks(self) -> None:
-        super().run_maintenance_tasks()
-        # At start and every ten minutes: restart the chain of ticks if Redis lost it.
-        try:
-            with _worker_app().app_context():
-                schedule_next_tick()
-        except Exception:
-            log.exception("could not schedule the tick")
 
-
-def start_ticker(app: Flask, interval: float = 60) -> "Ticker | None":
-    """Run the tick every `interval` seconds in this process when it serves without Redis.
+def start_ticker(app: Flask, interval: float = 1) -> "Ticker | None":
+    """Try the periodic steps every `interval` seconds in this process when it serves without Redis.
 
     Call it once the app serves requests (not in tests, where it does nothing, nor in
-    commands); with Redis, RQ's scheduler ticks instead. Calling it again is harmless.
+    commands); with Redis, the workers run them instead. Calling it again is harmless.
     """
     if app.config["REDIS_URL"] or app.testing:
         return None
@@ -173,16 +195,24 @@ def start_ticker(app: Flask, interval: float = 60) -> "Ticker | None":
 
 
 class Ticker(threading.Thread):
-    """Hands the tick to the in-process runner now, then every `interval` seconds until stopped."""
+    """Runs the periodic steps this process wins, trying every `interval` seconds until stopped."""
 
     def __init__(self, app: Flask, interval: float) -> None:
+        from intranet.ticks import Schedule
+
         super().__init__(name="ticker", daemon=True)
         self.app, self.interval = app, interval
+        self.schedule = Schedule()
         self._stopped = threading.Event()
 
     def run(self) -> None:
         while True:
-            self.app.extensions["jobs"].submit(self.app, TICK, ())
+            if self.schedule.due(self.app.config, utcnow()):
+                with self.app.app_context():
+                    try:
+                        self.schedule.run_due()
+                    except Exception:
+                        log.exception("the periodic steps failed")
             if self._stopped.wait(self.interval):
                 return
 

@@ -9,9 +9,16 @@ from intranet.journeys.models import Journey, JourneyModule
 from intranet.members.models import Membership
 from intranet.network.models import Association
 from intranet.notifications.models import OutboxMessage
+from intranet.partners.models import Interaction, Partner, PartnerContact, StageChange
+from intranet.partners.referrals.models import Referral, ReferralLink, ReferralSubmission
 from intranet.programs.models import Module, ModuleAdaptation, Program, ProgramOffer
 from intranet.selfbooking.models import BookingLink
+from intranet.ticks import PeriodicRun
+from intranet.volunteers.models import Qualification, Training, TrainingEnrolment, TrainingSession, VolunteerProfile
 
 __all__ = ["Absence", "Appointment", "AppointmentEvent", "Association", "AuditEntry", "Availability", "Beneficiary",
-           "BookingLink", "Commune", "ImportBatch", "ImportMapping", "ImportRecord", "Journey", "JourneyModule", "LoginAttempt", "Membership", "Module",
-           "ModuleAdaptation", "OutboxMessage", "PasswordResetRequest", "Program", "ProgramOffer", "Resource", "Seat", "User"]
+           "BookingLink", "Commune", "ImportBatch", "ImportMapping", "ImportRecord", "Interaction", "Journey",
+           "JourneyModule", "LoginAttempt", "Membership", "Module", "ModuleAdaptation", "OutboxMessage", "Partner",
+           "PartnerContact", "PasswordResetRequest", "PeriodicRun", "Program", "ProgramOffer", "Qualification",
+           "Referral", "ReferralLink", "ReferralSubmission", "Resource", "Seat", "StageChange", "Training",
+           "TrainingEnrolment", "TrainingSession", "User", "VolunteerProfile"]

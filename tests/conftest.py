@@ -123,6 +123,9 @@ def _start_worker(app) -> subprocess.Popen:
         "MAIL_SERVER": app.config["MAIL_SERVER"],
         "MAIL_PORT": str(app.config["MAIL_PORT"]),
         "RQ_QUEUE": app.config["RQ_QUEUE"],
+        # Tests run the periodic steps themselves (jobs.tick), when they choose; tests/test_faults.py
+        # starts workers of its own that tick.
+        "WORKER_TICKS": "0",
     }
     rq = Path(sys.executable).parent / "rq"
     return subprocess.Popen(

@@ -28,10 +28,19 @@ class _Handler:
         envelope.mail_options.extend(mail_options)
         return "250 OK"
 
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.sink.refuse:
+            return self.sink.refuse[address]
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
+        return "250 OK"
+
     async def handle_DATA(self, server, session, envelope):
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self.sink.lock:
             self.sink.messages.append(message)
+        if self.sink.on_data is not None:
+            self.sink.on_data()
         return "250 OK"
 
 
@@ -39,7 +48,9 @@ class MailSink:
     """An SMTP server on 127.0.0.1 that stores every message it accepts.
 
     `on_mail`, if set, is called at each MAIL FROM, before the server answers: a test can
-    hold a sender there, or kill it at a known point of its conversation.
+    hold a sender there, or kill it at a known point of its conversation. `on_data`, if set, is
+    called once a message is stored, before the server answers (the sender cannot know it arrived).
+    `refuse` maps addresses to the reply their RCPT TO gets ("450 4.2.1 Mailbox busy").
     """
 
     def __init__(self, port: int | None = None):
@@ -47,6 +58,8 @@ class MailSink:
         self.messages: list[EmailMessage] = []
         self.lock = threading.Lock()
         self.on_mail: Callable[[], object] | None = None
+        self.on_data: Callable[[], object] | None = None
+        self.refuse: dict[str, str] = {}
         self._controller: Controller | None = None
 
     def start(self) -> "MailSink":

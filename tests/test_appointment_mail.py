@@ -163,3 +163,19 @@ def test_the_coach_mail_of_a_collective_session_names_each_person_once(world, db
                  resource_id=None)
     (moved,) = _mails("coach_moved")
     assert _with_line(moved) == ["Yasmine", "Zoé"]
+
+
+def test_cancelling_twice_tells_once(world, db):
+    assoc, volunteer, beneficiary = world
+    appointment = _book(assoc, volunteer, beneficiary)
+    booking.set_status(assoc, appointment, "cancelled", "Empêchement")
+    booking.set_status(assoc, appointment, "cancelled", "Empêchement, bis")  # a second click, another person
+    assert len(_mails("appointment_cancelled")) == 1 and len(_mails("coach_cancelled")) == 1
+
+
+def test_a_cancelled_appointment_does_not_become_planned_again(world, db):
+    assoc, volunteer, beneficiary = world
+    appointment = _book(assoc, volunteer, beneficiary)
+    booking.set_status(assoc, appointment, "cancelled", "Empêchement")
+    with pytest.raises(booking.BookingError, match="réservez-en un nouveau"):
+        booking.set_status(assoc, appointment, "planned")

@@ -164,11 +164,13 @@ def test_follow_up_mails_are_those_the_app_queues(network, db):
      "Visio : https://visio.exemple.test/tremplin"),
     ("Un nom; avec, des \\ signes " + "é" * 40, "Lieu, très long " * 6, "ligne 1\nligne 2"),
 ])
-def test_invitations_are_those_of_the_app(summary, location, description):
+@pytest.mark.parametrize("timezone", ["Europe/Paris", "Indian/Reunion"])
+def test_invitations_are_those_of_the_app(summary, location, description, timezone):
     starts_at = datetime(2026, 3, 3, 9, 30, tzinfo=UTC)
     values = {"uid": "appointment-42@tremplin", "starts_at": starts_at, "ends_at": starts_at + timedelta(hours=1),
-              "summary": summary, "location": location, "description": description, "sequence": 1,
-              "organizer": "ne-pas-repondre@tremplin.test"}
+              "timezone": timezone, "summary": summary, "location": location, "description": description,
+              "sequence": 1, "organizer": "ne-pas-repondre@tremplin.test", "organizer_name": "Tremplin L’Haÿ, Nord",
+              "attendee": ("Zoé d’Arc; \"Jo\"", "zoe@exemple.test")}
     for cancelled in (False, True):
         made = ics.invitation(**values, cancelled=cancelled)
         stamp = next(line for line in made.split("\r\n") if line.startswith("DTSTAMP:"))

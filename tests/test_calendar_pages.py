@@ -1,5 +1,6 @@
 """Calendar pages: week view, booking in place, appointments, availability, resources."""
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -174,6 +175,18 @@ def test_find_a_slot_lists_free_times(client, staff, assoc):
     html = client.get(f"/a/bordeaux/beneficiaries/{b.id}/slots", query_string={"module": program("remote").modules[0].id},
                       headers={"HX-Request": "true"}).get_data(as_text=True)
     assert html.lstrip().startswith('<div id="slots"') and "Aïcha Diallo" in html and "/calendar/book?at=" in html
+
+
+
+def test_a_slot_found_for_someone_opens_the_booking_form_with_that_person_chosen(client, staff, assoc):
+    make_volunteer(assoc, "Aïcha Diallo")
+    b = make_beneficiary(assoc, first_name="Amina", last_name="Traoré")
+    html = client.get(f"/a/bordeaux/beneficiaries/{b.id}/slots",
+                      query_string={"module": program("remote").modules[0].id}).get_data(as_text=True)
+    link = re.search(r'href="(/a/bordeaux/calendar/book\?[^"]+)"', html).group(1).replace("&amp;", "&")
+    form = client.get(link).get_data(as_text=True)
+    chosen = re.search(r'<select[^>]*name="beneficiary_id"[^>]*>(.*?)</select>', form, re.S).group(1)
+    assert re.search(rf'<option selected value="{b.id}">Amina Traoré</option>', chosen), chosen
 
 
 def test_staff_declare_availability_and_absence(client, staff, assoc, db):

@@ -4,8 +4,10 @@ Mail goes through the queue the suite runs on: the real RQ worker and SMTP serve
 REDIS_URL is set, the in-process runner and a local SMTP server otherwise.
 """
 
+import contextlib
 import os
 import signal
+import smtplib
 import socket
 import subprocess
 import sys
@@ -16,21 +18,29 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from config import TestConfig
 from intranet import create_app
 from intranet.clock import utcnow
 from intranet.extensions import db as _db
 from intranet.jobs import tick
+from intranet.notifications import breaker, services
 from intranet.notifications import delivery as outbox
-from intranet.notifications import services
 from intranet.notifications.models import OutboxMessage
 from tests.conftest import ROOT, _start_worker, _wait_for_queued_jobs
 from tests.factories import make_outbox_message, make_user
 from tests.mailsink import MailSink
 
 pytestmark = pytest.mark.commits  # delivery runs in other threads and processes
+
+
+@contextlib.contextmanager
+def time_machine(moment):
+    """Delivery's clock set to `moment` (the rows' times are compared with it)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(outbox, "utcnow", lambda: moment)
+        yield
 
 
 class Delivery:
@@ -47,6 +57,18 @@ class Delivery:
 
     def received(self, message: OutboxMessage) -> int:
         return len(self.sink.to(message.to_address))
+
+    def settle_all(self, timeout: float = 30) -> None:
+        """Settle until no job is left, jobs queuing others (a breaker released by a delivery) included."""
+        deadline = time.monotonic() + timeout
+        pending = select(OutboxMessage.id).where(OutboxMessage.status == "pending",
+                                                 OutboxMessage.waits_for_server.is_(False)).limit(1)
+        while True:
+            self.settle()
+            _db.session.rollback()
+            if _db.session.scalar(pending) is None or time.monotonic() > deadline:
+                return
+            time.sleep(0.05)
 
 
 def _sending_app(app, port: int, **settings):
@@ -65,7 +87,8 @@ def _sending_app(app, port: int, **settings):
 def delivery(app, mail_sink, db):
     if app.config["REDIS_URL"]:  # the session's RQ worker sends to the session's SMTP server
         yield Delivery(app, mail_sink)
-        mail_sink.on_mail = None
+        mail_sink.on_mail = mail_sink.on_data = None
+        mail_sink.refuse.clear()
         if not mail_sink.running:
             mail_sink.start()
         return
@@ -310,3 +333,128 @@ def test_a_server_that_never_answers_cannot_hang_delivery(app, db):
             assert outbox.deliver(message.id) == "pending"
             _db.session.refresh(message)
             assert "timed out" in message.last_error and message.next_attempt_at is not None
+
+
+# --- the breaker: a failing server holds the mail, the first message through brings it all forward ------
+
+
+def _held(message: OutboxMessage) -> tuple[bool, int]:
+    _db.session.refresh(message)
+    return message.waits_for_server, message.attempts
+
+
+def test_when_the_server_fails_the_rest_of_the_batch_is_held_without_trying_it(delivery):
+    delivery.sink.stop()
+    first, second, third = (make_outbox_message(None) for _ in range(3))
+    assert outbox.deliver_batch([first.id, second.id, third.id]) == ["pending", "skipped", "skipped"]
+    assert [_held(m) for m in (first, second, third)] == [(True, 1), (True, 0), (True, 0)]
+    assert first.last_error and first.next_attempt_at == second.next_attempt_at == third.next_attempt_at
+
+
+def test_while_the_breaker_is_open_new_mail_is_held_without_calling_the_server(delivery):
+    delivery.sink.stop()
+    failed = make_outbox_message(None)
+    outbox.deliver(failed.id)
+    delivery.sink.start()  # back, but nobody knows yet: the breaker waits out its cool-down
+    newcomer = make_outbox_message(None)
+    assert outbox.deliver(newcomer.id) == "skipped"
+    assert _held(newcomer) == (True, 0) and delivery.received(newcomer) == 0
+    assert newcomer.next_attempt_at <= failed.next_attempt_at  # holding it keeps the breaker open no longer
+
+
+def test_once_the_cool_down_is_over_the_tick_tries_one_held_message_only(delivery):
+    delivery.sink.stop()
+    messages = [make_outbox_message(None) for _ in range(4)]
+    outbox.deliver_batch([m.id for m in messages])
+    retry_at = _db.session.get(OutboxMessage, messages[0].id).next_attempt_at
+    assert tick(retry_at - timedelta(seconds=1))["hand_out_due_mail"] == 0  # open
+    assert tick(retry_at)["hand_out_due_mail"] == 1  # half-open: one probe
+    delivery.settle_all()
+    _db.session.expire_all()
+    assert sorted(m.attempts for m in messages) == [0, 0, 0, 2]  # the probe (the first one) failed again, alone
+    assert {m.waits_for_server for m in messages} == {True}
+    retry_again = max(m.next_attempt_at for m in messages)
+    assert retry_again > retry_at
+    assert tick(retry_again - timedelta(seconds=1))["hand_out_due_mail"] == 0  # open again for a cool-down
+
+
+def test_the_first_message_through_brings_every_held_one_forward(delivery):
+    delivery.sink.stop()
+    messages = [make_outbox_message(None) for _ in range(5)]
+    outbox.deliver_batch([m.id for m in messages])
+    retry_at = _db.session.get(OutboxMessage, messages[0].id).next_attempt_at
+    delivery.sink.start()
+    assert tick(retry_at)["hand_out_due_mail"] == 1  # the probe gets through, the others follow at once
+    delivery.settle_all()
+    assert [delivery.received(m) for m in messages] == [1] * 5
+    assert {_status(m) for m in messages} == {"sent"}
+    assert tick(retry_at + services.LEASE * 2)["hand_out_due_mail"] == 0
+
+
+def test_any_message_through_closes_the_breaker_not_only_the_probe(delivery):
+    delivery.sink.stop()
+    held = [make_outbox_message(None) for _ in range(3)]
+    outbox.deliver_batch([m.id for m in held])
+    retry_at = _db.session.get(OutboxMessage, held[0].id).next_attempt_at
+    delivery.sink.start()
+    newcomer = make_outbox_message(None)
+    with time_machine(retry_at):  # half-open: a new message tries the server, and it answers
+        assert outbox.deliver(newcomer.id) == "sent"
+    delivery.settle_all()
+    assert [delivery.received(m) for m in [*held, newcomer]] == [1] * 4
+
+
+def test_a_refused_address_holds_nothing_else_and_backs_off_alone(delivery):
+    busy = make_outbox_message(None, to_address="occupee@exemple.test")
+    fine = make_outbox_message(None)
+    delivery.sink.refuse["occupee@exemple.test"] = "450 4.2.1 Mailbox busy"
+    assert outbox.deliver_batch([busy.id, fine.id]) == ["pending", "sent"]
+    assert _held(busy) == (False, 1) and "Mailbox busy" in busy.last_error
+    assert busy.next_attempt_at > utcnow() + timedelta(seconds=50)  # its own backoff: a minute
+
+
+@pytest.mark.parametrize("error, server", [
+    (ConnectionRefusedError(111, "Connection refused"), True),
+    (TimeoutError("timed out"), True),
+    (smtplib.SMTPServerDisconnected("Connection unexpectedly closed"), True),
+    (smtplib.SMTPConnectError(421, b"Too busy"), True),
+    (smtplib.SMTPSenderRefused(421, b"Closing", "a@b.test"), True),
+    (smtplib.SMTPDataError(451, b"Local error"), False),
+    (smtplib.SMTPRecipientsRefused({"a@b.test": (450, b"Busy")}), False),
+])
+def test_the_breaker_tells_a_server_failure_from_a_message_failure(error, server):
+    assert breaker.server_failed(error) is server
+
+
+# --- Message-ID: the same at every attempt, in the site's domain ------------------------------------
+
+
+def test_a_resend_carries_the_message_id_of_the_first_attempt_in_the_site_domain(app, db):
+    sink = MailSink().start()
+    site = _sending_app(app, sink.port, BASE_URL="https://tremplin.example.org")
+    try:
+        with site.app_context():
+            message = make_outbox_message(None)
+            address = message.to_address
+            assert outbox.deliver(message.id) == "sent"
+            # As after a worker killed between the server's "250 OK" and the commit: still pending.
+            _db.session.execute(update(OutboxMessage).where(OutboxMessage.id == message.id)
+                                .values(status="pending", sent_at=None))
+            _db.session.commit()
+            assert outbox.deliver(message.id) == "sent"
+        first, again = sink.to(address)
+        assert first["Message-ID"] == again["Message-ID"]
+        assert first["Message-ID"].endswith("@tremplin.example.org>") and "localhost" not in first["Message-ID"]
+    finally:
+        sink.stop()
+
+
+def test_each_message_has_its_own_message_id(app, db):
+    with app.app_context():
+        ids = {outbox.message_id_for(n, utcnow()) for n in range(3)}
+    assert len(ids) == 3 and all(i.endswith("@localhost>") for i in ids)  # the suite's BASE_URL is http://localhost
+
+
+def test_an_international_domain_is_written_in_ascii(app, monkeypatch):
+    monkeypatch.setitem(app.config, "BASE_URL", "https://tremplin-réseau.fr")
+    assert outbox.message_id_for(7, utcnow()).endswith(".7@xn--tremplin-rseau-kkb.fr>")

@@ -1,13 +1,15 @@
-"""The job queue: the tick comes back every minute, a work horse finds the app built, a dead Redis is survived."""
+"""The job queue: each period of the tick runs once on one process, a work horse finds the app built, a dead
+Redis is survived."""
 
-from datetime import timedelta
+import logging
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import current_app
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from config import TestConfig
-from intranet import create_app, jobs
+from intranet import create_app, jobs, ticks
 from intranet.clock import utcnow
 from intranet.extensions import db as _db
 from tests.conftest import _wait_for_queued_jobs
@@ -57,22 +59,56 @@ def test_no_ticker_under_tests_nor_with_redis(app):
     assert jobs.start_ticker(_app(app, TESTING=False, REDIS_URL="redis://127.0.0.1:6379/0")) is None
 
 
-def test_the_periodic_tick_runs_the_steps_and_schedules_the_next_tick_once(app, db, monkeypatch):
+def _at(seconds: float):
+    return datetime(2026, 3, 2, 9, 0, tzinfo=UTC) + timedelta(seconds=seconds)
+
+
+def test_each_period_runs_on_one_process_only_whoever_tries_first(app, db, monkeypatch):
     ran = []
     monkeypatch.setattr(jobs, "PERIODIC", {"ran": ran.append})
-    now = utcnow()
-    jobs.periodic_tick()
-    assert len(ran) == 1
-    if app.config["REDIS_URL"]:  # under RQ: the next minute's tick, once, however many workers schedule it
-        from rq.registry import ScheduledJobRegistry
+    first, second = ticks.Schedule(), ticks.Schedule()  # two workers
+    assert first.run_due(_at(0.5)) == {"tick": {"ran": None}}
+    assert second.run_due(_at(1)) == {}  # the same minute: taken
+    assert first.run_due(_at(30)) == {} and second.run_due(_at(59)) == {}
+    assert second.run_due(_at(60.2)) == {"tick": {"ran": None}}  # the next minute: whoever comes first
+    assert first.run_due(_at(61)) == {}
+    assert ran == [_at(0.5), _at(60.2)]
+    claimed_by = db.session.scalar(select(ticks.PeriodicRun.claimed_by).where(ticks.PeriodicRun.name == "tick"))
+    assert claimed_by == ticks.process_name()
 
-        jobs.schedule_next_tick(now)
-        jobs.schedule_next_tick(now)
-        next_minute = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
-        registry = ScheduledJobRegistry(queue=jobs._queue(app.config["REDIS_URL"], app.config["RQ_QUEUE"]))
-        at_next_minute = [job_id for job_id in registry.get_job_ids()
-                          if registry.get_scheduled_time(job_id) == next_minute]
-        assert len(at_next_minute) == 1
+
+def test_a_process_tries_each_period_once_and_asks_the_database_only_then(app, db, monkeypatch):
+    monkeypatch.setattr(jobs, "PERIODIC", {"ran": lambda now: None})
+    schedule = ticks.Schedule()
+    assert schedule.due(app.config, _at(0)) == {"tick": _at(0)}
+    schedule.run_due(_at(0))
+    assert schedule.due(app.config, _at(59)) == {}
+    assert schedule.due(app.config, _at(60)) == {"tick": _at(60)}
+
+
+def test_each_step_runs_on_its_own_schedule(app, db, monkeypatch):
+    every_minute, often = [], []
+    monkeypatch.setattr(jobs, "PERIODIC", {})
+    jobs.periodic("minute")(lambda now: every_minute.append(now))
+    jobs.periodic("often", every="mail_tick")(lambda now: often.append(now))
+    assert ticks.schedules(app.config) == {"tick": 60, "mail_tick": 15}
+    schedule = ticks.Schedule()
+    for second in range(0, 61, 5):
+        schedule.run_due(_at(second))
+    assert every_minute == [_at(0), _at(60)]
+    assert often == [_at(0), _at(15), _at(30), _at(45), _at(60)]
+
+
+def test_a_gap_between_ticks_is_logged_as_a_warning(app, db, monkeypatch, caplog):
+    monkeypatch.setattr(jobs, "PERIODIC", {"ran": lambda now: None})
+    ticks.Schedule().run_due(utcnow() - timedelta(minutes=10))
+    with caplog.at_level(logging.WARNING, logger="intranet.ticks"):
+        ticks.Schedule().run_due(utcnow())
+    assert any("tick: no run for" in record.getMessage() for record in caplog.records)
+
+
+def test_an_old_scheduled_tick_left_in_redis_does_nothing(db):
+    assert jobs.periodic_tick() is None
 
 
 def test_a_job_finds_the_app_built(app, db):

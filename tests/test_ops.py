@@ -1,4 +1,4 @@
-"""Operations: health check, commands, configuration, security headers, error pages."""
+"""Operations: commands, configuration, security headers, error pages (the health check: test_health.py)."""
 
 import logging
 
@@ -13,34 +13,6 @@ from intranet.network.models import Association
 from intranet.ops.logs import mask_tokens, token_patterns
 from intranet.ops.security import instance_secret_key
 from tests.factories import make_association
-
-
-def test_healthz_reports_database_and_redis(client, app):
-    response = client.get("/healthz")
-    assert response.status_code == 200
-    expected_redis = "ok" if app.config["REDIS_URL"] else "not configured"
-    assert response.json == {"database": "ok", "redis": expected_redis, "status": "ok"}
-
-
-def test_healthz_answers_503_when_redis_is_unreachable(client, app):
-    saved = app.config["REDIS_URL"]
-    app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"
-    try:
-        response = client.get("/healthz")
-    finally:
-        app.config["REDIS_URL"] = saved
-    assert response.status_code == 503
-    assert response.json["redis"].startswith("error") and response.json["status"] == "unavailable"
-
-
-def test_healthz_answers_503_when_the_database_is_unreachable():
-    class Broken(TestConfig):
-        SQLALCHEMY_DATABASE_URI = "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1"
-        REDIS_URL = ""
-
-    response = create_app(Broken).test_client().get("/healthz")
-    assert response.status_code == 503
-    assert response.json["database"].startswith("error")
 
 
 def test_production_refuses_the_default_secret_key():
@@ -252,12 +224,3 @@ def test_import_communes_takes_the_digits_0_to_9_only(app, db, tmp_path):
     assert result.exit_code != 0 and "ligne 2" in result.output
     assert db.session.scalar(select(func.count()).select_from(Commune)) == 0
 
-
-def test_postgresql_statements_are_planned_for_their_values_never_prepared():
-    # A prepared statement gets a generic plan after five runs: a list bounded by a date got one 200 times slower.
-    class Settings(TestConfig):
-        SQLALCHEMY_DATABASE_URI = "postgresql+psycopg://nobody@127.0.0.1:1/none"
-
-    options = create_app(Settings).config["SQLALCHEMY_ENGINE_OPTIONS"]
-    assert options["connect_args"]["prepare_threshold"] is None
-    assert options["pool_pre_ping"] is True

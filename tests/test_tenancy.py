@@ -13,6 +13,7 @@ from sqlalchemy import inspect
 from werkzeug.routing import IntegerConverter
 
 from intranet import create_app
+from intranet.enums import all_enums
 from intranet.extensions import db
 from tests.factories import FACTORIES, make_association, make_membership
 from tests.test_roles import build_url, roles_allowed
@@ -56,8 +57,12 @@ def _snapshot(obj) -> dict:
     return {c.key: getattr(obj, c.key) for c in inspect(obj).mapper.column_attrs}
 
 
+# Stored statuses and kinds ("volunteer", "active"…) are words of the app, in its URLs and pages, not data.
+_ENUM_VALUES = {value for enum in all_enums().values() for value in enum.values()}
+
+
 def _strings(obj) -> list[str]:
-    return [v for v in _snapshot(obj).values() if isinstance(v, str) and len(v) >= 6]
+    return [v for v in _snapshot(obj).values() if isinstance(v, str) and len(v) >= 6 and v not in _ENUM_VALUES]
 
 
 def _visible_texts(obj) -> list[str]:

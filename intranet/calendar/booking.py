@@ -4,7 +4,11 @@ Each write takes locks first, then checks, then writes, in one transaction: on P
 row locks (SELECT … FOR UPDATE) on the coach, the resource and the beneficiary; on SQLite a
 write at the start of the transaction, which makes SQLite serialise the bookings. The check
 therefore always sees the booking that won a race, and the loser gets a Conflict with free
-alternatives.
+alternatives. Every change of an existing appointment (a move, a new status, a place taken or
+freed) also takes the appointment's own lock, always after the people's and the resource's, and
+re-reads the appointment once it holds it: what it decides follows the change that came first,
+never a copy read before it (a cancel and a move at the same instant cannot bring a cancelled
+appointment back).
 
 The functions flush and never commit: the caller (a request, a job) commits once, or rolls back
 when one of them raised, so they compose ("move" is "free" plus "book" in one transaction). Each
@@ -32,13 +36,16 @@ from intranet.network.models import Association
 from intranet.programs.models import Module, ResourceKind
 from intranet.programs.services import LocalModule, local_modules
 from intranet.rules import RuleError
+from intranet.volunteers import gate
 
 LONGEST = timedelta(hours=8)  # no session lasts longer: bounds the overlap searches
 # Staff may record a session held without a booking (a walk-in) up to this far back, and no further;
 # a beneficiary booking online, or anyone moving a session, chooses a time to come.
 STAFF_PAST = timedelta(days=30)
-# Statuses that hold the time.
-ACTIVE = (AppointmentStatus.PLANNED, AppointmentStatus.DONE, AppointmentStatus.NO_SHOW, AppointmentStatus.EXCUSED)
+# Statuses that hold the time. An excused appointment, as a cancelled one, frees it: the person said
+# beforehand they would not come, so the coach, the room and the person are free again.
+ACTIVE = (AppointmentStatus.PLANNED, AppointmentStatus.DONE, AppointmentStatus.NO_SHOW)
+FREES_TIME = (AppointmentStatus.EXCUSED, AppointmentStatus.CANCELLED)
 # Journey module status that follows each appointment status.
 JOURNEY_STATUS = {AppointmentStatus.PLANNED: ModuleStatus.PLANNED, AppointmentStatus.DONE: ModuleStatus.DONE,
                   AppointmentStatus.NO_SHOW: ModuleStatus.MISSED, AppointmentStatus.EXCUSED: ModuleStatus.TO_PLAN,
@@ -88,6 +95,14 @@ def _lock(association: Association, *, volunteer_id: int | None = None, resource
                              (Appointment, appointment_id)):
         if object_id is not None:
             db.session.execute(select(model.id).where(model.id == object_id).with_for_update())
+
+
+def _reread(appointment: Appointment) -> None:
+    """Once its lock is held: the appointment and its seats as the last committed change left them."""
+    db.session.refresh(appointment)
+    db.session.scalars(select(Seat).where(Seat.appointment_id == appointment.id)
+                       .execution_options(populate_existing=True)).all()
+    db.session.expire(appointment, ["seats"])
 
 
 def _overlap(query, starts_at: datetime, ends_at: datetime):
@@ -140,14 +155,25 @@ def coach_status(association: Association, user_ids: list[int], starts_at: datet
     return status
 
 
+def coach_refusals(association: Association, user_ids: list[int], starts_at: datetime,
+                   qualification: str) -> dict[int, str]:
+    """The coaches who may not lead this session at all, with why: a pause, the module's qualification
+    missing or not valid on that day (`volunteers.gate`). Staff cannot book them, even knowingly."""
+    day = local(starts_at, association.timezone).date()
+    rules = gate.eligibility(association.id, user_ids, qualification)
+    return {user_id: why for user_id in user_ids if (why := rules.refusal(user_id, day))}
+
+
 def check_slot(association: Association, *, starts_at: datetime, ends_at: datetime, volunteer_id: int,
-               resource_id: int | None, resource_kind: str, past: timedelta = timedelta(0),
+               resource_id: int | None, resource_kind: str, qualification: str = "", past: timedelta = timedelta(0),
                now: datetime | None = None) -> Resource | None:
     """Check where and when a session may take place; the one set of rules for booking, moving,
     self-service and imports.
 
-    The coach is an active member; the resource belongs to the association, is active, of the
-    kind the module needs and open for the whole session; the session starts no earlier than
+    The coach is an active member, not on a pause that day, holding the module's `qualification`
+    (if any) valid on the day of the session (`volunteers.gate`); the resource belongs to the
+    association, is active, of the kind the module needs and open for the whole session; the
+    session starts no earlier than
     `past` before now (nothing in the past by default). Capacity and overlaps are checked under
     the locks by `busy_reasons`. Raises BookingError naming the field at fault; writes nothing.
     """
@@ -162,6 +188,10 @@ def check_slot(association: Association, *, starts_at: datetime, ends_at: dateti
         Membership.active.is_(True)))
     if member is None:
         raise BookingError("volunteer_id", _("Choisissez une personne de l’association pour accompagner."))
+    why = gate.refusal(association.id, volunteer_id, qualification, local(starts_at, association.timezone).date())
+    if why:
+        raise BookingError("volunteer_id", _("%(name)s ne peut pas accompagner cette séance : %(why)s.",
+                                             name=db.session.get(User, volunteer_id).name, why=why))
     resource = db.session.get(Resource, resource_id) if resource_id else None
     if resource_id and (resource is None or resource.association_id != association.id):
         raise BookingError("resource_id", _("Cette ressource n’existe pas."))
@@ -182,7 +212,8 @@ def _check_parties(association: Association, req: Request, module: LocalModule, 
     resource = check_slot(association, starts_at=req.starts_at,
                           ends_at=req.starts_at + timedelta(minutes=module.duration_minutes),
                           volunteer_id=req.volunteer_id, resource_id=req.resource_id,
-                          resource_kind=module.resource_kind, past=past, now=now)
+                          resource_kind=module.resource_kind, qualification=module.qualification, past=past,
+                          now=now)
     beneficiary = db.session.get(Beneficiary, req.beneficiary_id)
     if beneficiary is None or beneficiary.association_id != association.id or not beneficiary.active:
         raise BookingError("beneficiary_id", _("Choisissez une personne accompagnée par l’association."))
@@ -201,10 +232,13 @@ def _journey_module(association: Association, beneficiary_id: int, module_id: in
         .order_by(JourneyModule.id).limit(1))
 
 
-def _note(appointment: Appointment, action: str, detail: str = "") -> None:
+def _note(appointment: Appointment, action: str, detail: str = "") -> AppointmentEvent:
+    """Write the change into the appointment's history; the entry names the change for those who tell it."""
     user_id = current_user.id if current_user and current_user.is_authenticated else None
-    db.session.add(AppointmentEvent(association_id=appointment.association_id, appointment_id=appointment.id,
-                                    user_id=user_id, action=action, detail=detail[:255]))
+    event = AppointmentEvent(association_id=appointment.association_id, appointment_id=appointment.id,
+                             user_id=user_id, action=action, detail=detail[:255])
+    db.session.add(event)
+    return event
 
 
 def _follow_journey(appointment: Appointment, timezone: str) -> None:
@@ -239,6 +273,15 @@ def book(association: Association, req: Request, *, override: bool = False, self
             raise BookingError("starts_at", _("La personne qui accompagne est %(why)s.", why=unavailable))
         raise NeedsOverride("override", _("La personne qui accompagne est %(why)s.", why=unavailable))
     joining = _collective_session(association, req, module)
+    if joining is not None:
+        # A move or a status change of that session holds its lock: wait for it, then see what it left.
+        _lock(association, appointment_id=joining.id)
+        _reread(joining)
+        if (joining.status != AppointmentStatus.PLANNED or joining.starts_at != req.starts_at
+                or joining.volunteer_id != req.volunteer_id):
+            joining = None  # moved or cancelled meanwhile: book a session of one's own, if the time is free
+        elif len(joining.booked_seats) >= joining.capacity:
+            raise Conflict(_("Cette séance collective est complète (%(n)d places).", n=joining.capacity), [])
     reasons = busy_reasons(association, starts_at=req.starts_at, ends_at=ends_at, volunteer_id=req.volunteer_id,
                            resource_id=req.resource_id, beneficiary_id=req.beneficiary_id, joining=joining)
     if reasons:
@@ -259,11 +302,13 @@ def book(association: Association, req: Request, *, override: bool = False, self
     appointment.seats.append(seat)
     db.session.flush()
     _follow_journey(appointment, association.timezone)
-    _note(appointment, "seat" if joining else "booked",
-          _("réservé en dehors des disponibilités") if unavailable else "")
+    change = _note(appointment, "seat" if joining else "booked",
+                   _("réservé en dehors des disponibilités") if unavailable else "")
+    db.session.flush()
     signals.appointment_booked.send(association, appointment=appointment,
                                     beneficiary=db.session.get(Beneficiary, req.beneficiary_id),
-                                    link_url=link_url, self_service=self_service, now=now)
+                                    link_url=link_url, self_service=self_service, now=now, change=change,
+                                    new_session=joining is None)
     return appointment
 
 
@@ -290,9 +335,16 @@ def move(association: Association, appointment: Appointment, *, starts_at: datet
     ends_at = starts_at + (appointment.ends_at - appointment.starts_at)
     module = db.session.get(Module, appointment.module_id)
     check_slot(association, starts_at=starts_at, ends_at=ends_at, volunteer_id=volunteer_id, resource_id=resource_id,
-               resource_kind=module.resource_kind, now=now)
-    beneficiaries = [s.beneficiary_id for s in appointment.booked_seats]
+               resource_kind=module.resource_kind, qualification=module.qualification, now=now)
     _lock(association, volunteer_id=volunteer_id, resource_id=resource_id, appointment_id=appointment.id)
+    _reread(appointment)  # cancelled or moved meanwhile? what was read before the lock may be gone
+    if appointment.status != "planned":
+        raise BookingError("starts_at", _("Seul un rendez-vous prévu peut être déplacé."))
+    ends_at = starts_at + (appointment.ends_at - appointment.starts_at)
+    before = (appointment.starts_at, appointment.volunteer_id, appointment.resource_id)
+    if before == (starts_at, volunteer_id, resource_id):
+        return  # nothing changes, nothing to tell
+    beneficiaries = [s.beneficiary_id for s in appointment.booked_seats]
     unavailable = is_available(association, volunteer_id, starts_at, ends_at)
     if unavailable and not override:
         raise NeedsOverride("override", _("La personne qui accompagne est %(why)s.", why=unavailable))
@@ -303,40 +355,60 @@ def move(association: Association, appointment: Appointment, *, starts_at: datet
                                 resource_id=None, beneficiary_id=beneficiary_id, ignore_appointment=appointment.id)
     if reasons:
         raise Conflict(_("Impossible de déplacer : %(why)s.", why=", ".join(dict.fromkeys(reasons))), [])
-    before, coach_before = appointment.starts_at, appointment.volunteer_id
+    previous_starts_at, previous_volunteer_id, previous_resource_id = before
     appointment.starts_at, appointment.ends_at = starts_at, ends_at
     appointment.volunteer_id, appointment.resource_id = volunteer_id, resource_id
     appointment.outside_availability = bool(unavailable)
     _follow_journey(appointment, association.timezone)
-    _note(appointment, "moved", _("déplacé du %(d)s", d=format_datetime(before, "short", timezone=association.timezone)))
+    if starts_at != previous_starts_at:
+        detail = _("déplacé du %(d)s", d=format_datetime(previous_starts_at, "short", timezone=association.timezone))
+    elif volunteer_id != previous_volunteer_id:
+        detail = _("confié à %(name)s", name=db.session.get(User, volunteer_id).name)
+    else:
+        detail = _("changé de ressource")
+    change = _note(appointment, "moved", detail)
     db.session.flush()
-    signals.appointment_moved.send(association, appointment=appointment, previous_starts_at=before,
-                                   previous_volunteer_id=coach_before)
+    signals.appointment_moved.send(association, appointment=appointment, change=change,
+                                   previous_starts_at=previous_starts_at, previous_volunteer_id=previous_volunteer_id,
+                                   previous_resource_id=previous_resource_id)
 
 
 def set_status(association: Association, appointment: Appointment, status: str, reason: str = "",
                now: datetime | None = None) -> None:
-    """Record what happened (done, no-show, excused) or cancel with a reason; the journey follows."""
+    """Record what happened (done, no-show, excused) or cancel with a reason; the journey follows.
+
+    A planned session cancelled, or excused before it begins, will not take place: the time is free
+    again and the people concerned are told. Setting the status it already has changes nothing.
+    """
+    now = now or utcnow()
     if status not in JOURNEY_STATUS:
         raise BookingError("status", _("Statut inconnu."))
-    if status in ("done", "no_show") and appointment.starts_at > (now or utcnow()):
+    if status == "cancelled" and not reason.strip():
+        raise BookingError("reason", _("Indiquez la raison de l’annulation."))
+    _lock(association, appointment_id=appointment.id)
+    _reread(appointment)  # moved or changed meanwhile: decide on what the last change left
+    previous = appointment.status
+    if status == previous:
+        return
+    if status == "planned" and previous in FREES_TIME:
+        raise BookingError("status", _("Un rendez-vous annulé ou excusé ne redevient pas prévu : réservez-en un "
+                                       "nouveau."))
+    if status in ("done", "no_show") and appointment.starts_at > now:
         raise BookingError("status", _("Cette séance n’a pas encore commencé : elle ne peut être notée réalisée ou "
                                        "absente qu’à partir du %(when)s.", when=format_datetime(
                                            appointment.starts_at, "short", timezone=association.timezone)))
-    if status == "cancelled" and not reason.strip():
-        raise BookingError("reason", _("Indiquez la raison de l’annulation."))
     appointment.status = status
     if status == "cancelled":
         appointment.cancel_reason = reason.strip()
     _follow_journey(appointment, association.timezone)
-    _note(appointment, status, reason.strip())
+    change = _note(appointment, status, reason.strip())
     db.session.flush()
-    signals.appointment_status_changed.send(association, appointment=appointment, status=status,
-                                            reason=reason.strip())
-    if status == "cancelled":
+    signals.appointment_status_changed.send(association, appointment=appointment, status=status, previous=previous,
+                                            reason=reason.strip(), change=change)
+    if previous == "planned" and (status == "cancelled" or status == "excused" and appointment.starts_at > now):
         signals.appointment_cancelled.send(association, appointment=appointment,
                                            beneficiaries=[s.beneficiary for s in appointment.booked_seats],
-                                           moving=False)
+                                           moving=False, change=change)
 
 
 def cancel_seat(seat: Seat, reason: str, *, moving: bool = False) -> None:
@@ -346,20 +418,27 @@ def cancel_seat(seat: Seat, reason: str, *, moving: bool = False) -> None:
     so the receivers need not announce a cancellation, the new booking's confirmation follows.
     """
     appointment = seat.appointment
+    association = db.session.get(Association, appointment.association_id)
+    _lock(association, appointment_id=appointment.id)
+    _reread(appointment)  # the seat with it
+    if seat.status != "booked":
+        return  # freed meanwhile
+    was_planned = appointment.status == "planned"
     seat.status = "cancelled"
     if seat.journey_module_id:
         item = db.session.get(JourneyModule, seat.journey_module_id)
         item.status, item.happened_on = "to_plan", None
-    if not appointment.booked_seats:
+    if was_planned and not appointment.booked_seats:
         appointment.status, appointment.cancel_reason = "cancelled", reason.strip()
-    _note(appointment, "seat_cancelled", reason.strip())
+    change = _note(appointment, "seat_cancelled", reason.strip())
     db.session.flush()
-    association = db.session.get(Association, appointment.association_id)
+    if not was_planned:
+        return  # a session already cancelled or past: nobody expects it any more
     if appointment.status == "cancelled":
         signals.appointment_cancelled.send(association, appointment=appointment, beneficiaries=[seat.beneficiary],
-                                           moving=moving)
+                                           moving=moving, change=change)
     else:  # the collective session goes on without this person
-        signals.seat_cancelled.send(association, appointment=appointment, seat=seat, moving=moving)
+        signals.seat_cancelled.send(association, appointment=appointment, seat=seat, moving=moving, change=change)
 
 
 def history(appointment: Appointment) -> list[AppointmentEvent]:

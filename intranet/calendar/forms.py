@@ -105,5 +105,7 @@ class MailSettingsForm(FlaskForm):
                                    validators=[Length(max=SENDER_NAME_MAX, message=_l("80 caractères au plus.")),
                                                SenderName()])
     mail_reply_to = StringField(_l("Adresse de réponse"),
-                                description=_l("Les réponses des personnes arrivent à cette adresse."),
+                                description=_l("Les réponses des personnes arrivent à cette adresse. Sans elle, les "
+                                               "rappels leur demandent de prévenir l’association sans répondre au "
+                                               "courriel, qui part d’une adresse sans boîte de réception."),
                                 validators=[Optional(), Length(max=254), EmailAddress()])

@@ -10,13 +10,20 @@ from blinker import Namespace
 
 _signals = Namespace()
 
-# appointment, beneficiary, link_url (the personal link in use, for a self-booking), self_service, now
+# Every signal carries `change`: the history entry (AppointmentEvent) the change wrote. Each change writes
+# exactly one, under the appointment's lock, so receivers tell changes apart by their history (notifications
+# number them, `notifications.context.sequence`), never by the appointment's time or place, which a later
+# change may bring back.
+
+# appointment, beneficiary, link_url (the personal link in use, for a self-booking), self_service, now,
+# change, new_session (False when the person joined a collective session already there)
 appointment_booked = _signals.signal("appointment-booked")
-# appointment, previous_starts_at, previous_volunteer_id
+# appointment, change, previous_starts_at, previous_volunteer_id, previous_resource_id (at least one differs)
 appointment_moved = _signals.signal("appointment-moved")
-# appointment, beneficiaries (the people to tell), moving (True when freed for a move by the person)
+# appointment, beneficiaries (the people to tell), moving (True when freed for a move by the person), change;
+# also sent when a planned session is excused before it begins: it will not take place either
 appointment_cancelled = _signals.signal("appointment-cancelled")
-# appointment, seat (a collective session goes on without this person), moving
+# appointment, seat (a collective session goes on without this person), moving, change
 seat_cancelled = _signals.signal("seat-cancelled")
-# appointment, status (what happened: done, no_show, excused, cancelled), reason
+# appointment, status (what happened: done, no_show, excused, cancelled), previous, reason, change
 appointment_status_changed = _signals.signal("appointment-status-changed")

@@ -1,6 +1,7 @@
 """The network office's rules: create and deactivate associations."""
 
 import re
+from email.utils import parseaddr
 
 from flask_babel import gettext as _
 from slugify import slugify as make_slug
@@ -25,6 +26,14 @@ def clean_sender_name(name: str) -> str:
     """A plain display name made of `name`'s allowed characters; never an address, quotes or a new line."""
     kept = "".join(c if _SENDER_NAME_CHARACTER.fullmatch(c) else " " if c.isspace() else "" for c in name or "")
     return " ".join(kept.split())[:SENDER_NAME_MAX].strip()
+
+
+def reply_address(address: str) -> str | None:
+    """The association's reply-to address when it is one plain address, else None (replies cannot reach it)."""
+    address = (address or "").strip()
+    if not address or any(c in address for c in "\r\n,;<>\"") or parseaddr(address)[1] != address:
+        return None
+    return address
 
 
 

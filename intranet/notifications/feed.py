@@ -9,7 +9,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from flask import Blueprint, Response, abort, current_app
+from flask import Blueprint, Response, abort
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -55,18 +55,18 @@ def events_of(user: User, now=None) -> list[dict]:
         .options(selectinload(Appointment.seats).selectinload(Seat.beneficiary), selectinload(Appointment.resource))
         .order_by(Appointment.starts_at)
     ).all()
-    organizer = current_app.config["MAIL_DEFAULT_SENDER"].split("<")[-1].rstrip(">")
     events = []
     for appointment, association in rows:
+        organizer_name, organizer = context.organizer(association)
         names = ", ".join(s.beneficiary.first_name for s in appointment.booked_seats)
         description = f"Avec : {names}" if names else ""
         if appointment.mode != "in_person" and appointment.call_details:
             description = f"{description}\n{appointment.call_details}".strip()
         events.append({
             "uid": f"appointment-{appointment.id}@tremplin", "starts_at": appointment.starts_at,
-            "ends_at": appointment.ends_at, "summary": f"{appointment.name} — {association.name}",
-            "location": context.place(association, appointment), "description": description, "sequence": 0,
-            "organizer": organizer})
+            "ends_at": appointment.ends_at, "timezone": association.timezone,
+            "summary": f"{appointment.name} — {association.name}", "location": context.place(association, appointment),
+            "description": description, "sequence": 0, "organizer": organizer, "organizer_name": organizer_name})
     return events
 
 

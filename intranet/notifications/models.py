@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from intranet.clock import UTCDateTime, utcnow
@@ -55,12 +55,18 @@ class OutboxMessage(db.Model):
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Held because the SMTP server failed (delivery/breaker.py): the first message the server takes
+    # again brings every held one forward, whatever its own next attempt said.
+    waits_for_server: Mapped[bool] = mapped_column(default=False, server_default=false())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # When the bodies were cleared after the retention period (notifications/retention.py).
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (
         Index("ix_outbox_message_status_next_attempt_at", "status", "next_attempt_at"),
+        # The breaker's state and the messages it holds (few rows, only while the server fails).
+        Index("ix_outbox_message_waiting", "next_attempt_at",
+              sqlite_where=text("waits_for_server"), postgresql_where=text("waits_for_server")),
         CheckConstraint(OutboxStatus.check("status"), name="status"),
         # The mailboxes' order, newest first: the network's and each association's (which also serves
         # every lookup by association).

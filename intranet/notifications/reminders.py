@@ -1,9 +1,10 @@
 """Reminders before an appointment: outbox rows that wait for their due time.
 
-Each reminder is queued with `due_at` when the appointment is booked (or moved), in the
-same transaction; the minute tick hands it out once due, so losing Redis loses nothing and
-a unique key per reminder means it is never sent twice. A cancelled or moved appointment
-marks its pending reminders "cancelled".
+Each reminder is queued with `due_at` when the appointment is booked, and queued again after
+every change of it (a move, a place taken or freed, a new status), in the same transaction; the
+minute tick hands it out once due, so losing Redis loses nothing, and a unique key per reminder
+(the change it follows, the seat or the coach) means it is never sent twice. The reminders of an
+earlier state, and all of them once the appointment is no longer planned, are marked "cancelled".
 
 Times are computed on the association's wall clock (`to_utc`), so a reminder "2 days before
 at 10:00" stays at 10:00 when the clocks change in between. Beneficiaries get the
@@ -53,14 +54,20 @@ def coach_due_time(association: Association, starts_at: datetime) -> datetime:
 
 
 def schedule(association: Association, appointment: Appointment) -> None:
-    """Queue the reminders still to come of a planned appointment, for each booked seat and for its coach."""
+    """Queue the reminders still to come of the appointment as it stands, for each booked seat and for its
+    coach, and cancel those queued for an earlier state (all of them once it is no longer planned)."""
+    cancel(appointment, keep=[message.id for message in _queue(association, appointment)])
+
+
+def _queue(association: Association, appointment: Appointment) -> list[OutboxMessage]:
     seats = appointment.booked_seats
     if appointment.status != "planned" or not seats:
-        return
+        return []
     now = utcnow()
-    # The moves count in the key, so that a move keeping the same start (another coach, another room)
-    # still gets fresh rows.
-    stamp = f"{appointment.starts_at:%Y%m%d%H%M}-{context.sequence(appointment)}"
+    queued = []
+    # The change in the key: after any change (another time, coach, room, person) the reminders are new
+    # rows that say what is now true; the same change scheduling twice finds its own rows.
+    stamp = f"v{context.sequence(appointment)}"
     shared = context.mail_context(association, appointment)
     for seat in seats:
         beneficiary = seat.beneficiary
@@ -69,26 +76,26 @@ def schedule(association: Association, appointment: Appointment) -> None:
         for name, due_at in due_times(association, appointment.starts_at).items():
             if due_at <= now:
                 continue
-            queue_mail(to=beneficiary.email, template=BENEFICIARY_KIND, kind=BENEFICIARY_KIND,
-                       association_id=association.id, beneficiary_id=beneficiary.id,
-                       appointment_id=appointment.id, due_at=due_at,
-                       key=f"reminder-{name}-{appointment.id}-{seat.id}-{beneficiary.id}-{stamp}",
-                       person=beneficiary, **shared)
+            queued.append(queue_mail(
+                to=beneficiary.email, template=BENEFICIARY_KIND, kind=BENEFICIARY_KIND, association_id=association.id,
+                beneficiary_id=beneficiary.id, appointment_id=appointment.id, due_at=due_at,
+                key=f"reminder-{name}-{appointment.id}-{stamp}-s{seat.id}", person=beneficiary, **shared))
     due_at = coach_due_time(association, appointment.starts_at)
     if due_at > now:
         coach = db.session.get(User, appointment.volunteer_id)
-        queue_mail(to=coach.email, template="coach_session", event="reminder", kind=COACH_KIND, locale=coach.locale,
-                   association_id=association.id, appointment_id=appointment.id, due_at=due_at,
-                   key=f"reminder-coach-{appointment.id}-{coach.id}-{stamp}", coach=coach,
-                   people=[s.beneficiary for s in seats],
-                   **context.mail_context(association, appointment, coach.locale))
+        queued.append(queue_mail(
+            to=coach.email, template="coach_session", event="reminder", kind=COACH_KIND, locale=coach.locale,
+            association_id=association.id, appointment_id=appointment.id, due_at=due_at,
+            key=f"reminder-coach-{appointment.id}-{stamp}-u{coach.id}", coach=coach,
+            people=[s.beneficiary for s in seats], **context.mail_context(association, appointment, coach.locale)))
+    return queued
 
 
-def cancel(appointment: Appointment, beneficiary_id: int | None = None) -> None:
-    """Mark the appointment's reminders not sent yet as cancelled (only one beneficiary's, if given)."""
+def cancel(appointment: Appointment, keep: list[int] = ()) -> None:
+    """Mark the appointment's reminders not sent yet as cancelled, but those in `keep`."""
     query = update(OutboxMessage).where(OutboxMessage.appointment_id == appointment.id,
                                         OutboxMessage.kind.in_(KINDS), OutboxMessage.status == "pending")
-    if beneficiary_id is not None:
-        query = query.where(OutboxMessage.beneficiary_id == beneficiary_id)
+    if keep:
+        query = query.where(OutboxMessage.id.not_in(list(keep)))
     db.session.execute(query.values(status="cancelled", next_attempt_at=None, secret_links="")
                        .execution_options(synchronize_session="fetch"))

@@ -16,9 +16,11 @@ from intranet.rendering import render_text_block
 from intranet.urls import mask_secret_links, unmask
 
 DELIVER_BATCH = "intranet.notifications.delivery.deliver_batch"
-# A message handed to a worker is handed out again by the tick if still pending this long after
-# (the worker died, or Redis was down when it was queued).
-LEASE = timedelta(minutes=2)
+# A message handed to a worker is handed out again by the mail tick if still pending this long after
+# (the worker died, or Redis lost the job or was down when it was queued): MAIL_LEASE_SECONDS, by
+# default as long as one SMTP exchange may take (MAIL_TIMEOUT). Shorter costs nothing but jobs: a
+# message handed out twice is sent once, delivery re-checking it under its lock.
+LEASE = timedelta(seconds=30)
 # Messages per job: one SMTP connection carries a whole batch.
 BATCH_SIZE = 100
 
@@ -70,7 +72,7 @@ def queue_mail(
             html_body=html_body,
             secret_links=json.dumps(secret_links) if secret_links else "",
             # the commit hands it to a worker, the tick if that failed; a reminder waits for its time
-            next_attempt_at=due_at or utcnow() + LEASE,
+            next_attempt_at=due_at or utcnow() + lease(),
         )
     if association_id is not None:
         from intranet.network.models import Association
@@ -82,6 +84,11 @@ def queue_mail(
     if due_at is None or due_at <= utcnow():
         hand_out_after_commit([message.id])
     return message
+
+
+def lease() -> timedelta:
+    """How long a worker holds the mail handed to it (MAIL_LEASE_SECONDS)."""
+    return timedelta(seconds=current_app.config.get("MAIL_LEASE_SECONDS", LEASE.total_seconds()))
 
 
 def smtp_configured() -> bool:

@@ -1,7 +1,7 @@
 """imports from the old spreadsheets: batches, the mapping kept per association, what each batch wrote
 
-Revision ID: 0014_imports
-Revises: 0013_follow_up_list
+Revision ID: 0017_imports
+Revises: 0016_partners_referrals
 Create Date: 2026-12-02 05:00:00
 
 """
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0014_imports'
-down_revision = '0013_follow_up_list'
+revision = '0017_imports'
+down_revision = "0016_partners_referrals"
 branch_labels = None
 depends_on = None
 
