@@ -12,7 +12,7 @@ import contextlib
 import statistics
 import time
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from flask.testing import FlaskClient

@@ -15,10 +15,13 @@ from intranet.auth.services import hash_password
 from intranet.beneficiaries.models import Beneficiary
 from intranet.calendar.models import Absence, Appointment, Availability, Resource, Seat
 from intranet.extensions import db
+from intranet.imports.models import ImportBatch
 from intranet.journeys.models import Journey, JourneyModule
 from intranet.members.models import Membership
 from intranet.network.models import Association
 from intranet.notifications.models import OutboxMessage
+from intranet.partners.models import Interaction, Partner, PartnerContact
+from intranet.partners.referrals.models import Referral, ReferralLink
 from intranet.programs.models import Module, Program
 from intranet.volunteers.models import (
     Qualification,
@@ -283,6 +286,89 @@ def make_volunteer_activity(association: Association, profile: VolunteerProfile 
     return activity
 
 
+def make_import_batch(association: Association, **fields):
+    """A batch read from a small CSV kept on disk, with a dry run naming a person of the file."""
+    from intranet.imports import storage
+
+    data = fields.pop("data", "Nom;Prénom;Mail\nSecretnom;Secretprénom;secret.personne@exemple.test\n".encode())
+    batch = ImportBatch(association_id=association.id, file_name=fields.pop("file_name", "candidats-secrets.csv"),
+                        kind=fields.pop("kind", "sessions"),
+                        checksum="0" * 64, size=len(data), file_type="csv", status=fields.pop("status", "checked"),
+                        stored_name=storage.save(association.id, data),
+                        options={"encoding": "utf-8", "delimiter": ";", "header_row": 1,
+                                 "detected": {"encoding": "utf-8", "delimiter": ";", "header_row": 1}},
+                        preview={"headers": ["Nom", "Prénom", "Mail"], "rows": [["Secretnom", "Secretprénom"]],
+                                 "rows_count": 1, "suggestions": {}, "distinct": {}, "distinct_total": {}, "saved": None},
+                        mapping={"columns": {"Nom": "last_name", "Prénom": "first_name", "Mail": "email"},
+                                 "values": {}, "consent": ""},
+                        report={"rows": [{"n": 2, "status": "error", "label": "Secretprénom Secretnom",
+                                          "errors": [["Mail", "secret"]], "warnings": [], "changes": {},
+                                          "match": None, "group": None}], "groups": [],
+                                "headers": ["Nom", "Prénom", "Mail"],
+                                "error_rows": [[2, ["Secretnom", "Secretprénom", "secret.personne@exemple.test"],
+                                                "Mail : secret"]]},
+                        counts={"error": 1}, **fields)
+    db.session.add(batch)
+    db.session.commit()
+    return batch
+def make_partner(association: Association, **fields) -> Partner:
+    n = next(_seq)
+    partner = Partner(association_id=association.id, name=fields.pop("name", f"Partenaire secret {n}"),
+                      kind=fields.pop("kind", "mission_locale"), notes=fields.pop("notes", f"Note partenaire {n}"),
+                      **fields)
+    db.session.add(partner)
+    db.session.commit()
+    return partner
+
+
+def make_partner_contact(association: Association, partner: Partner | None = None, **fields) -> PartnerContact:
+    n = next(_seq)
+    contact = PartnerContact(association_id=association.id, partner_id=(partner or make_partner(association)).id,
+                             name=fields.pop("name", f"Contact secret {n}"),
+                             email=fields.pop("email", f"contact{n}@partenaire.test"), **fields)
+    db.session.add(contact)
+    db.session.commit()
+    return contact
+
+
+def make_interaction(association: Association, partner: Partner | None = None, **fields) -> Interaction:
+    n = next(_seq)
+    interaction = Interaction(association_id=association.id, partner_id=(partner or make_partner(association)).id,
+                              happened_on=fields.pop("happened_on", date(2026, 3, 2)), kind=fields.pop("kind", "call"),
+                              summary=fields.pop("summary", f"Échange confidentiel {n}"), **fields)
+    db.session.add(interaction)
+    db.session.commit()
+    return interaction
+
+
+def make_referral_link(association: Association, partner: Partner | None = None) -> ReferralLink:
+    """A partner's referral link; its clear token is kept on the object as `.token`."""
+    from intranet.partners.referrals.services import create_link, token_of
+
+    link = create_link(partner or make_partner(association))
+    db.session.commit()
+    link.token = token_of(link)
+    return link
+
+
+def make_referral(association: Association, partner: Partner | None = None, **fields) -> Referral:
+    n = next(_seq)
+    partner = partner or make_partner(association)
+    received = fields.pop("received_at", datetime.now(UTC))
+    referral = Referral(association_id=association.id, partner_id=partner.id,
+                        first_name=fields.pop("first_name", f"Orientée{n}"),
+                        last_name=fields.pop("last_name", f"Nomorientation{n}"),
+                        email=fields.pop("email", f"oriente{n}@exemple.test"), postcode=fields.pop("postcode", "33000"),
+                        reason=fields.pop("reason", f"Raison confidentielle {n}"),
+                        referrer_name=fields.pop("referrer_name", f"Prescriptrice {n}"),
+                        referrer_email=fields.pop("referrer_email", f"prescriptrice{n}@partenaire.test"),
+                        submission_key=fields.pop("submission_key", f"cle-de-soumission-{n:08d}"),
+                        received_at=received, received_on=fields.pop("received_on", received.date()), **fields)
+    db.session.add(referral)
+    db.session.commit()
+    return referral
+
+
 FACTORIES = {
     Association: lambda association: association,
     Membership: lambda association: make_membership(association, "volunteer"),
@@ -297,6 +383,12 @@ FACTORIES = {
     Absence: make_absence,
     Appointment: make_appointment,
     Seat: lambda association: make_appointment(association).seats[0],
+    ImportBatch: make_import_batch,
+    Partner: make_partner,
+    PartnerContact: make_partner_contact,
+    Interaction: lambda association: make_interaction(association, next_step="Relance secrète",
+                                                      next_step_due=date(2026, 3, 9)),
+    Referral: make_referral,
     VolunteerProfile: make_volunteer_profile,
     Qualification: make_qualification,
     Training: make_training,
@@ -313,6 +405,8 @@ def _log_factories() -> None:
 
 
 _log_factories()
+
+
 
 
 def make_booking_link(association: Association, beneficiary: Beneficiary | None = None, **fields):

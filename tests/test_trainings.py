@@ -319,7 +319,7 @@ def test_the_digest_goes_out_for_the_count_alone(bordeaux, ending):
     staff = make_membership(bordeaux, "staff").user
     send_digests(datetime(2026, 11, 2, 17, 0, tzinfo=UTC))
     [digest] = _mails("daily_digest", staff.email)
-    assert "1 habilitation expire dans les 30 jours" in digest.subject
+    assert "1 habilitation expire dans les 30 jours" in digest.text_body
 
 
 def test_the_watch_page_lists_what_ends_soon_and_not_what_was_renewed(client, staff, bordeaux):

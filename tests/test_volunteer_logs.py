@@ -24,7 +24,6 @@ from tests.factories import (
     make_journey,
     make_membership,
     make_session_log,
-    make_user,
     make_volunteer,
     make_volunteer_activity,
     profile_of,
@@ -230,7 +229,7 @@ def test_hours_sum_logged_and_planned_durations_trainings_and_activities_at_the_
     session.ends_at = datetime(2026, 2, 1, 12, tzinfo=UTC)
     make_training_enrolment(bordeaux, session, profile=profile, attendance="present")
     make_volunteer_activity(bordeaux, profile, done_on=date(2026, 3, 1), minutes=120)
-    planned = int((program("remote").modules[0].duration_minutes))
+    planned = int(program("remote").modules[0].duration_minutes)
     found = hours.totals(hours.Scope(date(2025, 1, 1), date(2026, 12, 31), [bordeaux.id], volunteer.id))
     row = found[(bordeaux.id, volunteer.id)]
     assert row.minutes == {"coaching": 90 + planned, "training": 180, "other": 120}

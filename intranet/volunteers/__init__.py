@@ -10,7 +10,7 @@ def register(app) -> None:
     """Add the pages, the renewal and log-reminder steps of the tick, the digest's count and the demo data."""
     from flask_babel import format_currency, format_decimal
 
-    from intranet.volunteers import demo, jobs, log_demo  # noqa: F401  (register their demo loaders and tick steps)
+    from intranet.volunteers import demo, jobs, log_demo  # noqa: F401  (they register loaders, steps, digest)
     from intranet.volunteers.hours_views import bp as volunteer_hours
     from intranet.volunteers.hours_views import network_bp as network_hours
     from intranet.volunteers.log_views import bp as my_logs
@@ -23,4 +23,3 @@ def register(app) -> None:
         app.register_blueprint(blueprint)
     app.jinja_env.filters["decimal"] = lambda value: format_decimal(value, format="#,##0.##")
     app.jinja_env.filters["euros"] = lambda value: format_currency(value, "EUR")
-    jobs.connect()

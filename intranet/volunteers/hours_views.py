@@ -59,7 +59,7 @@ def index():
     today = today_in(g.association.timezone)
     year, month, first, last = _period(today)
     lines, months = hours.report(g.association.id, year, month)
-    return render("volunteers/hours.html", lines=lines, total=hours.sum_of(l.totals for l in lines), months=months,
+    return render("volunteers/hours.html", lines=lines, total=hours.sum_of(line.totals for line in lines), months=months,
                   year=year, month=month, first=first, last=last,
                   years=range(today.year, today.year - 6, -1), rates=hours.rates(),
                   args={k: v for k, v in (("year", year), ("month", month)) if v is not None})
@@ -175,7 +175,7 @@ def _network_page(form: RateForm | None = None, status: int = 200):
     lines = hours.by_association(first, last)
     form = form or RateForm(formdata=None)
     table = hours.rates()
-    return render("volunteers/network_hours.html", lines=lines, total=hours.sum_of(l.totals for l in lines),
+    return render("volunteers/network_hours.html", lines=lines, total=hours.sum_of(line.totals for line in lines),
                   months=hours.by_month(None, date(year, 1, 1), date(year, 12, 31)), year=year, month=month,
                   years=range(today.year, today.year - 6, -1), rates=table,
                   current=hours.rate_on(today, table), form=form,

@@ -3,7 +3,8 @@ ends, and the count of qualifications ending soon in the staff's daily digest.""
 
 from datetime import datetime, timedelta
 
-from flask_babel import lazy_ngettext
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -14,7 +15,7 @@ from intranet.extensions import db
 from intranet.jobs import periodic
 from intranet.members.models import ACTIVE, Membership
 from intranet.network.models import Association
-from intranet.notifications.digest import DigestLine, digest_lines
+from intranet.notifications.digest import DigestSection, digest_section
 from intranet.notifications.services import queue_mail
 from intranet.urls import external_url
 from intranet.volunteers import watch
@@ -74,19 +75,18 @@ def send_renewal_notices(now: datetime) -> int:
     return queued
 
 
-def digest_count(association: Association, *, day, now: datetime) -> list[DigestLine]:
-    """The digest's line: how many qualifications end within 30 days, with the page listing them."""
+@digest_section()
+def expiring_qualifications(association: Association, user: User, membership: Membership, day,
+                            now: datetime) -> DigestSection | None:
+    """The digest's count of qualifications ending within 30 days, with the page listing them."""
     count = watch.expiring_count(association.id, day)
     if not count:
-        return []
-    return [DigestLine(lazy_ngettext("%(num)d habilitation expire dans les 30 jours",
-                                     "%(num)d habilitations expirent dans les 30 jours", count),
-                       external_url("volunteers.watch_list", slug=association.slug))]
-
-
-def connect() -> None:
-    """Add the count to the staff's daily digest (connected once: blinker keeps one receiver per function)."""
-    digest_lines.connect(digest_count)
+        return None
+    return DigestSection(title=_("Habilitations"),
+                         lines=[ngettext("%(num)d habilitation expire dans les 30 jours",
+                                         "%(num)d habilitations expirent dans les 30 jours", count)],
+                         url=external_url("volunteers.watch_list", slug=association.slug),
+                         url_label=_("Voir les habilitations à renouveler"))
 
 
 def log_reminder_key(appointment_id: int) -> str:

@@ -100,7 +100,7 @@ def _show(membership: Membership, qualification_form: QualificationForm | None =
                                                                     hours.Totals())
     return render("volunteers/show.html", membership=membership, profile=profile, today=today,
                   session_logs=session_logs, activities=activities, year_totals=year_totals, now=utcnow(),
-                  
+
                   status=directory.status_of(membership, profile, today), qualifications=qualifications,
                   enrolments=enrolments, sessions=sessions, audit=audit, names=qualification_names(g.association.id),
                   coaching_minutes=services.coaching_minutes(g.association.id, membership.user_id),

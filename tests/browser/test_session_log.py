@@ -3,10 +3,8 @@
 from datetime import timedelta
 
 from intranet.clock import utcnow
-from intranet.extensions import db
 from tests.browser.conftest import sign_in
-from tests.factories import make_appointment, make_association, make_journey, make_membership, make_user, \
-    make_volunteer
+from tests.factories import make_appointment, make_association, make_journey, make_membership, make_user, make_volunteer
 
 PHONE = {"width": 375, "height": 740}
 

@@ -1,7 +1,7 @@
 """volunteer logs: session logs, other activities, hourly rates (the minimum wage seeded)
 
-Revision ID: 0016_volunteer_logs
-Revises: 0015_volunteers
+Revision ID: 0018_volunteer_logs
+Revises: 0017_imports
 Create Date: 2026-12-02 05:38:24.178547
 
 """
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0016_volunteer_logs'
-down_revision = '0015_volunteers'
+revision = '0018_volunteer_logs'
+down_revision = "0017_imports"
 branch_labels = None
 depends_on = None
 
