@@ -18,7 +18,8 @@ from intranet.ops.security import instance_secret_key
 # Features that plug more than pages in: each package's `register(app)` adds its signal receivers, its
 # steps of the minute tick (`jobs.periodic`), its demo loader (`demo.demo_loader`), its own blueprints.
 FEATURES = ("intranet.beneficiaries", "intranet.calendar", "intranet.selfbooking", "intranet.notifications",
-            "intranet.followups", "intranet.exports", "intranet.reporting")
+            "intranet.followups", "intranet.volunteers", "intranet.partners", "intranet.imports",
+            "intranet.exports", "intranet.reporting")
 
 
 def create_app(config: type[Config] = Config) -> Flask:

@@ -15,11 +15,21 @@ from intranet.auth.services import hash_password
 from intranet.beneficiaries.models import Beneficiary
 from intranet.calendar.models import Absence, Appointment, Availability, Resource, Seat
 from intranet.extensions import db
+from intranet.imports.models import ImportBatch
 from intranet.journeys.models import Journey, JourneyModule
 from intranet.members.models import Membership
 from intranet.network.models import Association
 from intranet.notifications.models import OutboxMessage
+from intranet.partners.models import Interaction, Partner, PartnerContact
+from intranet.partners.referrals.models import Referral, ReferralLink
 from intranet.programs.models import Module, Program
+from intranet.volunteers.models import (
+    Qualification,
+    Training,
+    TrainingEnrolment,
+    TrainingSession,
+    VolunteerProfile,
+)
 
 _seq = itertools.count(1)
 PASSWORD = "correct horse battery"
@@ -118,14 +128,99 @@ def make_resource(association: Association, **fields) -> Resource:
 
 
 def make_volunteer(association: Association, name: str | None = None, *, weekdays=range(7), starts=time(9, 0),
-                   ends=time(18, 0)) -> User:
-    """A volunteer of the association, available on these weekdays between these hours."""
-    user = make_membership(association, "volunteer", make_user(**({"name": name} if name else {}))).user
+                   ends=time(18, 0), qualified: bool = True) -> User:
+    """A volunteer of the association, available on these weekdays between these hours; `qualified`, they hold
+    every qualification the modules require, with no end (so any module may be booked with them)."""
+    membership = make_membership(association, "volunteer", make_user(**({"name": name} if name else {})))
+    user = membership.user
     for weekday in weekdays:
         db.session.add(Availability(association_id=association.id, user_id=user.id, weekday=weekday, starts=starts,
                                     ends=ends, valid_from=date(2020, 1, 1)))
+    if qualified:
+        qualify(membership)
     db.session.commit()
     return user
+
+
+def make_volunteer_profile(association: Association, membership: Membership | None = None, **fields) -> VolunteerProfile:
+    membership = membership or make_membership(association, "volunteer")
+    profile = VolunteerProfile(association_id=association.id, membership_id=membership.id, user_id=membership.user_id,
+                               skills=fields.pop("skills", f"Compétences secrètes {next(_seq)}"),
+                               staff_notes=fields.pop("staff_notes", f"Note d’équipe secrète {next(_seq)}"), **fields)
+    db.session.add(profile)
+    db.session.commit()
+    return profile
+
+
+def profile_of(membership: Membership) -> VolunteerProfile:
+    """The membership's volunteer profile, made when missing."""
+    profile = db.session.scalar(select(VolunteerProfile).where(VolunteerProfile.membership_id == membership.id))
+    return profile or make_volunteer_profile(membership.association, membership)
+
+
+def qualify(membership: Membership, codes: list[str] | None = None, *, obtained_on: date = date(2020, 1, 1),
+            valid_until: date | None = None) -> list[Qualification]:
+    """Give a member qualifications (by default every code a module requires), recorded by hand."""
+    if codes is None:
+        codes = sorted(set(db.session.scalars(select(Module.qualification).where(Module.qualification != ""))))
+    profile = profile_of(membership)
+    rows = [Qualification(association_id=membership.association_id, profile_id=profile.id, code=code,
+                          obtained_on=obtained_on, valid_until=valid_until, source="manual", evidence="Attestation")
+            for code in codes]
+    db.session.add_all(rows)
+    db.session.commit()
+    return rows
+
+
+def make_qualification(association: Association, **fields) -> Qualification:
+    profile = make_volunteer_profile(association)
+    row = Qualification(association_id=association.id, profile_id=profile.id, code=fields.pop("code", "coaching_rh"),
+                        obtained_on=fields.pop("obtained_on", date(2026, 1, 5)), source="manual",
+                        evidence=fields.pop("evidence", f"Justificatif secret {next(_seq)}"), **fields)
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def make_training(association: Association | None, **fields) -> Training:
+    """An association's own training (`association` None: one of the network's catalogue)."""
+    training = Training(association_id=association.id if association else None,
+                        name=fields.pop("name", f"Formation secrète {next(_seq)}"),
+                        description=fields.pop("description", f"Programme secret {next(_seq)}"),
+                        grants=fields.pop("grants", "coaching_rh"), validity_months=fields.pop("validity_months", 24),
+                        **fields)
+    db.session.add(training)
+    db.session.commit()
+    return training
+
+
+def network_training(code: str) -> Training:
+    """The network's training that grants `code` (the migrations seed the catalogue)."""
+    return next(t for t in db.session.scalars(select(Training).where(Training.association_id.is_(None))
+                                              .order_by(Training.id)) if code in t.codes)
+
+
+def make_training_session(association: Association, training: Training | None = None, **fields) -> TrainingSession:
+    training = training or make_training(association)
+    starts_at = fields.pop("starts_at", datetime(2026, 12, 3, 9, 0, tzinfo=UTC))
+    session = TrainingSession(association_id=association.id, training_id=training.id, starts_at=starts_at,
+                              ends_at=starts_at + timedelta(minutes=training.duration_minutes),
+                              place=fields.pop("place", f"Salle de formation secrète {next(_seq)}"),
+                              trainer=fields.pop("trainer", f"Formatrice secrète {next(_seq)}"),
+                              capacity=fields.pop("capacity", 8), **fields)
+    db.session.add(session)
+    db.session.commit()
+    return session
+
+
+def make_training_enrolment(association: Association, session: TrainingSession | None = None,
+                            profile: VolunteerProfile | None = None, **fields) -> TrainingEnrolment:
+    session = session or make_training_session(association)
+    enrolment = TrainingEnrolment(association_id=association.id, training_session_id=session.id,
+                                  profile_id=(profile or make_volunteer_profile(association)).id, **fields)
+    db.session.add(enrolment)
+    db.session.commit()
+    return enrolment
 
 
 def make_availability(association: Association, **fields) -> Availability:
@@ -176,6 +271,114 @@ def make_export_job(association: Association, **fields):
     db.session.add(job)
     db.session.commit()
     return job
+def make_session_log(association: Association, appointment: Appointment | None = None, **fields):
+    """A coach's log of a session, with notes nobody else should read."""
+    from intranet.volunteers.models import SessionLog
+
+    appointment = appointment or make_appointment(association, status="done")
+    log = SessionLog(association_id=association.id, appointment_id=appointment.id,
+                     volunteer_id=appointment.volunteer_id, outcome=fields.pop("outcome", "done"),
+                     minutes=fields.pop("minutes", 60), notes=fields.pop("notes", f"Notes secrètes {next(_seq)}"),
+                     **fields)
+    db.session.add(log)
+    db.session.commit()
+    return log
+
+
+def make_volunteer_activity(association: Association, profile: VolunteerProfile | None = None, **fields):
+    from intranet.volunteers.models import VolunteerActivity
+
+    profile = profile or make_volunteer_profile(association)
+    activity = VolunteerActivity(association_id=association.id, profile_id=profile.id,
+                                 done_on=fields.pop("done_on", date(2026, 11, 20)), minutes=fields.pop("minutes", 90),
+                                 category=fields.pop("category", "clothes"),
+                                 note=fields.pop("note", f"Activité secrète {next(_seq)}"), **fields)
+    db.session.add(activity)
+    db.session.commit()
+    return activity
+
+
+def make_import_batch(association: Association, **fields):
+    """A batch read from a small CSV kept on disk, with a dry run naming a person of the file."""
+    from intranet.imports import storage
+
+    data = fields.pop("data", "Nom;Prénom;Mail\nSecretnom;Secretprénom;secret.personne@exemple.test\n".encode())
+    batch = ImportBatch(association_id=association.id, file_name=fields.pop("file_name", "candidats-secrets.csv"),
+                        kind=fields.pop("kind", "sessions"),
+                        checksum="0" * 64, size=len(data), file_type="csv", status=fields.pop("status", "checked"),
+                        stored_name=storage.save(association.id, data),
+                        options={"encoding": "utf-8", "delimiter": ";", "header_row": 1,
+                                 "detected": {"encoding": "utf-8", "delimiter": ";", "header_row": 1}},
+                        preview={"headers": ["Nom", "Prénom", "Mail"], "rows": [["Secretnom", "Secretprénom"]],
+                                 "rows_count": 1, "suggestions": {}, "distinct": {}, "distinct_total": {}, "saved": None},
+                        mapping={"columns": {"Nom": "last_name", "Prénom": "first_name", "Mail": "email"},
+                                 "values": {}, "consent": ""},
+                        report={"rows": [{"n": 2, "status": "error", "label": "Secretprénom Secretnom",
+                                          "errors": [["Mail", "secret"]], "warnings": [], "changes": {},
+                                          "match": None, "group": None}], "groups": [],
+                                "headers": ["Nom", "Prénom", "Mail"],
+                                "error_rows": [[2, ["Secretnom", "Secretprénom", "secret.personne@exemple.test"],
+                                                "Mail : secret"]]},
+                        counts={"error": 1}, **fields)
+    db.session.add(batch)
+    db.session.commit()
+    return batch
+def make_partner(association: Association, **fields) -> Partner:
+    n = next(_seq)
+    partner = Partner(association_id=association.id, name=fields.pop("name", f"Partenaire secret {n}"),
+                      kind=fields.pop("kind", "mission_locale"), notes=fields.pop("notes", f"Note partenaire {n}"),
+                      **fields)
+    db.session.add(partner)
+    db.session.commit()
+    return partner
+
+
+def make_partner_contact(association: Association, partner: Partner | None = None, **fields) -> PartnerContact:
+    n = next(_seq)
+    contact = PartnerContact(association_id=association.id, partner_id=(partner or make_partner(association)).id,
+                             name=fields.pop("name", f"Contact secret {n}"),
+                             email=fields.pop("email", f"contact{n}@partenaire.test"), **fields)
+    db.session.add(contact)
+    db.session.commit()
+    return contact
+
+
+def make_interaction(association: Association, partner: Partner | None = None, **fields) -> Interaction:
+    n = next(_seq)
+    interaction = Interaction(association_id=association.id, partner_id=(partner or make_partner(association)).id,
+                              happened_on=fields.pop("happened_on", date(2026, 3, 2)), kind=fields.pop("kind", "call"),
+                              summary=fields.pop("summary", f"Échange confidentiel {n}"), **fields)
+    db.session.add(interaction)
+    db.session.commit()
+    return interaction
+
+
+def make_referral_link(association: Association, partner: Partner | None = None) -> ReferralLink:
+    """A partner's referral link; its clear token is kept on the object as `.token`."""
+    from intranet.partners.referrals.services import create_link, token_of
+
+    link = create_link(partner or make_partner(association))
+    db.session.commit()
+    link.token = token_of(link)
+    return link
+
+
+def make_referral(association: Association, partner: Partner | None = None, **fields) -> Referral:
+    n = next(_seq)
+    partner = partner or make_partner(association)
+    received = fields.pop("received_at", datetime.now(UTC))
+    referral = Referral(association_id=association.id, partner_id=partner.id,
+                        first_name=fields.pop("first_name", f"Orientée{n}"),
+                        last_name=fields.pop("last_name", f"Nomorientation{n}"),
+                        email=fields.pop("email", f"oriente{n}@exemple.test"), postcode=fields.pop("postcode", "33000"),
+                        reason=fields.pop("reason", f"Raison confidentielle {n}"),
+                        referrer_name=fields.pop("referrer_name", f"Prescriptrice {n}"),
+                        referrer_email=fields.pop("referrer_email", f"prescriptrice{n}@partenaire.test"),
+                        submission_key=fields.pop("submission_key", f"cle-de-soumission-{n:08d}"),
+                        received_at=received, received_on=fields.pop("received_on", received.date()), **fields)
+    db.session.add(referral)
+    db.session.commit()
+    return referral
 
 
 FACTORIES = {
@@ -192,6 +395,17 @@ FACTORIES = {
     Absence: make_absence,
     Appointment: make_appointment,
     Seat: lambda association: make_appointment(association).seats[0],
+    ImportBatch: make_import_batch,
+    Partner: make_partner,
+    PartnerContact: make_partner_contact,
+    Interaction: lambda association: make_interaction(association, next_step="Relance secrète",
+                                                      next_step_due=date(2026, 3, 9)),
+    Referral: make_referral,
+    VolunteerProfile: make_volunteer_profile,
+    Qualification: make_qualification,
+    Training: make_training,
+    TrainingSession: make_training_session,
+    TrainingEnrolment: make_training_enrolment,
 }
 
 
@@ -202,6 +416,16 @@ def _export_job_factory():
 
 
 _export_job_factory()
+def _log_factories() -> None:
+    from intranet.volunteers.models import SessionLog, VolunteerActivity
+
+    FACTORIES[SessionLog] = make_session_log
+    FACTORIES[VolunteerActivity] = make_volunteer_activity
+
+
+_log_factories()
+
+
 
 
 def make_booking_link(association: Association, beneficiary: Beneficiary | None = None, **fields):

@@ -9,7 +9,7 @@ from intranet.audit.models import AuditEntry
 from intranet.beneficiaries import services
 from intranet.beneficiaries.models import Beneficiary, Commune
 from intranet.clock import today_in
-from tests.factories import make_association, make_beneficiary, make_journey
+from tests.factories import make_association, make_beneficiary, make_journey, make_partner
 
 TODAY = today_in("Europe/Paris")
 
@@ -205,16 +205,22 @@ def test_search_matches_name_email_phone_and_commune(client, staff, bordeaux):
 
 
 def test_filters_combine_and_keep_to_the_association(client, staff, bordeaux):
-    make_beneficiary(bordeaux, last_name="Alpha", status="in_progress", referrer="France Travail",
+    france_travail, ccas = make_partner(bordeaux, name="France Travail"), make_partner(bordeaux, name="CCAS")
+    elsewhere = make_association()
+    make_beneficiary(bordeaux, last_name="Alpha", status="in_progress", referrer_partner_id=france_travail.id,
                      interview_on=TODAY + timedelta(days=1))
-    make_beneficiary(bordeaux, last_name="Bravo", status="in_progress", referrer="CCAS")
-    make_beneficiary(bordeaux, last_name="Charlie", status="new", referrer="France Travail")
-    make_beneficiary(make_association(), last_name="Delta", status="in_progress", referrer="France Travail")
+    make_beneficiary(bordeaux, last_name="Bravo", status="in_progress", referrer_partner_id=ccas.id)
+    make_beneficiary(bordeaux, last_name="Charlie", status="new", referrer_partner_id=france_travail.id)
+    make_beneficiary(bordeaux, last_name="Echo", status="new", referrer="Le voisin")
+    make_beneficiary(elsewhere, last_name="Delta", status="in_progress",
+                     referrer_partner_id=make_partner(elsewhere, name="France Travail").id)
     get = lambda **q: _names(client.get("/a/bordeaux/beneficiaries", query_string=q).get_data(as_text=True))  # noqa: E731
     assert get(status="in_progress") == ["Alpha", "Bravo"]
-    assert get(referrer="France Travail") == ["Alpha", "Charlie"]
+    assert get(referrer=france_travail.id) == ["Alpha", "Charlie"]
+    html = client.get("/a/bordeaux/beneficiaries", query_string={"referrer": "other"}).get_data(as_text=True)
+    assert "ECHO" in _results(html).upper() and _names(html) == []
     assert get(interview="soon") == ["Alpha"]
-    assert get(status="in_progress", referrer="CCAS") == ["Bravo"]
+    assert get(status="in_progress", referrer=ccas.id) == ["Bravo"]
 
 
 def test_the_program_filter(client, staff, bordeaux):
@@ -267,10 +273,11 @@ def test_volunteers_have_no_access_to_files(client, login_as, bordeaux):
 
 
 def test_the_filters_keep_what_was_chosen(client, staff, bordeaux):
-    make_beneficiary(bordeaux, referrer="France Travail")
-    page = client.get("/a/bordeaux/beneficiaries?status=in_progress&referrer=France+Travail&sort=name").get_data(
+    partner = make_partner(bordeaux, name="France Travail")
+    make_beneficiary(bordeaux, referrer_partner_id=partner.id)
+    page = client.get(f"/a/bordeaux/beneficiaries?status=in_progress&referrer={partner.id}&sort=name").get_data(
         as_text=True)
     assert '<option value="in_progress" selected>' in page
-    assert '<option value="France Travail" selected>' in page
+    assert f'<option value="{partner.id}" selected>France Travail</option>' in page
     assert '<option value="name" selected>' in page
     assert '<option value="interview" selected>' not in page

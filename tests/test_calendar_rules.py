@@ -90,9 +90,9 @@ def test_back_to_back_sessions_are_fine(assoc):
 def test_a_volunteer_in_two_associations_is_one_person(assoc):
     other = make_association("national")
     v = make_volunteer(assoc)
-    from tests.factories import make_membership
+    from tests.factories import make_membership, qualify
 
-    make_membership(other, "volunteer", v)
+    qualify(make_membership(other, "volunteer", v))  # each association records its own qualifications
     add_availability(other.id, v.id, weekday=0, starts=time(9, 0), ends=time(18, 0), valid_from=date(2026, 1, 1),
                      valid_until=None)
     booking.book(assoc, request(assoc, v, make_beneficiary(assoc)))

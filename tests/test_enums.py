@@ -13,6 +13,7 @@ from intranet.beneficiaries.models import (
     Beneficiary,
     BeneficiaryStatus,
     ConsentScope,
+    ConsentSource,
     ContactChannel,
     EducationLevel,
     Gender,
@@ -31,6 +32,7 @@ from intranet.calendar.models import (
 )
 from intranet.enums import LabelledEnum, all_enums
 from intranet.exports.models import ExportFormat, ExportJob, ExportStatus
+from intranet.imports.models import BatchStatus, ImportBatch, ImportKind, ImportMapping
 from intranet.journeys.models import (
     ExitSituation,
     FollowUpAnswer,
@@ -42,8 +44,33 @@ from intranet.journeys.models import (
 from intranet.members.models import Membership, MembershipState
 from intranet.network.models import Association, AssociationKind
 from intranet.notifications.models import OutboxMessage, OutboxStatus
+from intranet.partners.models import (
+    Interaction,
+    InteractionKind,
+    Partner,
+    PartnerContact,
+    PartnerKind,
+    PartnerStage,
+    StageChange,
+)
+from intranet.partners.referrals.models import CandidateSituation, Referral, ReferralStatus, RefusalReason
 from intranet.programs.models import Mode, Module, ResourceKind
 from intranet.tenancy import Role
+from intranet.volunteers.models import (
+    ActivityCategory,
+    Attendance,
+    EnrolmentStatus,
+    Qualification,
+    QualificationSource,
+    SessionLog,
+    SessionOutcome,
+    TrainingEnrolment,
+    TrainingSession,
+    TrainingSessionStatus,
+    VolunteerActivity,
+    VolunteerProfile,
+    VolunteerStatus,
+)
 from tests.factories import (
     make_appointment,
     make_association,
@@ -84,6 +111,27 @@ STORED = [
     (OutboxMessage, "status", OutboxStatus, False),
     (ExportJob, "status", ExportStatus, False),
     (ExportJob, "fmt", ExportFormat, False),
+    (ImportBatch, "kind", ImportKind, False),
+    (ImportBatch, "status", BatchStatus, False),
+    (ImportMapping, "kind", ImportKind, False),
+    (Beneficiary, "consent_source", ConsentSource, True),
+    (Partner, "kind", PartnerKind, False),
+    (Partner, "stage", PartnerStage, False),
+    (Partner, "rural", YesNo, True),
+    (PartnerContact, "channel", ContactChannel, False),
+    (StageChange, "from_stage", PartnerStage, True),
+    (StageChange, "to_stage", PartnerStage, False),
+    (Interaction, "kind", InteractionKind, False),
+    (Referral, "status", ReferralStatus, False),
+    (Referral, "refusal_reason", RefusalReason, True),
+    (Referral, "situation", CandidateSituation, True),
+    (VolunteerProfile, "status", VolunteerStatus, False),
+    (Qualification, "source", QualificationSource, False),
+    (TrainingSession, "status", TrainingSessionStatus, False),
+    (TrainingEnrolment, "status", EnrolmentStatus, False),
+    (TrainingEnrolment, "attendance", Attendance, True),
+    (SessionLog, "outcome", SessionOutcome, False),
+    (VolunteerActivity, "category", ActivityCategory, False),
 ]
 _IN_LIST = re.compile(r"^\(*\s*(\w+)\b")
 
@@ -231,7 +279,8 @@ def test_no_template_spells_out_labels_of_stored_values():
     values = {value for enum in all_enums().values() for value in enum.values()}
     found = []
     # A coach's mail opens with a sentence per event (confirmed, moved, cancelled, reminder): not a list of labels.
-    allowed = {"templates/emails/coach_session.html"}
+    # A personal link's problems (unknown, expired, replaced…) are reasons of a page, not stored values.
+    allowed = {"templates/emails/coach_session.html", "templates/selfbooking/problem.html"}
     for path in ROOT.glob("templates/**/*.html"):
         for number, line in enumerate(path.read_text().splitlines(), 1):
             keys = set(re.findall(r'"(\w+)"\s*:\s*_\(', line))

@@ -38,8 +38,10 @@ pytestmark = [
 TICK, MAIL_TICK, LEASE, BREAKER = 2, 1, 3, 1
 SETTINGS = {"TICK_SECONDS": TICK, "MAIL_TICK_SECONDS": MAIL_TICK, "MAIL_LEASE_SECONDS": LEASE,
             "MAIL_BREAKER_SECONDS": BREAKER, "MAIL_TIMEOUT": 5}
-# What a process may add to the periods: a worker tries every second, a job waits for a free worker.
-SLACK = 2.5
+# What a process may add to the periods: a worker tries every second, a job waits for a free worker, and
+# on a machine busy with other work (CI shares it) starting a process takes seconds. Still far below the
+# minutes these faults cost before (6 to 14 minutes without a tick, 792 s before the mail flowed again).
+SLACK = 6
 
 
 def children(pid: int) -> list[int]:

@@ -27,6 +27,7 @@ from intranet import create_app
 from intranet.auth.sessions import signed_in_state
 from intranet.extensions import db
 from intranet.followups import services as followups
+from intranet.partners.referrals import services as referrals
 from tests.factories import (
     FACTORIES,
     make_association,
@@ -35,6 +36,8 @@ from tests.factories import (
     make_journey,
     make_membership,
     make_outbox_message,
+    make_referral,
+    make_referral_link,
     make_user,
 )
 from tests.test_tenancy import MODELS_BY_ARG
@@ -143,12 +146,20 @@ class World:
         exited = make_journey(self.association, make_beneficiary(self.association), exit_situation="job_searching",
                               exited_on=date.today() - timedelta(days=200))
         self.follow_up_token = followups.make_token(exited.id, "6m")
+        self.referral_link = make_referral_link(self.association)
+        self.completion_token = "jeton-de-complement-" + "y" * 30
+        make_referral(self.association, self.referral_link.partner, status="info_requested",
+                      completion_token_hash=referrals.digest(self.completion_token))
 
     def values(self, rule, **override) -> dict:
         values = {}
         for arg, conv in rule._converters.items():
             if arg == "slug":
                 values[arg] = self.association.slug
+            elif arg == "token" and rule.endpoint.startswith("referrals_public."):
+                values[arg] = self.referral_link.token
+            elif arg == "token" and rule.endpoint.startswith("referral_completion."):
+                values[arg] = self.completion_token
             elif arg == "token" and rule.rule.startswith("/p/"):
                 values[arg] = self.link.token
             elif rule.rule.startswith("/f/"):  # a follow-up answer link

@@ -20,6 +20,7 @@ from intranet.extensions import db
 from intranet.followups import services as followups
 from intranet.members.services import invite
 from intranet.notifications import feed
+from intranet.partners.referrals import services as referrals
 from intranet.selfbooking import services as selfbooking
 from tests.factories import (
     make_appointment,
@@ -27,6 +28,8 @@ from tests.factories import (
     make_beneficiary,
     make_booking_link,
     make_journey,
+    make_referral,
+    make_referral_link,
     make_user,
     make_volunteer,
 )
@@ -61,6 +64,10 @@ def tokens(db, sent_mail):
     appointment = make_appointment(association, starts_at=to_utc(day, time(10, 0), association.timezone),
                                    volunteer=coach, beneficiary=beneficiary)
     link = make_booking_link(association, beneficiary)
+    referral_link = make_referral_link(association)
+    completion = "jeton-de-complement-" + "x" * 30
+    make_referral(association, referral_link.partner, status="info_requested", info_request="Ses disponibilités ?",
+                  completion_token_hash=referrals.digest(completion))
     invite(association, email="nouvelle@exemple.test", name="Nouvelle", role="staff", invited_by=None)
     db.session.commit()
     invitation_link = sent_mail("nouvelle@exemple.test")[0][1]
@@ -70,6 +77,8 @@ def tokens(db, sent_mail):
         "selfbooking.query": {"seat": seat.id, "at": appointment.starts_at.strftime(selfbooking.SLOT_KEY),
                               "day": day.isoformat(), "moved": "1"},
         "followups_public": {"token": followups.make_token(exited.id, "6m"), "answer": "job"},
+        "referrals_public": {"token": referral_link.token},
+        "referral_completion": {"token": completion},
         "feeds": {"token": feed_token},
         "auth.reset_password": {"token": auth.make_token(make_user(), auth.PASSWORD_RESET)},
         "auth.accept_invitation": {"token": re.search(r"/invitation/([\w-]+)", invitation_link).group(1)},
@@ -88,6 +97,7 @@ def _arguments(rule, tokens) -> dict:
 def test_the_enumeration_finds_every_kind_of_public_link():
     endpoints = {r.endpoint for r in public_get_rules()}
     assert {"followups_public.answer", "selfbooking.home", "selfbooking.cancel_question", "feeds.calendar",
+            "referrals_public.form", "referral_completion.form",
             "auth.reset_password", "auth.accept_invitation", "auth.login"} <= endpoints
 
 

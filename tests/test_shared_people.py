@@ -11,16 +11,16 @@ from intranet.calendar.slots import find_slots
 from intranet.clock import to_utc
 from intranet.members import services
 from intranet.programs.services import local_modules
-from tests.factories import make_beneficiary, make_membership, make_user, make_volunteer, program
+from tests.factories import make_beneficiary, make_membership, make_user, make_volunteer, program, qualify
 
 MONDAY = date(2027, 1, 4)
 
 
 @pytest.fixture
 def coach(lyon, bordeaux):
-    """Available all week in Bordeaux; also a volunteer of Lyon, with Lyon's own records."""
+    """Available all week in Bordeaux; also a volunteer of Lyon, with Lyon's own records (qualifications too)."""
     person = make_volunteer(bordeaux, "Aïcha Diallo")
-    make_membership(lyon, "volunteer", person)
+    qualify(make_membership(lyon, "volunteer", person))
     add_availability(lyon.id, person.id, weekday=MONDAY.weekday(), starts=time(14, 0), ends=time(15, 0),
                      valid_from=date(2026, 1, 1), valid_until=None)
     add_absence(lyon, person.id, first_day=MONDAY, last_day=MONDAY, reason="Vacances secrètes à Lyon")

@@ -18,7 +18,7 @@ from intranet.beneficiaries.models import (
     YesNo,
 )
 from intranet.beneficiaries.rules import InvalidValue, has_other_digits, normalize_postcode
-from intranet.forms import DateField, EmailAddress
+from intranet.forms import DateField, EmailAddress, optional_id
 from intranet.phones import normalize_phone
 
 NOT_ASKED = _l("Non renseigné")
@@ -56,7 +56,11 @@ class BeneficiaryForm(FlaskForm):
 
     consent_scope = SelectField(_l("Consentement"), choices=ConsentScope.choices(_l("Pas encore recueilli")), default="")
 
-    referrer = StringField(_l("Orienté·e par"), description=_l("Structure ou personne qui a orienté, par ex. France Travail, Mission locale."),
+    referrer_partner_id = SelectField(_l("Orienté·e par"), coerce=optional_id, choices=[], validate_choice=True,
+                                      description=_l("Un partenaire de l’annuaire."))
+    referrer_contact_id = SelectField(_l("Contact chez ce partenaire"), coerce=optional_id, choices=[])
+    referrer = StringField(_l("Autre structure ou personne"),
+                           description=_l("Si elle n’est pas dans l’annuaire, par ex. « bouche-à-oreille »."),
                            validators=[Length(max=160)])
     target_job = StringField(_l("Métier ou secteur visé"), validators=[Length(max=160)])
     interview_on = DateField(_l("Date d’un prochain entretien d’embauche"), validators=[Optional()])
@@ -73,6 +77,18 @@ class BeneficiaryForm(FlaskForm):
     homeless = SelectField(_l("Sans domicile ou exclu·e du logement"), choices=SensitiveAnswer.choices(NOT_ASKED), default="")
     rural = SelectField(_l("Habite en zone rurale"), choices=YesNo.choices(NOT_ASKED), default="",
                         description=_l("Déduit de la commune quand elle est connue."))
+
+    def set_referrer_choices(self, association_id: int, original=None) -> None:
+        """Offer the association's partners, and the contacts of the one chosen (or already on the file)."""
+        from intranet.beneficiaries.referrers import contact_choices, partner_choices
+
+        partner_id = self.referrer_partner_id.data
+        kept_partner = getattr(original, "referrer_partner_id", None)
+        kept_contact = getattr(original, "referrer_contact_id", None)
+        self.referrer_partner_id.choices = [("", _l("Aucun partenaire de l’annuaire"))] + partner_choices(
+            association_id, include=partner_id or kept_partner)
+        self.referrer_contact_id.choices = [("", _l("Pas de contact précis"))] + contact_choices(
+            association_id, partner_id, include=kept_contact)
 
     def validate_contact_channel(self, field):
         if field.data == ContactChannel.EMAIL and not self.email.data:

@@ -3,8 +3,8 @@
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, Date, Index, String, Text, event
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, event
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from intranet.clock import UTCDateTime, utcnow
 from intranet.enums import LabelledEnum
@@ -33,6 +33,13 @@ class ConsentScope(LabelledEnum):
 
     ACCOMPANIMENT = "accompaniment", _l("Accompagnement")
     ACCOMPANIMENT_ESF = "accompaniment_esf", _l("Accompagnement et suivi FSE+")
+
+
+class ConsentSource(LabelledEnum):
+    """How the consent was obtained ("" for files older than this distinction)."""
+
+    PERSON = "person", _l("recueilli auprès de la personne")
+    REFERRER = "referrer", _l("attesté par le prescripteur")
 
 
 # ESF+ data at entry: each answer may be "" (not asked).
@@ -122,7 +129,12 @@ class Beneficiary(TenantScoped, db.Model):
     # Kept only once consent is recorded.
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     consent_scope: Mapped[str] = mapped_column(String(40), default="")
+    consent_source: Mapped[str] = mapped_column(String(10), default="", server_default="")
+    # Who sent the person: a partner of the directory (and a contact there), or a free text ("other");
+    # files from before the directory keep their original text beside the partner it was matched to.
     referrer: Mapped[str] = mapped_column(String(160), default="")
+    referrer_partner_id: Mapped[int | None] = mapped_column(ForeignKey("partner.id"))
+    referrer_contact_id: Mapped[int | None] = mapped_column(ForeignKey("partner_contact.id"))
     target_job: Mapped[str] = mapped_column(String(160), default="")
     interview_on: Mapped[date | None] = mapped_column(Date)
     notes: Mapped[str] = mapped_column(Text, default="")
@@ -145,13 +157,17 @@ class Beneficiary(TenantScoped, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
+    # The partners feature's directory (named, not imported: partners is a feature above this one).
+    referrer_partner = relationship("Partner", foreign_keys=[referrer_partner_id])
+    referrer_contact = relationship("PartnerContact", foreign_keys=[referrer_contact_id])
+
     __table_args__ = (
         Index("ix_beneficiary_association_status", "association_id", "status"),
         # The list's default order (closest interview first) read straight from the index; the counters'
         # "interview this week" range too.
         Index("ix_beneficiary_list_interview", "association_id", "active", "interview_on", "last_name", "id"),
         Index("ix_beneficiary_association_name", "association_id", "last_name", "first_name"),
-        Index("ix_beneficiary_association_referrer", "association_id", "referrer"),
+        Index("ix_beneficiary_referrer_partner", "association_id", "referrer_partner_id"),
         # SQLite scans this index (a LIKE '%…%' reads no table row); PostgreSQL makes it a trigram GIN index
         # (pg_trgm, with btree_gin for the association), which answers LIKE '%…%' without a scan.
         Index("ix_beneficiary_association_search", "association_id", "search_key", postgresql_using="gin",
@@ -159,6 +175,7 @@ class Beneficiary(TenantScoped, db.Model):
         CheckConstraint(BeneficiaryStatus.check("status"), name="status"),
         CheckConstraint(ContactChannel.check("contact_channel"), name="contact_channel"),
         CheckConstraint(ConsentScope.check("consent_scope", blank=True), name="consent_scope"),
+        CheckConstraint(ConsentSource.check("consent_source", blank=True), name="consent_source"),
         CheckConstraint(Gender.check("gender", blank=True), name="gender"),
         CheckConstraint(LabourStatus.check("labour_status", blank=True), name="labour_status"),
         CheckConstraint(EducationLevel.check("education_level", blank=True), name="education_level"),
@@ -173,6 +190,13 @@ class Beneficiary(TenantScoped, db.Model):
     @property
     def has_consent(self) -> bool:
         return self.consent_at is not None
+
+    @property
+    def referrer_label(self) -> str:
+        """Who sent the person, as the file shows it: the partner's name, else the text typed."""
+        if self.referrer_partner_id is not None and self.referrer_partner is not None:
+            return self.referrer_partner.name
+        return self.referrer
 
 
 @event.listens_for(Beneficiary, "before_insert")

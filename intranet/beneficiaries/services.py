@@ -5,9 +5,10 @@ from datetime import date, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import joinedload
 
 from intranet.audit.services import record
-from intranet.beneficiaries.models import Beneficiary, BeneficiaryStatus, Commune, YesNo
+from intranet.beneficiaries.models import Beneficiary, BeneficiaryStatus, Commune, ConsentSource, YesNo
 from intranet.beneficiaries.rules import name_key
 from intranet.clock import utcnow
 from intranet.extensions import db
@@ -15,7 +16,7 @@ from intranet.rules import RuleError
 from intranet.search import matches
 
 IDENTITY = ("first_name", "last_name", "email", "phone", "postcode", "commune", "contact_channel")
-CONTEXT = ("referrer", "target_job", "interview_on", "notes")
+CONTEXT = ("referrer", "referrer_partner_id", "referrer_contact_id", "target_job", "interview_on", "notes")
 ESF = ("gender", "birth_date", "labour_status", "education_level", "disability", "third_country_national",
        "foreign_background", "minority", "homeless", "rural")
 EDITABLE = IDENTITY + CONTEXT + ESF
@@ -52,7 +53,8 @@ def _check_consent(data: dict, consent_scope: str) -> None:
                                            "suivi FSE+ »."))
 
 
-def _apply(beneficiary: Beneficiary, data: dict, consent_scope: str) -> list[str]:
+def _apply(beneficiary: Beneficiary, data: dict, consent_scope: str,
+           consent_source: str = ConsentSource.PERSON) -> list[str]:
     _check_consent(data, consent_scope)
     derived = derive_rural(data.get("postcode", ""), data.get("commune", ""))
     if derived is not None:
@@ -64,6 +66,7 @@ def _apply(beneficiary: Beneficiary, data: dict, consent_scope: str) -> list[str
             changed.append(field)
     if consent_scope and consent_scope != beneficiary.consent_scope:
         beneficiary.consent_scope = consent_scope
+        beneficiary.consent_source = consent_source
         beneficiary.consent_at = utcnow()
         changed.append("consent_scope")
     return changed
@@ -89,10 +92,15 @@ def find_duplicates(association_id: int, *, email: str = "", phone: str = "", fi
     return [b for b in candidates if b.id != exclude_id]
 
 
-def create(association_id: int, data: dict, consent_scope: str = "") -> Beneficiary:
-    """Open a new file; nothing is written if a rule refuses it."""
+def create(association_id: int, data: dict, consent_scope: str = "",
+           consent_source: str = ConsentSource.PERSON) -> Beneficiary:
+    """Open a new file; nothing is written if a rule refuses it.
+
+    `consent_source` says who obtained the consent: the association itself, or a referrer who
+    attested it when sending the person (a referral accepted).
+    """
     beneficiary = Beneficiary(association_id=association_id)
-    changed = _apply(beneficiary, data, consent_scope)  # raises before anything is added
+    changed = _apply(beneficiary, data, consent_scope, consent_source)  # raises before anything is added
     db.session.add(beneficiary)
     db.session.flush()
     record(beneficiary, "create", changed)
@@ -143,7 +151,7 @@ class Filters:
     q: str = ""
     status: str = ""
     program_id: int | None = None
-    referrer: str = ""
+    referrer: str = ""  # a partner's id, or "other" for the files naming a referrer outside the directory
     interview_soon: bool = False
     inactive: bool = False
     sort: str = "interview"
@@ -158,15 +166,17 @@ def search(association_id: int, filters: Filters, today: date):
     from intranet.journeys.models import Journey, JourneyModule
     from intranet.programs.models import Module
 
-    query = select(Beneficiary).where(Beneficiary.association_id == association_id,
-                                      Beneficiary.active.is_(not filters.inactive))
+    query = select(Beneficiary).options(joinedload(Beneficiary.referrer_partner)).where(
+        Beneficiary.association_id == association_id, Beneficiary.active.is_(not filters.inactive))
     if filters.q.strip():
         # Names, commune, e-mail and phone, without case or accents: one indexed column (intranet.search).
         query = query.where(matches(Beneficiary.search_key, filters.q))
     if filters.status:
         query = query.where(Beneficiary.status == filters.status)
-    if filters.referrer:
-        query = query.where(Beneficiary.referrer == filters.referrer)
+    if filters.referrer == "other":
+        query = query.where(Beneficiary.referrer_partner_id.is_(None), Beneficiary.referrer != "")
+    elif filters.referrer:
+        query = query.where(Beneficiary.referrer_partner_id == int(filters.referrer))
     if filters.interview_soon:
         query = query.where(_interview_soon(today))
     if filters.program_id:
@@ -182,11 +192,12 @@ def search(association_id: int, filters: Filters, today: date):
     return query.order_by(*order, Beneficiary.id)
 
 
-def referrers(association_id: int) -> list[str]:
-    """The distinct referrers noted in the association's files, for the filter."""
-    return list(db.session.scalars(
-        select(Beneficiary.referrer).where(Beneficiary.association_id == association_id, Beneficiary.referrer != "")
-        .distinct().order_by(Beneficiary.referrer)))
+def referrers(association_id: int) -> list[tuple[str, str]]:
+    """The filter's choices: the association's partners, then the referrers typed outside the directory."""
+    from intranet.beneficiaries.referrers import partner_choices
+
+    return [(str(partner_id), name) for partner_id, name in partner_choices(association_id)] + [
+        ("other", _("Autre (hors annuaire)"))]
 
 
 def counters(association_id: int, today: date) -> dict[str, int]:

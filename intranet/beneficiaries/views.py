@@ -28,9 +28,15 @@ def _today():
 def _filters() -> services.Filters:
     return services.Filters(
         q=arg_str("q"), status=arg_choice("status", BeneficiaryStatus), program_id=arg_int("program", min=1),
-        referrer=arg_str("referrer", max_length=160), interview_soon=arg_choice("interview", ("soon",)) == "soon",
+        referrer=_referrer_filter(), interview_soon=arg_choice("interview", ("soon",)) == "soon",
         inactive=arg_choice("inactive", ("1",)) == "1", sort=arg_choice("sort", services.SORTS, "interview"),
     )
+
+
+def _referrer_filter() -> str:
+    """A partner's id, or "other" (a referrer outside the directory); anything else is no filter."""
+    partner_id = arg_int("referrer", min=1)
+    return str(partner_id) if partner_id else arg_choice("referrer", ("other",))
 
 
 def _filter_args(filters: services.Filters) -> dict:
@@ -54,6 +60,7 @@ def index():
 @bp.route("/beneficiaries/new", methods=["GET", "POST"])
 def create():
     form = BeneficiaryForm()
+    form.set_referrer_choices(g.association.id)
     duplicates = []
     if form.validate_on_submit():
         data = form.data_for_file()
@@ -92,6 +99,7 @@ def show(beneficiary_id: int):
 def edit(beneficiary_id: int):
     beneficiary = _load(beneficiary_id)
     form = BeneficiaryForm(obj=beneficiary)
+    form.set_referrer_choices(g.association.id, beneficiary)
     if form.validate_on_submit():
         try:
             changed = services.update(beneficiary, form.data_for_file(), form.consent_scope.data)

@@ -36,6 +36,7 @@ from intranet.network.models import Association
 from intranet.programs.models import Module, ResourceKind
 from intranet.programs.services import LocalModule, local_modules
 from intranet.rules import RuleError
+from intranet.volunteers import gate
 
 LONGEST = timedelta(hours=8)  # no session lasts longer: bounds the overlap searches
 # Staff may record a session held without a booking (a walk-in) up to this far back, and no further;
@@ -154,14 +155,25 @@ def coach_status(association: Association, user_ids: list[int], starts_at: datet
     return status
 
 
+def coach_refusals(association: Association, user_ids: list[int], starts_at: datetime,
+                   qualification: str) -> dict[int, str]:
+    """The coaches who may not lead this session at all, with why: a pause, the module's qualification
+    missing or not valid on that day (`volunteers.gate`). Staff cannot book them, even knowingly."""
+    day = local(starts_at, association.timezone).date()
+    rules = gate.eligibility(association.id, user_ids, qualification)
+    return {user_id: why for user_id in user_ids if (why := rules.refusal(user_id, day))}
+
+
 def check_slot(association: Association, *, starts_at: datetime, ends_at: datetime, volunteer_id: int,
-               resource_id: int | None, resource_kind: str, past: timedelta = timedelta(0),
+               resource_id: int | None, resource_kind: str, qualification: str = "", past: timedelta = timedelta(0),
                now: datetime | None = None) -> Resource | None:
     """Check where and when a session may take place; the one set of rules for booking, moving,
     self-service and imports.
 
-    The coach is an active member; the resource belongs to the association, is active, of the
-    kind the module needs and open for the whole session; the session starts no earlier than
+    The coach is an active member, not on a pause that day, holding the module's `qualification`
+    (if any) valid on the day of the session (`volunteers.gate`); the resource belongs to the
+    association, is active, of the kind the module needs and open for the whole session; the
+    session starts no earlier than
     `past` before now (nothing in the past by default). Capacity and overlaps are checked under
     the locks by `busy_reasons`. Raises BookingError naming the field at fault; writes nothing.
     """
@@ -176,6 +188,10 @@ def check_slot(association: Association, *, starts_at: datetime, ends_at: dateti
         Membership.active.is_(True)))
     if member is None:
         raise BookingError("volunteer_id", _("Choisissez une personne de l’association pour accompagner."))
+    why = gate.refusal(association.id, volunteer_id, qualification, local(starts_at, association.timezone).date())
+    if why:
+        raise BookingError("volunteer_id", _("%(name)s ne peut pas accompagner cette séance : %(why)s.",
+                                             name=db.session.get(User, volunteer_id).name, why=why))
     resource = db.session.get(Resource, resource_id) if resource_id else None
     if resource_id and (resource is None or resource.association_id != association.id):
         raise BookingError("resource_id", _("Cette ressource n’existe pas."))
@@ -196,7 +212,8 @@ def _check_parties(association: Association, req: Request, module: LocalModule, 
     resource = check_slot(association, starts_at=req.starts_at,
                           ends_at=req.starts_at + timedelta(minutes=module.duration_minutes),
                           volunteer_id=req.volunteer_id, resource_id=req.resource_id,
-                          resource_kind=module.resource_kind, past=past, now=now)
+                          resource_kind=module.resource_kind, qualification=module.qualification, past=past,
+                          now=now)
     beneficiary = db.session.get(Beneficiary, req.beneficiary_id)
     if beneficiary is None or beneficiary.association_id != association.id or not beneficiary.active:
         raise BookingError("beneficiary_id", _("Choisissez une personne accompagnée par l’association."))
@@ -318,7 +335,7 @@ def move(association: Association, appointment: Appointment, *, starts_at: datet
     ends_at = starts_at + (appointment.ends_at - appointment.starts_at)
     module = db.session.get(Module, appointment.module_id)
     check_slot(association, starts_at=starts_at, ends_at=ends_at, volunteer_id=volunteer_id, resource_id=resource_id,
-               resource_kind=module.resource_kind, now=now)
+               resource_kind=module.resource_kind, qualification=module.qualification, now=now)
     _lock(association, volunteer_id=volunteer_id, resource_id=resource_id, appointment_id=appointment.id)
     _reread(appointment)  # cancelled or moved meanwhile? what was read before the lock may be gone
     if appointment.status != "planned":

@@ -14,6 +14,7 @@ from intranet.extensions import db
 from intranet.members.models import Membership
 from intranet.network.models import Association
 from intranet.programs.services import LocalModule
+from intranet.volunteers import gate
 
 STEP = timedelta(minutes=30)
 
@@ -41,6 +42,8 @@ def find_slots(association: Association, module: LocalModule, *, start: datetime
         .where(Membership.association_id == association.id, Membership.active.is_(True), User.active.is_(True)))}
     if volunteer_id is not None:
         members = {k: v for k, v in members.items() if k == volunteer_id}
+    # Who may coach this module on a given day: the qualification it needs, a pause (volunteers.gate).
+    rules = gate.eligibility(association.id, list(members), module.qualification)
     weekly = [a for a in availabilities(association.id, list(members)) if a.user_id in members]
     people = sorted({a.user_id for a in weekly})
     busy = {uid: [] for uid in people}
@@ -83,7 +86,7 @@ def find_slots(association: Association, module: LocalModule, *, start: datetime
             finish = at + duration
             if at < start or finish > end or (one_per_time and at in seen):
                 continue
-            if _busy(busy[user_id], at, finish) or _busy(own, at, finish):
+            if _busy(busy[user_id], at, finish) or _busy(own, at, finish) or rules.refusal(user_id, day):
                 continue
             resource_id = _free_resource(resources, used, at, finish, association.timezone) if resources else None
             if resources and resource_id is None:

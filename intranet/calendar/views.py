@@ -83,8 +83,20 @@ def _prefill(form: BookingForm) -> None:
             getattr(form, field).data = arg_int(arg, min=1)
 
 
-def _available_people(form: BookingForm) -> list[tuple[int, str, str | None]]:
-    """Each coach with why they cannot take this time (None: free)."""
+def _coach_choices(people: list[tuple[int, str, str | None, str | None]]) -> list[tuple]:
+    """Select options: those free first, then those busy (bookable knowingly), then those who may not
+    coach this session at all, greyed out with the reason (a qualification, a pause)."""
+    def option(uid, name, why, refused):
+        if refused:
+            return (uid, f"{name} — {refused}", {"disabled": True, "class": "refused"})
+        return (uid, name if why is None else f"{name} — {why}")
+
+    ordered = sorted(people, key=lambda r: (r[3] is not None, r[2] is not None, r[1]))
+    return [option(*row) for row in ordered]
+
+
+def _available_people(form: BookingForm) -> list[tuple[int, str, str | None, str | None]]:
+    """Each coach with why they cannot take this time (None: free) and why they may not coach it at all."""
     if not (form.day.data and form.at.data and isinstance(form.module_id.data, int)):
         return []
     try:
@@ -94,17 +106,18 @@ def _available_people(form: BookingForm) -> list[tuple[int, str, str | None]]:
     starts_at = to_utc(form.day.data, form.at.data, g.association.timezone)
     ends_at = starts_at + timedelta(minutes=module.duration_minutes)
     people = coaches(g.association.id)
-    status = booking.coach_status(g.association, [u.id for u in people], starts_at, ends_at)
-    return sorted(((u.id, u.name, status[u.id]) for u in people), key=lambda r: (r[2] is not None, r[1]))
+    ids = [u.id for u in people]
+    status = booking.coach_status(g.association, ids, starts_at, ends_at)
+    refused = booking.coach_refusals(g.association, ids, starts_at, module.qualification)
+    return [(u.id, u.name, status[u.id], refused.get(u.id)) for u in people]
 
 
 @bp.route("/calendar/book", methods=["GET", "POST"])
 def book():
     form = _booking_form()
     people = _available_people(form)
-    if people:  # those free first, the others marked
-        form.volunteer_id.choices = [("", _("Choisir…"))] + [
-            (uid, name if why is None else f"{name} — {why}") for uid, name, why in people]
+    if people:
+        form.volunteer_id.choices = [("", _("Choisir…"))] + _coach_choices(people)
     error, alternatives, needs_override = None, [], False
     refresh = request.form.get("refresh") == "1"  # the module or time changed: show who is free, book nothing
     if request.method == "POST" and not refresh and form.validate_on_submit():
@@ -158,7 +171,7 @@ def beneficiary_options():
 
 def _load(appointment_id: int) -> Appointment:
     return get_or_404(Appointment, appointment_id, joinedload(Appointment.volunteer), joinedload(Appointment.resource),
-                      selectinload(Appointment.seats).joinedload(Seat.beneficiary))
+                      joinedload(Appointment.module), selectinload(Appointment.seats).joinedload(Seat.beneficiary))
 
 
 def _move_form(appointment: Appointment) -> MoveForm:
@@ -167,7 +180,15 @@ def _move_form(appointment: Appointment) -> MoveForm:
         moment = local(appointment.starts_at, g.association.timezone)
         form.day.data, form.at.data = moment.date(), moment.time()
         form.volunteer_id.data, form.resource_id.data = appointment.volunteer_id, appointment.resource_id
-    form.volunteer_id.choices = [(u.id, u.name) for u in coaches(g.association.id)]
+    people = coaches(g.association.id)
+    # Who may not coach this session on its current day (a qualification, a pause) is shown greyed out;
+    # the move itself is checked again on the day chosen.
+    refused = booking.coach_refusals(g.association, [u.id for u in people], appointment.starts_at,
+                                     appointment.module.qualification)
+    form.volunteer_id.choices = [
+        (u.id, u.name) if u.id not in refused
+        else (u.id, f"{u.name} — {refused[u.id]}") if u.id == appointment.volunteer_id  # stays chosen, marked
+        else (u.id, f"{u.name} — {refused[u.id]}", {"disabled": True, "class": "refused"}) for u in people]
     form.resource_id.choices = [("", _("Aucune"))] + [(r.id, r.name) for r in _resources()]
     return form
 

@@ -33,8 +33,12 @@ def index():
     sessions = sessions_of(current_user)
     # Each session is shown at its own association's local time (Paris, La Réunion, Cayenne…).
     zones = {m.association_id: m.association.timezone for m in current_user.memberships}
+    from intranet.volunteers import logs  # a higher feature: /me shows what it asks of the volunteer
+
     return render("me/index.html", memberships=_memberships(), sessions=sessions, zones=zones,
                   appointments=planned_appointments([s.id for s in sessions]),
+                  to_complete=logs.to_complete(current_user), recent_logs=logs.recent_logs(current_user),
+                  handovers=logs.handovers(current_user, [s.id for s in sessions]),
                   feed_on=bool(current_user.calendar_token_hash),
                   feed_url=feed_url, feed_form=EmptyForm())
 

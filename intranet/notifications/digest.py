@@ -5,10 +5,17 @@ has not opted out (Membership.digest) gets one digest for the day: tomorrow's pl
 the association's e-mails given up on in the last two days (mail is retried for a day before it is
 given up on, so a shorter look back would miss some). A day with nothing to say sends nothing.
 The key `digest-<association>-<user>-<day>` makes a second run, or a second worker, send nothing twice.
+
+Other features add sections of their own with `@digest_section()` (the partners' next steps, the
+referrals waiting too long): a function of the association, the person and the day that returns a
+`DigestSection`, or None when it has nothing to say. This module lists none of them.
 """
 
-from datetime import datetime, time, timedelta
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 
+from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -24,6 +31,43 @@ from intranet.network.models import Association
 from intranet.notifications.models import OutboxMessage
 from intranet.notifications.services import queue_mail
 from intranet.urls import external_url
+
+
+@dataclass
+class DigestSection:
+    """A part of the digest another feature adds: a title, one line per item, a link to the page."""
+
+    title: str
+    lines: list[str] = field(default_factory=list)
+    url: str = ""
+    url_label: str = ""
+
+
+Section = Callable[[Association, User, Membership, date, datetime], DigestSection | None]
+# The sections features register, by name, in the order they were registered.
+SECTIONS: dict[str, Section] = {}
+
+
+def digest_section(name: str | None = None) -> Callable[[Section], Section]:
+    """Register a function (association, person, membership, day, now) giving a DigestSection or None."""
+
+    def register(section: Section) -> Section:
+        SECTIONS[name or f"{section.__module__}.{section.__name__}"] = section
+        return section
+
+    return register
+
+
+def _sections(association: Association, user: User, membership: Membership, day: date,
+              now: datetime) -> list[DigestSection]:
+    found = []
+    for section in SECTIONS.values():
+        with force_locale(user.locale):  # its words in the reader's language, as the mail's
+            result = section(association, user, membership, day, now)
+        if result is not None and result.lines:
+            found.append(result)
+    return found
+
 
 DIGEST_HOUR = time(18, 0)  # local time: the day's work is done, tomorrow's sessions are mostly known
 FAILED_LOOK_BACK = timedelta(days=2)
@@ -77,17 +121,18 @@ def send_digests(now: datetime) -> int:
         if not recipients:
             continue
         appointments, failed = _tomorrow(association, day), _failed(association, now)
-        if not appointments and not failed:
-            continue  # nothing to say: no mail rather than an empty one every evening
         tz = association.timezone
         for membership, user in recipients:
+            sections = _sections(association, user, membership, day, now)
+            if not appointments and not failed and not sections:
+                continue  # nothing to say: no mail rather than an empty one every evening
             sessions = [{"starts": format_time(a.starts_at, timezone=tz, locale=user.locale),
                          "ends": format_time(a.ends_at, timezone=tz, locale=user.locale),
                          "name": a.name, "coach": a.volunteer.name,
                          "people": [s.beneficiary.full_name for s in a.booked_seats]} for a in appointments]
             queue_mail(to=user.email, template="daily_digest", kind="daily_digest", locale=user.locale,
                        association_id=association.id, key=_key(association.id, user.id, day),
-                       association=association, person=user, sessions=sessions, failed=failed,
+                       association=association, person=user, sessions=sessions, failed=failed, sections=sections,
                        tomorrow=format_skeleton(day + timedelta(days=1), "MMMMEEEEd", locale=user.locale),
                        calendar_url=external_url("calendar.week", slug=association.slug),
                        mailbox_url=external_url("mailbox.index", slug=association.slug)

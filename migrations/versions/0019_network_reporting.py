@@ -1,7 +1,7 @@
 """network reporting: the exports people ask for, their progress and file (kept 24 hours), and the log of them
 
-Revision ID: 0015_network_reporting
-Revises: 0014_reliable_tick_and_mail
+Revision ID: 0019_network_reporting
+Revises: 0018_volunteer_logs
 Create Date: 2026-12-02 06:00:00
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = "0015_network_reporting"
-down_revision = "0014_reliable_tick_and_mail"
+revision = "0019_network_reporting"
+down_revision = "0018_volunteer_logs"
 branch_labels = None
 depends_on = None
 

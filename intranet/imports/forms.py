@@ -1,0 +1,77 @@
+"""The import forms: upload, how to read the file, the columns' mapping, the duplicates' decisions.
+
+The mapping and decisions forms have one field per column, value or group of the file at hand, so
+they are built for each batch.
+"""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import RadioField, SelectField
+
+from intranet.beneficiaries.models import ConsentScope
+from intranet.forms import IntegerField
+from intranet.imports.models import Delimiter, ImportKind
+from intranet.imports.reading import ENCODING_CHOICES
+
+
+class UploadForm(FlaskForm):
+    kind = SelectField(_l("Le fichier contient"), choices=ImportKind.choices(), default=ImportKind.BENEFICIARIES)
+    file = FileField(_l("Fichier CSV ou Excel (.xlsx), 15 Mo et 20 000 lignes au plus"),
+                     validators=[FileRequired(_l("Choisissez un fichier."))])
+
+
+def options_form(batch, formdata=None) -> FlaskForm:
+    """Encoding and delimiter (CSV) or sheet (workbook), and the header row."""
+    detected = batch.options.get("detected", {})
+
+    class OptionsForm(FlaskForm):
+        header_row = IntegerField(_l("Ligne des en-têtes"), default=batch.options.get("header_row", 1))
+
+    if batch.file_type == "xlsx":
+        OptionsForm.sheet = SelectField(_l("Feuille"), choices=[(s, s) for s in detected.get("sheets", [])],
+                                        default=batch.options.get("sheet"))
+    else:
+        encodings = list(dict.fromkeys([detected.get("encoding", "utf-8"), *ENCODING_CHOICES]))
+        OptionsForm.encoding = SelectField(_l("Encodage"), choices=[(e, e.upper()) for e in encodings],
+                                           default=batch.options.get("encoding"))
+        OptionsForm.delimiter = SelectField(_l("Séparateur"), choices=Delimiter.choices(),
+                                            default=batch.options.get("delimiter"))
+    return OptionsForm(formdata=formdata)
+
+
+def mapping_form(batch, fields, value_choices: dict, formdata=None) -> FlaskForm:
+    """One select per column (`col_<i>`), one per distinct value of a list field (`val_<i>_<j>`), the consent."""
+    choices = [("", _l("— ne pas importer —"))] + [(f.key, f.label) for f in fields]
+    by_key = {f.key: f for f in fields}
+
+    class MappingForm(FlaskForm):
+        consent = SelectField(_l("Consentement recueilli par l’association pour ces personnes"),
+                              choices=[("", _l("Non indiqué : n’importer que l’identité et les coordonnées")),
+                                       *ConsentScope.choices()],
+                              default=batch.mapping.get("consent", ""))
+
+    columns = batch.mapping.get("columns", {})
+    for i, header in enumerate(batch.preview.get("headers", [])):
+        setattr(MappingForm, f"col_{i}", SelectField(header, choices=choices, default=columns.get(header, "")))
+        if header in value_choices:
+            f = by_key[value_choices[header]["field"].key]
+            options = [("", _l("— valeur ignorée (erreur) —"))] + [(c, str(label)) for c, label in f.choices]
+            for j, (_value, _count, chosen) in enumerate(value_choices[header]["values"]):
+                setattr(MappingForm, f"val_{i}_{j}", SelectField(_value, choices=options, default=chosen))
+    return MappingForm(formdata=formdata)
+
+
+def decisions_form(batch, formdata=None) -> FlaskForm:
+    class DecisionsForm(FlaskForm):
+        pass
+
+    for group in batch.report.get("groups", []):
+        setattr(DecisionsForm, f"action_{group['id']}", RadioField(
+            _l("Que faire ?"), default=group["action"],
+            choices=[("merge", _l("Une seule personne : fusionner")), ("both", _l("Deux personnes : garder les deux")),
+                     ("skip", _l("Ne pas importer ces lignes"))]))
+        setattr(DecisionsForm, f"keep_{group['id']}", SelectField(
+            _l("Valeurs à garder en cas de différence"), default=str(group["keep"]),
+            choices=[(str(r["n"]), _l("celles de la ligne %(n)s", n=r["n"])) for r in group["rows"]]))
+    return DecisionsForm(formdata=formdata)

@@ -1,0 +1,592 @@
+"""Imports: upload, read, map, check (dry run), commit in one transaction, undo, error file, clean-up.
+
+Services flush and never commit: the request, or the job (`intranet.imports.jobs`), commits.
+"""
+
+import csv
+import hashlib
+import io
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import event, func, insert, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from intranet.audit.models import AuditEntry
+from intranet.beneficiaries.models import Beneficiary, beneficiary_search_key
+from intranet.calendar.models import Seat
+from intranet.clock import today_in, utcnow
+from intranet.extensions import db
+from intranet.imports import reading, storage
+from intranet.imports.cells import distinct_values
+from intranet.imports.fields import beneficiary_fields, match_choice, session_fields, suggest
+from intranet.imports.models import BatchStatus, ImportBatch, ImportKind, ImportMapping, ImportRecord
+from intranet.imports.planner import FILE_FIELDS, parse_rows, plan_beneficiaries
+from intranet.imports.reading import FileProblem, as_text
+from intranet.imports.sessions import plan_sessions, write_sessions
+from intranet.journeys.models import Journey, JourneyModule, ModuleStatus
+from intranet.network.models import Association
+from intranet.programs.models import Program
+from intranet.programs.services import local_modules
+from intranet.rules import RuleError
+
+KEEP_DAYS = 7
+# Rows per INSERT statement: psycopg reads each statement's text to place its parameters, which costs far
+# more per row for a statement of 1,000 rows (SQLAlchemy's default) than for one of 100.
+BULK = {"insertmanyvalues_page_size": 100}
+# A new file's columns before the row's own values ("" where the model's default is "").
+NEW_FILE = {"first_name": "", "last_name": "", "email": "", "phone": "", "postcode": "", "commune": "",
+            "referrer": "", "target_job": "", "interview_on": None, "notes": "", "gender": "", "birth_date": None,
+            "status": "new"}
+DISTINCT_SHOWN = 40
+JOB = "intranet.imports.jobs.run"
+
+
+class ImportError_(RuleError):
+    """A step refused (wrong state, nothing to undo…)."""
+
+
+@dataclass(frozen=True)
+class ModuleInfo:
+    id: int
+    name: str
+    position: int
+    qualification: str
+    resource_kind: str
+    remote: bool
+    duration_minutes: int
+    mode: str
+
+
+def modules_for(association_id: int) -> list[ModuleInfo]:
+    remote = {p.id: p.remote for p in db.session.scalars(select(Program))}
+    return [ModuleInfo(m.id, m.name, m.position, m.qualification, m.resource_kind, remote.get(m.program_id, False),
+                       m.duration_minutes, m.mode) for m in local_modules(association_id)]
+
+
+def fields_for(kind: str, association_id: int):
+    modules = modules_for(association_id)
+    if kind == ImportKind.SESSIONS:
+        return session_fields([m for m in modules if m.remote] or modules)
+    return beneficiary_fields(modules)
+
+
+# --- jobs after commit ---------------------------------------------------------------------------
+
+def schedule(batch: ImportBatch, status: str) -> None:
+    """Move the batch to a running step; its job is queued once this transaction commits."""
+    batch.status = status
+    batch.error = ""
+    db.session.flush()
+    db.session.info.setdefault("imports_due", []).append(batch.id)
+
+
+@event.listens_for(Session, "after_commit")
+def _queue_due(session: Session) -> None:
+    due = session.info.pop("imports_due", [])
+    if due:
+        from intranet import jobs
+
+        for batch_id in due:
+            jobs.enqueue(JOB, batch_id)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_due(session: Session) -> None:
+    session.info.pop("imports_due", None)
+
+
+# --- upload and reading --------------------------------------------------------------------------
+
+def upload(association_id: int, user_id: int | None, kind: str, file_name: str, data: bytes) -> ImportBatch:
+    """Check size and type before anything is parsed, keep the file under a generated name, queue its reading."""
+    if len(data) > reading.MAX_BYTES:
+        raise FileProblem(_("Le fichier dépasse 15 Mo : découpez-le ou enregistrez-le en CSV."))
+    file_type = reading.file_type(data)
+    if kind not in ImportKind.values():
+        raise ImportError_("kind", _("Choisissez ce que contient le fichier."))
+    batch = ImportBatch(association_id=association_id, kind=kind, file_name=(file_name or "fichier")[-255:],
+                        checksum=hashlib.sha256(data).hexdigest(), size=len(data), file_type=file_type,
+                        created_by_id=user_id, stored_name=storage.save(association_id, data))
+    db.session.add(batch)
+    schedule(batch, BatchStatus.READING)
+    return batch
+
+
+def read(batch: ImportBatch, chosen: dict | None = None) -> None:
+    """Detect how to read the file, show its first rows, suggest the mapping (or the saved one)."""
+    try:
+        options, preview = reading.inspect(storage.path_of(batch), batch.file_type, chosen)
+        table = reading.read_table(storage.path_of(batch), batch.file_type, options)
+    except FileProblem as problem:
+        batch.status, batch.error = BatchStatus.FAILED, problem.message
+        return
+    except FileNotFoundError:
+        batch.status, batch.error = BatchStatus.FAILED, _("Le fichier n’est plus disponible : déposez-le à nouveau.")
+        return
+    columns = [[row[i] if i < len(row) else None for _n, row in table.rows] for i in range(len(table.headers))]
+    fields = fields_for(batch.kind, batch.association_id)
+    suggestions = suggest(table.headers, columns, fields)
+    preview.update(headers=table.headers, rows_count=len(table.rows), suggestions=suggestions,
+                   distinct={h: distinct_values(c)[:DISTINCT_SHOWN] for h, c in zip(table.headers, columns,
+                                                                                   strict=True)},
+                   distinct_total={h: len(distinct_values(c)) for h, c in zip(table.headers, columns, strict=True)})
+    saved = db.session.scalar(select(ImportMapping).where(ImportMapping.association_id == batch.association_id,
+                                                          ImportMapping.kind == batch.kind))
+    mapping = {"columns": {h: s["field"] for h, s in suggestions.items()}, "values": {}, "consent": ""}
+    preview["saved"] = None
+    if saved is not None:
+        known = {h: f for h, f in saved.mapping.get("columns", {}).items() if h in table.headers}
+        mapping = {"columns": {h: known.get(h, mapping["columns"][h]) for h in table.headers},
+                   "values": saved.mapping.get("values", {}), "consent": saved.mapping.get("consent", "")}
+        preview["saved"] = {"added": [h for h in table.headers if h not in saved.headers],
+                            "missing": [h for h in saved.headers if h not in table.headers]}
+    batch.options, batch.preview, batch.mapping = options, preview, mapping
+    batch.status = BatchStatus.READ
+
+
+def value_choices(batch: ImportBatch) -> dict:
+    """For each list field mapped, its distinct values, their counts and the suggested choice of each."""
+    fields = {f.key: f for f in fields_for(batch.kind, batch.association_id)}
+    result = {}
+    for header, key in batch.mapping.get("columns", {}).items():
+        f = fields.get(key)
+        if f is None or not f.is_list:
+            continue
+        saved = batch.mapping.get("values", {}).get(key, {})
+        result[header] = {"field": f, "values": [(value, count, saved.get(value, match_choice(f, value)))
+                                                 for value, count in batch.preview["distinct"].get(header, [])],
+                          "more": batch.preview["distinct_total"].get(header, 0) - DISTINCT_SHOWN}
+    return result
+
+
+def save_mapping(batch: ImportBatch, columns: dict, values: dict, consent: str) -> None:
+    """Keep the mapping on the batch and for the association, then queue the dry run."""
+    if batch.status not in (BatchStatus.READ, BatchStatus.CHECKED, BatchStatus.FAILED):
+        raise ImportError_(None, _("Cet import n’en est plus à cette étape."))
+    fields = {f.key: f for f in fields_for(batch.kind, batch.association_id)}
+    columns = {h: (k if k in fields else "") for h, k in columns.items() if h in batch.preview.get("headers", [])}
+    used = [k for k in columns.values() if k]
+    doubled = {k for k in used if used.count(k) > 1 and not k.startswith("module:")}
+    if doubled:
+        raise ImportError_(None, _("Un même champ est choisi pour deux colonnes : %(fields)s.",
+                                   fields=", ".join(str(fields[k].label) for k in sorted(doubled))))
+    names = {"full_name", "last_name"} & set(used)
+    if not names:
+        raise ImportError_(None, _("Choisissez la colonne du nom (ou du nom complet)."))
+    if batch.kind == ImportKind.SESSIONS and not {"date", "module"} <= set(used):
+        raise ImportError_(None, _("Choisissez les colonnes de la date et du module."))
+    batch.mapping = {"columns": columns, "values": values, "consent": consent}
+    saved = db.session.scalar(select(ImportMapping).where(ImportMapping.association_id == batch.association_id,
+                                                          ImportMapping.kind == batch.kind))
+    if saved is None:
+        saved = ImportMapping(association_id=batch.association_id, kind=batch.kind)
+        db.session.add(saved)
+    saved.headers, saved.mapping = list(batch.preview.get("headers", [])), dict(batch.mapping)
+    batch.decisions = {}
+    schedule(batch, BatchStatus.CHECKING)
+
+
+def set_decisions(batch: ImportBatch, decisions: dict) -> None:
+    """Merge, keep both or skip, per duplicate group; the dry run is made again."""
+    if batch.status != BatchStatus.CHECKED:
+        raise ImportError_(None, _("Cet import n’en est plus à cette étape."))
+    batch.decisions = decisions
+    schedule(batch, BatchStatus.CHECKING)
+
+
+# --- dry run and commit --------------------------------------------------------------------------
+
+def _plan(batch: ImportBatch):
+    association = db.session.get(Association, batch.association_id)
+    today = today_in(association.timezone)
+    table = reading.read_table(storage.path_of(batch), batch.file_type, batch.options)
+    fields = fields_for(batch.kind, batch.association_id)
+    storage.set_progress(batch, len(table.rows) // 3, len(table.rows))
+    rows = parse_rows(table, fields, batch.mapping, today)
+    storage.set_progress(batch, 2 * len(table.rows) // 3, len(table.rows))
+    if batch.kind == ImportKind.SESSIONS:
+        report = plan_sessions(rows, batch.association_id, association.timezone)
+    else:
+        report = plan_beneficiaries(rows, batch.association_id, batch.decisions or {}, batch.mapping.get("consent", ""))
+    raw = dict(table.rows)
+    report["headers"] = table.headers
+    report["error_rows"] = [[r["n"], [as_text(v) for v in raw[r["n"]]],
+                             "; ".join(f"{c} : {m}" if c else m for c, m in r["errors"])]
+                            for r in report["rows"] if r["status"] == "error"]
+    return rows, report
+
+
+def check(batch: ImportBatch) -> None:
+    """The dry run: every row's status and messages, duplicate groups, counts; nothing is written."""
+    try:
+        _rows, report = _plan(batch)
+    except FileProblem as problem:
+        batch.status, batch.error = BatchStatus.FAILED, problem.message
+        return
+    except FileNotFoundError:
+        batch.status, batch.error = BatchStatus.FAILED, _("Le fichier n’est plus disponible : déposez-le à nouveau.")
+        return
+    batch.report, batch.counts = report, report["counts"]
+    batch.status = BatchStatus.CHECKED
+
+
+def start_commit(batch: ImportBatch) -> None:
+    if batch.status != BatchStatus.CHECKED:
+        raise ImportError_(None, _("Vérifiez le fichier avant de l’importer."))
+    schedule(batch, BatchStatus.COMMITTING)
+
+
+def commit(batch: ImportBatch, *, fail_at: int | None = None) -> None:
+    """Write every valid row in this one transaction (the job commits it, or nothing at all).
+
+    Rows are inserted in bulk (a statement per kind of row, not per row). `fail_at` makes the write fail
+    at that row number (tests of the all-or-nothing guarantee).
+    """
+    rows, report = _plan(batch)
+    # The batch row is written first, so this transaction holds the database's write lock from now on.
+    db.session.execute(update(ImportBatch).where(ImportBatch.id == batch.id).values(error=""))
+    notes: list[dict] = []
+
+    def note(obj, *, created: bool, before: dict | None = None, object_type: str = "", object_id: int = 0,
+             stamp=None) -> None:
+        notes.append({"association_id": batch.association_id, "batch_id": batch.id,
+                      "object_type": object_type or type(obj).__name__, "object_id": object_id or obj.id,
+                      "created": created, "before": before or {}, "stamp": stamp})
+
+    total = len(rows)
+    if batch.kind == ImportKind.SESSIONS:
+        if fail_at is not None and any(r.n == fail_at for r in rows):
+            raise RuntimeError(f"failure asked at row {fail_at}")
+        write_sessions(rows, batch.association_id, {m.id: m for m in modules_for(batch.association_id)}, note)
+    else:
+        _write_beneficiaries(batch, rows, note, fail_at, total)
+    if notes:
+        _insert_many(ImportRecord, notes, keep_order=False)
+    report["counts"]["written"] = len(notes)
+    batch.report, batch.counts = report, report["counts"]
+    batch.status, batch.committed_at = BatchStatus.COMMITTED, utcnow()
+    storage.delete(batch)
+    db.session.flush()
+
+
+def _write_beneficiaries(batch: ImportBatch, rows, note, fail_at, total: int) -> None:
+    """Create and update the files (and their journeys), noting each with its updated_at, for undo."""
+    association_id = batch.association_id
+    consent = batch.mapping.get("consent", "")
+    modules = {m.id: m for m in modules_for(association_id)}
+    now = utcnow()
+    new_files, new_rows, updated = [], [], []
+    targets = [r.match for r in rows if r.status == "update"]
+    existing = {}
+    for start in range(0, len(targets), 500):
+        existing.update({b.id: b for b in db.session.scalars(
+            select(Beneficiary).where(Beneficiary.id.in_(targets[start:start + 500])))})
+    for i, row in enumerate(rows, start=1):
+        if fail_at is not None and row.n == fail_at:
+            raise RuntimeError(f"failure asked at row {fail_at}")
+        if i % 1000 == 0:
+            storage.set_progress(batch, i, total)
+        values = {k: v for k, v in row.data.items() if k in FILE_FIELDS and v is not None}
+        if row.status == "create":
+            data = {**NEW_FILE, **{k: v for k, v in values.items() if v != ""}}
+            data.update(association_id=association_id, search_key=beneficiary_search_key(data), created_at=now,
+                        updated_at=now, consent_scope=consent, consent_at=now if consent else None)
+            new_files.append(data)
+            new_rows.append(row)
+        elif row.status == "update":
+            beneficiary = existing[row.match]
+            changed = {k: v for k, v in values.items() if k in row.changes}
+            before = {k: _json(getattr(beneficiary, k)) for k in changed}
+            for key, value in changed.items():
+                setattr(beneficiary, key, value)
+            if changed and consent and not beneficiary.consent_scope:
+                beneficiary.consent_scope, beneficiary.consent_at = consent, now
+            updated.append((beneficiary, row, before))
+    ids = _insert_many(Beneficiary, new_files)
+    audits = []
+    for b_id, row in zip(ids, new_rows, strict=True):
+        note(None, created=True, object_type="Beneficiary", object_id=b_id, stamp=now)
+        audits.append({"association_id": association_id, "object_type": "Beneficiary", "object_id": b_id,
+                       "action": "create", "fields": sorted(row.data), "user_id": batch.created_by_id, "at": now})
+    for beneficiary, _row, before in updated:
+        if before:
+            note(beneficiary, created=False, before=before, stamp=beneficiary.updated_at)
+            audits.append({"association_id": association_id, "object_type": "Beneficiary",
+                           "object_id": beneficiary.id, "action": "update", "fields": sorted(before),
+                           "user_id": batch.created_by_id, "at": now})
+    if audits:
+        _insert_many(AuditEntry, audits, keep_order=False)
+    people = list(zip(ids, new_rows, strict=True)) + [(b.id, r) for b, r, _before in updated]
+    _write_modules(association_id, people, modules, note)
+
+
+def _insert_many(model, rows: list[dict], keep_order: bool = True) -> list[int]:
+    """Insert rows in bulk and return their ids, in the order of `rows` (unless `keep_order` is False).
+
+    PostgreSQL returns them from batched INSERT … RETURNING statements. SQLite would insert row by row to
+    keep RETURNING in order, so the ids are given here instead: the transaction already holds SQLite's
+    only write lock (the batch row was written first), so nobody else can take them meanwhile.
+    """
+    if not rows:
+        return []
+    if db.session.get_bind().dialect.name != "sqlite":
+        # Core statements (the ORM's bulk path costs more per row), with RETURNING even when the ids are not
+        # needed: it makes SQLAlchemy send 100 rows per statement rather than one statement per row.
+        table = model.__table__
+        return list(db.session.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=keep_order),
+                                       rows, execution_options=BULK))
+    if not keep_order:
+        db.session.execute(insert(model.__table__), rows)
+        return []
+    db.session.flush()
+    first = (db.session.scalar(select(func.max(model.id))) or 0) + 1
+    ids = list(range(first, first + len(rows)))
+    db.session.execute(insert(model.__table__), [{**row, "id": i} for row, i in zip(rows, ids, strict=True)])
+    return ids
+
+
+def _write_modules(association_id: int, people, modules: dict, note) -> None:
+    """Module dates become journey modules done: in the person's open journey, or a new one (written in bulk)."""
+    wanted = [(b_id, r) for b_id, r in people if r.modules]
+    if not wanted:
+        return
+    journeys: dict[int, Journey] = {}
+    ids = [b_id for b_id, _r in wanted]
+    for start in range(0, len(ids), 500):
+        for journey in db.session.scalars(select(Journey).options(selectinload(Journey.modules)).where(
+                Journey.beneficiary_id.in_(ids[start:start + 500]), Journey.exited_on.is_(None))):
+            journeys.setdefault(journey.beneficiary_id, journey)
+    new_journeys = [{"association_id": association_id, "beneficiary_id": b_id, "started_on": min(r.modules.values()),
+                     "created_at": utcnow()} for b_id, r in wanted if b_id not in journeys]
+    journey_ids = {}
+    if new_journeys:
+        for data, journey_id in zip(new_journeys, _insert_many(Journey, new_journeys), strict=True):
+            journey_ids[data["beneficiary_id"]] = journey_id
+            note(None, created=True, object_type="Journey", object_id=journey_id)
+    new_items = []
+    for b_id, row in wanted:
+        journey = journeys.get(b_id)
+        present = {m.module_id: m for m in journey.modules} if journey else {}
+        for module_id, day in sorted(row.modules.items(), key=lambda kv: kv[1]):
+            if module_id not in modules:
+                continue
+            item = present.get(module_id)
+            if item is not None and item.status == ModuleStatus.DONE:
+                continue
+            if item is None:
+                new_items.append({"association_id": association_id, "journey_id": journey.id if journey else
+                                  journey_ids[b_id], "module_id": module_id, "name": modules[module_id].name,
+                                  "position": modules[module_id].position, "status": ModuleStatus.DONE,
+                                  "happened_on": day, "notes": ""})
+            else:
+                note(item, created=False, before={"status": item.status, "happened_on": _json(item.happened_on)})
+                item.status, item.happened_on = ModuleStatus.DONE, day
+    if new_items:
+        new_journey_ids = set(journey_ids.values())
+        for data, item_id in zip(new_items, _insert_many(JourneyModule, new_items), strict=True):
+            if data["journey_id"] not in new_journey_ids:  # a new journey's modules go with it on undo
+                note(None, created=True, object_type="JourneyModule", object_id=item_id)
+    db.session.flush()
+
+
+def _json(value):
+    return value.isoformat() if isinstance(value, date) else value
+
+
+# --- undo ----------------------------------------------------------------------------------------
+
+def undo_blockers(batch: ImportBatch) -> list[str]:
+    """Why the batch can no longer be undone: the files it created or changed that were changed since."""
+    if batch.status != BatchStatus.COMMITTED:
+        return [_("Seul un import terminé peut être annulé.")]
+    records = list(db.session.scalars(select(ImportRecord).where(ImportRecord.batch_id == batch.id)))
+    files = {r.object_id: r for r in records if r.object_type == "Beneficiary"}
+    problems = []
+    if files:
+        for b_id, first, last, updated_at in db.session.execute(
+                select(Beneficiary.id, Beneficiary.first_name, Beneficiary.last_name, Beneficiary.updated_at)
+                .where(Beneficiary.id.in_(files))):
+            stamp = files[b_id].stamp
+            if stamp is not None and updated_at != stamp:
+                problems.append(_("la fiche de %(name)s a été modifiée depuis l’import", name=f"{first} {last}"))
+        created_files = [i for i, r in files.items() if r.created]
+        ours = {r.object_id for r in records if r.object_type == "Seat"}
+        if created_files:
+            seats = db.session.scalars(select(Seat.id).where(Seat.beneficiary_id.in_(created_files)))
+            if any(s not in ours for s in seats):
+                problems.append(_("des séances ont été réservées depuis pour des personnes importées"))
+            journeys = {r.object_id for r in records if r.object_type == "Journey"}
+            others = db.session.scalar(select(func.count(Journey.id)).where(
+                Journey.beneficiary_id.in_(created_files), Journey.id.not_in(journeys or {0})))
+            if others:
+                problems.append(_("des parcours ont été ouverts depuis pour des personnes importées"))
+    return problems[:20]
+
+
+def undo(batch: ImportBatch) -> None:
+    """Remove what the batch created and put back what it changed, if nothing of it was changed since."""
+    problems = undo_blockers(batch)
+    if problems:
+        raise ImportError_(None, _("Cet import ne peut plus être annulé : %(why)s.", why="; ".join(problems)))
+    from intranet.calendar.models import Appointment
+
+    records = list(db.session.scalars(select(ImportRecord).where(ImportRecord.batch_id == batch.id)
+                                      .order_by(ImportRecord.id.desc())))
+    models = {"Beneficiary": Beneficiary, "Journey": Journey, "JourneyModule": JourneyModule,
+              "Appointment": Appointment, "Seat": Seat}
+    order = ("Seat", "Appointment", "JourneyModule", "Journey", "Beneficiary")
+    for kind in order:
+        for record in (r for r in records if r.object_type == kind):
+            obj = db.session.get(models[kind], record.object_id)
+            if obj is None:
+                continue
+            if record.created:
+                if kind == "Journey":
+                    obj.modules.clear()
+                    db.session.flush()
+                db.session.delete(obj)
+            else:
+                for key, value in record.before.items():
+                    column = getattr(type(obj), key).type.python_type
+                    setattr(obj, key, date.fromisoformat(value) if value and column is date else value)
+        db.session.flush()
+    for record in records:
+        db.session.delete(record)
+    batch.status, batch.undone_at = BatchStatus.UNDONE, utcnow()
+    db.session.flush()
+
+
+def cancel(batch: ImportBatch) -> None:
+    if batch.status not in (BatchStatus.READ, BatchStatus.CHECKED, BatchStatus.FAILED):
+        raise ImportError_(None, _("Cet import ne peut plus être abandonné."))
+    batch.status = BatchStatus.CANCELLED
+    storage.delete(batch)
+    db.session.flush()
+
+
+def purge(now: datetime) -> int:
+    """Delete uploaded files older than seven days; an import left open is abandoned."""
+    old = list(db.session.scalars(select(ImportBatch).where(ImportBatch.stored_name != "",
+                                                            ImportBatch.created_at < now - timedelta(days=KEEP_DAYS))))
+    for batch in old:
+        if batch.status in (BatchStatus.READ, BatchStatus.CHECKED, BatchStatus.FAILED, BatchStatus.READING,
+                            BatchStatus.CHECKING):
+            batch.status = BatchStatus.CANCELLED
+        storage.delete(batch)
+    db.session.flush()
+    return len(old)
+
+
+# --- error file ----------------------------------------------------------------------------------
+
+def error_file(batch: ImportBatch, fmt: str) -> bytes:
+    """The rows in error with the file's own columns, the row number and a "motif" column."""
+    headers = [_("ligne"), *batch.report.get("headers", []), _("motif")]
+    rows = [[n, *cells, reason] for n, cells, reason in batch.report.get("error_rows", [])]
+    if fmt == "xlsx":
+        import openpyxl
+
+        workbook = openpyxl.Workbook(write_only=True)
+        sheet = workbook.create_sheet(_("Erreurs"))
+        sheet.append(headers)
+        for row in rows:
+            sheet.append([_safe(v) for v in row])
+        out = io.BytesIO()
+        workbook.save(out)
+        return out.getvalue()
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow(headers)
+    writer.writerows([[_safe(v) for v in row] for row in rows])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def export_beneficiaries(association_id: int, fmt: str) -> bytes:
+    """The association's files in the columns of its last beneficiaries import (or the fields' names).
+
+    Each column is written as the spreadsheet had it: list values with the spelling the file used,
+    dates as dd/mm/yyyy, phones in national format, module columns with the date the module was done.
+    """
+    from intranet.phones import format_phone
+
+    fields = {f.key: f for f in fields_for(ImportKind.BENEFICIARIES, association_id)}
+    saved = db.session.scalar(select(ImportMapping).where(ImportMapping.association_id == association_id,
+                                                          ImportMapping.kind == ImportKind.BENEFICIARIES))
+    if saved is not None and any(saved.mapping.get("columns", {}).values()):
+        columns = [(h, saved.mapping["columns"].get(h, "")) for h in saved.headers]
+        spelling = {key: {choice: value for value, choice in reversed(list(values.items())) if choice}
+                    for key, values in saved.mapping.get("values", {}).items()}
+    else:
+        columns = [(str(f.label), f.key) for f in fields.values() if f.key != "full_name"]
+        spelling = {}
+    done: dict[int, dict[int, date]] = {}
+    for b_id, module_id, day in db.session.execute(
+            select(Journey.beneficiary_id, JourneyModule.module_id, JourneyModule.happened_on)
+            .join(Journey, Journey.id == JourneyModule.journey_id)
+            .where(JourneyModule.association_id == association_id, JourneyModule.status == ModuleStatus.DONE)):
+        done.setdefault(b_id, {})[module_id] = day
+
+    def cell(b: Beneficiary, key: str):
+        if key == "full_name":
+            return f"{b.last_name.upper()} {b.first_name}"
+        if key.startswith("module:"):
+            day = done.get(b.id, {}).get(int(key.split(":")[1]))
+            return day.strftime("%d/%m/%Y") if day else ""
+        if key not in fields:
+            return ""
+        value = getattr(b, key)
+        if isinstance(value, date):
+            return value.strftime("%d/%m/%Y")
+        if key == "phone":
+            return format_phone(value)
+        if fields[key].is_list and value:
+            return spelling.get(key, {}).get(value) or str(dict(fields[key].choices).get(value, value))
+        return value or ""
+
+    headers = [h for h, _key in columns]
+    files = db.session.scalars(select(Beneficiary).where(Beneficiary.association_id == association_id)
+                               .order_by(Beneficiary.last_name, Beneficiary.first_name, Beneficiary.id))
+    rows = ([_safe(cell(b, key)) for _h, key in columns] for b in files)
+    if fmt == "xlsx":
+        import openpyxl
+
+        workbook = openpyxl.Workbook(write_only=True)
+        sheet = workbook.create_sheet(_("Bénéficiaires"))
+        sheet.append(headers)
+        for row in rows:
+            sheet.append(row)
+        out = io.BytesIO()
+        workbook.save(out)
+        return out.getvalue()
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow(headers)
+    writer.writerows(rows)
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def _safe(value):
+    """A cell a spreadsheet will not run as a formula."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@") and not value[1:2].isdigit():
+        return "'" + value
+    return value
+
+
+def origins(*, association_id: int, beneficiary_id: int, journey_ids=()) -> dict:
+    """Which committed import created a file and its journeys: {("Beneficiary", id): batch, ("Journey", id): batch}."""
+    keys = [("Beneficiary", beneficiary_id)] + [("Journey", j) for j in journey_ids]
+    rows = db.session.execute(
+        select(ImportRecord.object_type, ImportRecord.object_id, ImportBatch)
+        .join(ImportBatch, ImportBatch.id == ImportRecord.batch_id)
+        .where(ImportRecord.association_id == association_id, ImportRecord.created.is_(True),
+               ImportRecord.object_type.in_(("Beneficiary", "Journey")),
+               ImportRecord.object_id.in_([k[1] for k in keys])))
+    wanted = set(keys)
+    return {(kind, object_id): batch for kind, object_id, batch in rows if (kind, object_id) in wanted}
+
+
+def batches(association_id: int):
+    return select(ImportBatch).where(ImportBatch.association_id == association_id).order_by(
+        ImportBatch.created_at.desc(), ImportBatch.id.desc())

@@ -1,0 +1,172 @@
+"""Past sessions (Coup de Pouce à la Maison's sheet): each row is matched to its person and module, and
+becomes a journey module done or missed, with its appointment when the coach is a member.
+
+Re-importing the same sessions creates nothing: a session is known by its person, module and start.
+"""
+
+from collections import defaultdict
+from datetime import datetime, time, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from intranet.auth.models import User
+from intranet.beneficiaries.models import Beneficiary
+from intranet.calendar.models import Appointment, AppointmentStatus, Seat
+from intranet.clock import to_utc
+from intranet.extensions import db
+from intranet.imports.planner import Row
+from intranet.journeys.models import Journey, JourneyModule, ModuleStatus
+from intranet.members.models import Membership
+from intranet.search import fold
+
+MODULE_STATUS = {"done": ModuleStatus.DONE, "no_show": ModuleStatus.MISSED}
+APPOINTMENT_STATUS = {"done": AppointmentStatus.DONE, "no_show": AppointmentStatus.NO_SHOW,
+                      "excused": AppointmentStatus.EXCUSED, "": AppointmentStatus.PLANNED}
+
+
+class People:
+    """The association's files and members, by the keys a session row carries."""
+
+    def __init__(self, association_id: int):
+        self.by_phone: dict[tuple, list[int]] = defaultdict(list)
+        self.by_name: dict[tuple, list[int]] = defaultdict(list)
+        self.by_email: dict[str, int] = {}
+        for b_id, first, last, phone, email in db.session.execute(
+                select(Beneficiary.id, Beneficiary.first_name, Beneficiary.last_name, Beneficiary.phone,
+                       Beneficiary.email).where(Beneficiary.association_id == association_id)):
+            if phone:
+                self.by_phone[(phone, fold(first))].append(b_id)
+            self.by_name[(fold(first), fold(last))].append(b_id)
+            if email:
+                self.by_email[email.lower()] = b_id
+        self.coaches = {fold(name): user_id for user_id, name in db.session.execute(
+            select(User.id, User.name).join(Membership, Membership.user_id == User.id)
+            .where(Membership.association_id == association_id, Membership.active.is_(True)))}
+        self.done: dict[tuple, tuple] = {}  # (beneficiary, module, day) -> (journey module id, status)
+        for jm_id, b_id, module_id, day, status in db.session.execute(
+                select(JourneyModule.id, Journey.beneficiary_id, JourneyModule.module_id, JourneyModule.happened_on,
+                       JourneyModule.status).join(Journey, Journey.id == JourneyModule.journey_id)
+                .where(JourneyModule.association_id == association_id)):
+            self.done[(b_id, module_id, day)] = (jm_id, status)
+        self.appointments = set(db.session.execute(
+            select(Seat.beneficiary_id, Appointment.module_id, Appointment.starts_at)
+            .join(Appointment, Appointment.id == Seat.appointment_id)
+            .where(Seat.association_id == association_id)).all())
+
+    def person(self, data: dict) -> int | None:
+        first, last = fold(data.get("first_name", "")), fold(data.get("last_name", ""))
+        if data.get("email") and data["email"].lower() in self.by_email:
+            return self.by_email[data["email"].lower()]
+        if data.get("phone") and len(self.by_phone.get((data["phone"], first), [])) == 1:
+            return self.by_phone[(data["phone"], first)][0]
+        for key in ((first, last), (last, first)):  # "Hélène Diallo" or "Diallo Hélène"
+            if len(self.by_name.get(key, [])) == 1:
+                return self.by_name[key][0]
+        return None
+
+
+def plan_sessions(rows: list[Row], association_id: int, timezone: str) -> dict:
+    people = People(association_id)
+    seen = set()
+    for row in rows:
+        data = row.data
+        if not data.get("date"):
+            row.errors.append(["", _("date de la séance manquante")])
+        if not data.get("module"):
+            row.errors.append(["", _("module manquant")])
+        if not row.errors:
+            beneficiary_id = people.person(data)
+            if beneficiary_id is None:
+                row.errors.append(["", _("personne introuvable parmi les fiches (%(name)s) : importez d’abord le "
+                                         "fichier des candidats, ou vérifiez le nom", name=row.label or "?")])
+            row.match = beneficiary_id
+        if row.errors:
+            row.status = "error"
+            continue
+        module_id = int(data["module"])
+        starts_at = to_utc(data["date"], data.get("time") or time(9, 0), timezone)
+        data["starts_at"] = starts_at
+        if not data.get("time"):
+            row.warnings.append(["", _("heure non indiquée : 9h retenue")])
+        if not data.get("attendance"):
+            row.warnings.append(["", _("présence non indiquée : la séance est notée prévue")])
+        coach = people.coaches.get(fold(data.get("coach", "")))
+        data["coach_id"] = coach
+        if data.get("coach") and coach is None:
+            row.warnings.append(["", _("bénévole « %(name)s » inconnu dans l’association : la séance est notée sur "
+                                       "le parcours, sans rendez-vous", name=data["coach"])])
+        key = (row.match, module_id, starts_at)
+        known = (row.match, module_id, data["date"]) in people.done or key in people.appointments
+        if key in seen:
+            row.status = "skipped"
+            row.warnings.append(["", _("même séance que plus haut dans le fichier")])
+        elif known:
+            row.status = "unchanged"
+        else:
+            row.status = "create"
+            row.changes = {"module": ["", str(module_id)], "date": ["", data["date"].strftime("%d/%m/%Y")]}
+        seen.add(key)
+    counts = defaultdict(int)
+    for row in rows:
+        counts[row.status] += 1
+    counts["warnings"] = sum(1 for r in rows if r.warnings)
+    return {"rows": [r.as_dict() for r in rows], "groups": [], "counts": dict(counts)}
+
+
+def write_sessions(rows: list[Row], association_id: int, modules: dict, note) -> None:
+    """Create the journey modules and appointments of the rows to create (`note` records what was made)."""
+    journeys: dict[int, Journey] = {}
+    for journey in db.session.scalars(select(Journey).where(Journey.association_id == association_id,
+                                                            Journey.exited_on.is_(None))
+                                      .order_by(Journey.started_on.desc())):
+        journeys.setdefault(journey.beneficiary_id, journey)
+    for row in rows:
+        if row.status != "create":
+            continue
+        data = row.data
+        module = modules[int(data["module"])]
+        attendance = data.get("attendance", "")
+        journey = journeys.get(row.match)
+        if journey is None:
+            journey = Journey(association_id=association_id, beneficiary_id=row.match, started_on=data["date"])
+            db.session.add(journey)
+            db.session.flush()
+            note(journey, created=True)
+            journeys[row.match] = journey
+        elif journey.started_on > data["date"]:
+            note(journey, created=False, before={"started_on": journey.started_on.isoformat()})
+            journey.started_on = data["date"]
+        item = next((m for m in journey.modules if m.module_id == module.id
+                     and m.status in (ModuleStatus.TO_PLAN, ModuleStatus.PLANNED)), None)
+        status = MODULE_STATUS.get(attendance, ModuleStatus.PLANNED if not attendance else ModuleStatus.TO_PLAN)
+        if item is None:
+            item = JourneyModule(association_id=association_id, module_id=module.id, name=module.name,
+                                 position=len(journey.modules) + 1, status=status, happened_on=data["date"],
+                                 coach_id=data.get("coach_id"), notes=data.get("notes", ""))
+            journey.modules.append(item)
+            db.session.flush()
+            note(item, created=True)
+        else:
+            note(item, created=False, before={"status": item.status, "happened_on": _iso(item.happened_on),
+                                              "coach_id": item.coach_id})
+            item.status, item.happened_on = status, data["date"]
+            item.coach_id = data.get("coach_id") or item.coach_id
+        if data.get("coach_id"):
+            starts_at: datetime = data["starts_at"]
+            appointment = Appointment(association_id=association_id, module_id=module.id, name=module.name,
+                                      starts_at=starts_at, ends_at=starts_at + timedelta(minutes=module.duration_minutes),
+                                      volunteer_id=data["coach_id"], mode=module.mode, outside_availability=True,
+                                      status=APPOINTMENT_STATUS[attendance])
+            db.session.add(appointment)
+            db.session.flush()
+            seat = Seat(association_id=association_id, appointment_id=appointment.id, beneficiary_id=row.match,
+                        journey_module_id=item.id)
+            db.session.add(seat)
+            db.session.flush()
+            note(appointment, created=True)
+            note(seat, created=True)
+
+
+def _iso(day) -> str | None:
+    return day.isoformat() if day else None

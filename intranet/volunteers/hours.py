@@ -1,0 +1,251 @@
+"""Volunteer hours and their value, summed in SQL.
+
+Three kinds: coaching (done sessions, at the coach's logged duration, else the planned one), trainings
+attended (completed sessions, present), other activities. Each is one grouped query whatever the
+number of rows; the value is hours × the hourly rate in force on the day each hour was given (a CASE
+over the few rates), so a past year keeps its rate.
+"""
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+
+from flask_babel import gettext as _
+from sqlalchemy import Integer, case, cast, func, select
+from sqlalchemy.sql import ColumnElement
+
+from intranet.audit.services import record
+from intranet.auth.models import User
+from intranet.calendar.models import Appointment, AppointmentStatus
+from intranet.extensions import db
+from intranet.members.models import Membership
+from intranet.network.models import Association
+from intranet.volunteers.models import (
+    Attendance,
+    HourKind,
+    HourlyRate,
+    SessionLog,
+    TrainingEnrolment,
+    TrainingSession,
+    TrainingSessionStatus,
+    VolunteerActivity,
+    VolunteerProfile,
+)
+from intranet.volunteers.services import VolunteerError
+
+KINDS = tuple(kind.value for kind in HourKind)
+
+
+# --- rates ------------------------------------------------------------------------------------
+
+
+def rates() -> list[HourlyRate]:
+    return list(db.session.scalars(select(HourlyRate).order_by(HourlyRate.effective_from)))
+
+
+def rate_on(day: date, table: list[HourlyRate] | None = None) -> int:
+    """The rate in cents in force on `day` (0 before the first one)."""
+    cents = 0
+    for rate in table if table is not None else rates():
+        if rate.effective_from <= day:
+            cents = rate.cents
+    return cents
+
+
+def set_rate(*, effective_from: date, cents: int, note: str, by: User) -> HourlyRate:
+    """Set the hourly rate from a date (replacing the one set for that very date); hours before keep theirs."""
+    if not 100 <= cents <= 100_000:
+        raise VolunteerError("euros", _("Indiquez un taux horaire entre 1 € et 1 000 €."))
+    rate = db.session.scalar(select(HourlyRate).where(HourlyRate.effective_from == effective_from))
+    if rate is None:
+        rate = HourlyRate(effective_from=effective_from, cents=cents)
+        db.session.add(rate)
+    rate.cents, rate.note, rate.set_by_id = cents, note.strip()[:255], by.id
+    db.session.flush()
+    return rate
+
+
+# --- the sums ---------------------------------------------------------------------------------
+
+
+def _minutes_between(starts, ends) -> ColumnElement:
+    if db.session.get_bind().dialect.name == "sqlite":
+        return cast(func.round((func.julianday(ends) - func.julianday(starts)) * 1440), Integer)
+    return cast(func.extract("epoch", ends - starts) / 60, Integer)
+
+
+def _month(column) -> ColumnElement:
+    if db.session.get_bind().dialect.name == "sqlite":
+        return cast(func.strftime("%m", column), Integer)
+    return cast(func.extract("month", column), Integer)
+
+
+def _moment(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=UTC)
+
+
+def _bucket(column, table: list[HourlyRate], moments: bool) -> ColumnElement:
+    """SQL: the index of the rate in force for `column` (-1 before the first)."""
+    if not table:
+        return cast(-1, Integer)
+    whens = [(column >= (_moment(r.effective_from) if moments else r.effective_from), i)
+             for i, r in reversed(list(enumerate(table)))]
+    return case(*whens, else_=-1)
+
+
+@dataclass
+class Totals:
+    """Minutes by kind and their value in cents."""
+
+    minutes: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
+    cents: int = 0
+
+    @property
+    def total_minutes(self) -> int:
+        return sum(self.minutes.values())
+
+    def hours(self, kind: str | None = None) -> float:
+        return round((self.total_minutes if kind is None else self.minutes[kind]) / 60, 2)
+
+    @property
+    def euros(self) -> float:
+        return round(self.cents / 100, 2)
+
+
+@dataclass
+class Scope:
+    """Which hours: a period [first, last], one association or a few (None: the whole network), one person."""
+
+    first: date
+    last: date
+    association_ids: list[int] | None = None
+    user_id: int | None = None
+
+
+def _queries(scope: Scope, by: str, table: list[HourlyRate]):
+    """The three grouped queries; `by` is "user", "association", "month" or "user_month"."""
+    last = date.fromordinal(scope.last.toordinal() + 1)
+    log_minutes = func.coalesce(SessionLog.minutes, _minutes_between(Appointment.starts_at, Appointment.ends_at))
+    coaching = (Appointment.association_id, Appointment.volunteer_id, Appointment.starts_at, log_minutes)
+    training = (TrainingSession.association_id, VolunteerProfile.user_id, TrainingSession.starts_at,
+                _minutes_between(TrainingSession.starts_at, TrainingSession.ends_at))
+    other = (VolunteerActivity.association_id, VolunteerProfile.user_id, VolunteerActivity.done_on,
+             VolunteerActivity.minutes)
+    for kind, (association, person, when, minutes), moments in (
+            ("coaching", coaching, True), ("training", training, True), ("other", other, False)):
+        # Grouped by the labels of the selected expressions: PostgreSQL matches a CASE with parameters only so.
+        keys = [expression.label(f"key{i}") for i, expression in enumerate(
+            {"user": [person], "association": [association], "month": [_month(when)],
+             "user_month": [person, _month(when)]}[by])]
+        bucket = _bucket(when, table, moments).label("bucket")
+        query = select(association, *keys, bucket, func.sum(minutes))
+        if kind == "coaching":
+            query = (query.select_from(Appointment)
+                     .outerjoin(SessionLog, SessionLog.appointment_id == Appointment.id)
+                     .where(Appointment.status == AppointmentStatus.DONE))
+        elif kind == "training":
+            query = (query.select_from(TrainingEnrolment)
+                     .join(TrainingSession, TrainingSession.id == TrainingEnrolment.training_session_id)
+                     .join(VolunteerProfile, VolunteerProfile.id == TrainingEnrolment.profile_id)
+                     .where(TrainingEnrolment.attendance == Attendance.PRESENT,
+                            TrainingSession.status == TrainingSessionStatus.COMPLETED))
+        else:
+            query = query.select_from(VolunteerActivity).join(
+                VolunteerProfile, VolunteerProfile.id == VolunteerActivity.profile_id)
+        low, high = (_moment(scope.first), _moment(last)) if moments else (scope.first, last)
+        query = query.where(when >= low, when < high)
+        if scope.association_ids is not None:
+            query = query.where(association.in_(scope.association_ids))
+        if scope.user_id is not None:
+            query = query.where(person == scope.user_id)
+        yield kind, query.group_by(association, *keys, bucket)
+
+
+def totals(scope: Scope, by: str = "user") -> dict[tuple, Totals]:
+    """Hours and value in the scope, keyed by (association id, user id | association id | month | user id, month)."""
+    table = rates()
+    result: dict[tuple, Totals] = {}
+    for kind, query in _queries(scope, by, table):
+        for association_id, *key, bucket, minutes in db.session.execute(query):
+            row = result.setdefault((association_id, *key), Totals())
+            minutes = int(minutes or 0)
+            row.minutes[kind] += minutes
+            if bucket is not None and bucket >= 0:
+                row.cents += round(minutes * table[bucket].cents / 60)
+    return result
+
+
+def sum_of(rows) -> Totals:
+    total = Totals()
+    for row in rows:
+        for kind in KINDS:
+            total.minutes[kind] += row.minutes[kind]
+        total.cents += row.cents
+    return total
+
+
+@dataclass
+class Line:
+    """One line of an hours report: a volunteer (or an association) and their totals."""
+
+    key: int
+    name: str
+    email: str
+    totals: Totals
+    membership_id: int | None = None
+
+
+def _add(target: Totals, row: Totals) -> None:
+    for kind in KINDS:
+        target.minutes[kind] += row.minutes[kind]
+    target.cents += row.cents
+
+
+def report(association_id: int, year: int, month: int | None = None) -> tuple[list[Line], list[Totals]]:
+    """The association's report in one pass over the year: its volunteers' lines (for `month` only, when
+    given) and the twelve months' totals."""
+    months = [Totals() for _ in range(12)]
+    people: dict[int, Totals] = {}
+    for (_a, user_id, number), row in totals(Scope(date(year, 1, 1), date(year, 12, 31), [association_id]),
+                                             "user_month").items():
+        _add(months[int(number) - 1], row)
+        if month is None or int(number) == month:
+            _add(people.setdefault(user_id, Totals()), row)
+    return _lines(association_id, {(association_id, user_id): row for user_id, row in people.items()}), months
+
+
+def by_volunteer(association_id: int, first: date, last: date) -> list[Line]:
+    """The association's volunteers with hours in the period, by name (one query for the names)."""
+    return _lines(association_id, totals(Scope(first, last, [association_id]), "user"))
+
+
+def _lines(association_id: int, found: dict) -> list[Line]:
+    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_([k for _a, k in found])))} \
+        if found else {}
+    memberships = dict(db.session.execute(select(Membership.user_id, Membership.id).where(
+        Membership.association_id == association_id, Membership.user_id.in_(list(users)))).all()) if users else {}
+    lines = [Line(user_id, users[user_id].name, users[user_id].email, row, memberships.get(user_id))
+             for (_a, user_id), row in found.items() if user_id in users]
+    return sorted(lines, key=lambda line: (line.name.lower(), line.key))
+
+
+def by_association(first: date, last: date) -> list[Line]:
+    """Every association's hours in the period (the network office's view)."""
+    found = totals(Scope(first, last), "association")
+    associations = {a.id: a for a in db.session.scalars(select(Association))}
+    lines = [Line(key, associations[key].name, "", row) for (_a, key), row in found.items() if key in associations]
+    return sorted(lines, key=lambda line: line.name.lower())
+
+
+def by_month(association_ids: list[int] | None, first: date, last: date, user_id: int | None = None) -> list[Totals]:
+    """Twelve months of the year of `first` (index 0 = January)."""
+    months = [Totals() for _ in range(12)]
+    for (_a, month), row in totals(Scope(first, last, association_ids, user_id), "month").items():
+        target = months[int(month) - 1]
+        for kind in KINDS:
+            target.minutes[kind] += row.minutes[kind]
+        target.cents += row.cents
+    return months
+
+
+def audit_correction(obj, fields: list[str]) -> None:
+    record(obj, "staff_correction", fields)

@@ -1,0 +1,217 @@
+"""Hours and their value: the association's report and exports, a volunteer's certificate, staff logging and
+correcting sessions and activities; the network office's view and its hourly rates."""
+
+from datetime import date
+from decimal import Decimal
+
+from flask import flash, g, redirect, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from intranet.args import arg_choice, arg_date, arg_int
+from intranet.calendar.models import Appointment
+from intranet.clock import today_in, utcnow
+from intranet.dates import format_date
+from intranet.extensions import db
+from intranet.forms import show_rule_error
+from intranet.members.models import Membership
+from intranet.rendering import render
+from intranet.rules import RuleError
+from intranet.tenancy import association_blueprint, get_or_404, network_blueprint
+from intranet.volunteers import directory, hours, logs, services
+from intranet.volunteers.exports import FORMATS, download
+from intranet.volunteers.forms import ActivityForm, RateForm
+from intranet.volunteers.gate import qualification_names
+from intranet.volunteers.log_views import log_form
+from intranet.volunteers.models import ActivityCategory, HourKind, VolunteerActivity
+from intranet.volunteers.views import _filters
+
+bp = association_blueprint("volunteer_hours", __name__, role="staff")
+network_bp = network_blueprint("network_hours", __name__)
+
+MONTHS = range(1, 13)
+
+
+def _period(today: date) -> tuple[int, int | None, date, date]:
+    """The report's year and month (None: the whole year) from the query, and its first and last days."""
+    year = arg_int("year", today.year, min=2000, max=2100)
+    month = arg_int("month", min=1, max=12)
+    if month is None:
+        return year, None, date(year, 1, 1), date(year, 12, 31)
+    last = date(year + (month == 12), month % 12 + 1, 1).toordinal() - 1
+    return year, month, date(year, month, 1), date.fromordinal(last)
+
+
+def _headers() -> list[str]:
+    return [_("Bénévole"), _("E-mail")] + [_("%(kind)s (h)", kind=k.label) for k in HourKind] + [
+        _("Total (h)"), _("Valorisation (€)")]
+
+
+def _cells(line: hours.Line) -> list:
+    return [line.name, line.email] + [line.totals.hours(k) for k in hours.KINDS] + [line.totals.hours(),
+                                                                                    line.totals.euros]
+
+
+@bp.get("/volunteers/hours")
+def index():
+    today = today_in(g.association.timezone)
+    year, month, first, last = _period(today)
+    lines, months = hours.report(g.association.id, year, month)
+    return render("volunteers/hours.html", lines=lines, total=hours.sum_of(line.totals for line in lines), months=months,
+                  year=year, month=month, first=first, last=last,
+                  years=range(today.year, today.year - 6, -1), rates=hours.rates(),
+                  args={k: v for k, v in (("year", year), ("month", month)) if v is not None})
+
+
+@bp.get("/volunteers/hours/export")
+def export():
+    today = today_in(g.association.timezone)
+    year, month, first, last = _period(today)
+    fmt = arg_choice("format", FORMATS, "csv")
+    lines = hours.by_volunteer(g.association.id, first, last)
+    name = f"heures-benevoles-{g.association.slug}-{year}" + (f"-{month:02d}" if month else "")
+    return download(fmt, name, _headers(), (_cells(line) for line in lines))
+
+
+@bp.get("/volunteers/export")
+def directory_export():
+    """The directory as filtered on its page, every page of it."""
+    today, now = today_in(g.association.timezone), utcnow()
+    codes = services.qualification_codes(g.association.id)
+    filters = _filters(codes)
+    fmt = arg_choice("format", FORMATS, "csv")
+    memberships = list(db.session.scalars(directory.search(g.association.id, filters, today, now).limit(5000))
+                       .unique())
+    names = qualification_names(g.association.id)
+    headers = [_("Nom"), _("E-mail"), _("Téléphone"), _("Statut"), _("Compétences"), _("Langues"),
+               _("Habilitations"), _("Dernière séance"), _("Bénévole depuis le")]
+    from intranet.volunteers.models import VolunteerStatus
+
+    def cells(row: directory.Row) -> list:
+        profile = row.profile
+        held = ", ".join(
+            names.get(q.code, q.code) + (f" ({_('jusqu’au')} {format_date(q.valid_until, 'short')})"
+                                         if q.valid_until else "") for q in row.qualifications)
+        return [row.membership.user.name, row.membership.user.email, profile.phone if profile else "",
+                str(VolunteerStatus.of(row.status).label), profile.skills if profile else "",
+                profile.languages if profile else "", held,
+                format_date(row.last_session, "short", timezone=g.association.timezone) if row.last_session else "",
+                format_date(profile.joined_on, "short") if profile and profile.joined_on else ""]
+
+    rows = directory.rows(g.association.id, memberships, today, now)
+    return download(fmt, f"annuaire-benevoles-{g.association.slug}", headers, (cells(r) for r in rows))
+
+
+@bp.get("/volunteers/<int:membership_id>/certificate")
+def certificate(membership_id: int):
+    membership = get_or_404(Membership, membership_id, joinedload(Membership.user))
+    today = today_in(g.association.timezone)
+    first = arg_date("first", date(today.year, 1, 1))
+    last = arg_date("last", today)
+    if last < first:
+        first, last = last, first
+    found = hours.totals(hours.Scope(first, last, [g.association.id], membership.user_id))
+    row = found.get((g.association.id, membership.user_id), hours.Totals())
+    return render("volunteers/certificate.html", membership=membership, row=row, first=first, last=last,
+                  today=today, )
+
+
+@bp.route("/volunteers/sessions/<int:appointment_id>/log", methods=["GET", "POST"])
+def staff_log(appointment_id: int):
+    """Staff log or correct a coach's session at any time; each correction is in the audit log."""
+    appointment = get_or_404(Appointment, appointment_id)
+    existing = logs.log_of(appointment)
+    form = log_form(appointment, existing)
+    membership = db.session.scalar(select(Membership).where(Membership.association_id == g.association.id,
+                                                            Membership.user_id == appointment.volunteer_id))
+    if form.validate_on_submit():
+        try:
+            logs.log_session(g.association, appointment, by=current_user, outcome=form.outcome.data,
+                             minutes=form.minutes.data, notes=form.notes.data or "",
+                             next_module_id=form.next_module_id.data, staff=True)
+        except RuleError as error:
+            show_rule_error(form, error)
+        else:
+            flash(_("Compte rendu de la séance enregistré."), "success")
+            if membership is not None:
+                return redirect(url_for("volunteers.show", membership_id=membership.id) + "#logs-title")
+            return redirect(url_for("calendar.appointment", appointment_id=appointment.id))
+    from intranet.audit.services import history
+
+    return render("volunteers/staff_log.html", appointment=appointment, form=form, existing=existing,
+                  membership=membership, audit=history(existing, 20) if existing else [],
+                  people=[s.beneficiary.first_name for s in appointment.booked_seats]), 422 if form.errors else 200
+
+
+@bp.route("/volunteer-activities/<int:volunteer_activity_id>/edit", methods=["GET", "POST"])
+def edit_activity(volunteer_activity_id: int):
+    activity = get_or_404(VolunteerActivity, volunteer_activity_id, joinedload(VolunteerActivity.profile))
+    form = ActivityForm(obj=activity)
+    del form.association_id
+    if form.validate_on_submit():
+        try:
+            logs.correct_activity(activity, done_on=form.done_on.data, minutes=form.minutes.data,
+                                  category=form.category.data, note=form.note.data or "",
+                                  today=today_in(g.association.timezone))
+        except RuleError as error:
+            show_rule_error(form, error)
+        else:
+            flash(_("Activité corrigée."), "success")
+            return redirect(url_for("volunteers.show", membership_id=activity.profile.membership_id) + "#logs-title")
+    from intranet.audit.services import history
+
+    return render("volunteers/activity_form.html", activity=activity, form=form, audit=history(activity, 20),
+                  categories=ActivityCategory), 422 if form.errors else 200
+
+
+# --- the network office -------------------------------------------------------------------------
+
+
+def _network_page(form: RateForm | None = None, status: int = 200):
+    today = today_in("Europe/Paris")
+    year, month, first, last = _period(today)
+    lines = hours.by_association(first, last)
+    form = form or RateForm(formdata=None)
+    table = hours.rates()
+    return render("volunteers/network_hours.html", lines=lines, total=hours.sum_of(line.totals for line in lines),
+                  months=hours.by_month(None, date(year, 1, 1), date(year, 12, 31)), year=year, month=month,
+                  years=range(today.year, today.year - 6, -1), rates=table,
+                  current=hours.rate_on(today, table), form=form,
+                  args={k: v for k, v in (("year", year), ("month", month)) if v is not None}), status
+
+
+@network_bp.get("/volunteer-hours")
+def index():  # noqa: F811  (another blueprint's endpoint)
+    return _network_page()
+
+
+@network_bp.post("/volunteer-hours/rates")
+def set_rate():
+    form = RateForm()
+    if form.validate_on_submit():
+        try:
+            hours.set_rate(effective_from=form.effective_from.data,
+                           cents=int((Decimal(form.euros.data) * 100).quantize(Decimal(1))), note=form.note.data or "",
+                           by=current_user)
+        except RuleError as error:
+            show_rule_error(form, error)
+        else:
+            flash(_("Taux horaire enregistré à partir du %(day)s.", day=format_date(form.effective_from.data, "long")),
+                  "success")
+            return redirect(url_for("network_hours.index") + "#rates-title")
+    return _network_page(form, 422)
+
+
+@network_bp.get("/volunteer-hours/export")
+def network_export():
+    today = today_in("Europe/Paris")
+    year, month, first, last = _period(today)
+    fmt = arg_choice("format", FORMATS, "csv")
+    headers = [_("Association")] + [_("%(kind)s (h)", kind=k.label) for k in HourKind] + [
+        _("Total (h)"), _("Valorisation (€)")]
+    lines = hours.by_association(first, last)
+    rows = ([line.name] + [line.totals.hours(k) for k in hours.KINDS] + [line.totals.hours(), line.totals.euros]
+            for line in lines)
+    return download(fmt, f"heures-benevoles-reseau-{year}" + (f"-{month:02d}" if month else ""), headers, rows)
