@@ -42,7 +42,8 @@ def test_an_exchange_noted_from_the_list_updates_the_timeline_without_reload(new
     alert = panel.get_by_role("alert")
     alert.wait_for()
     assert "Résumez l’échange en quelques mots." in panel.inner_text()
-    assert page.evaluate("document.activeElement.getAttribute('role')") == "alert"
+    # Focus moves once htmx has settled the swap: wait for it rather than read it at once.
+    page.wait_for_function("document.activeElement && document.activeElement.getAttribute('role') === 'alert'")
 
     panel.get_by_label("Ce qui s’est dit").fill("Appel avec Sandrine : trois personnes à orienter.")
     panel.get_by_label("Sandrine Morel").check()
@@ -51,7 +52,7 @@ def test_an_exchange_noted_from_the_list_updates_the_timeline_without_reload(new
     item.get_by_text("Appel avec Sandrine : trois personnes à orienter.").wait_for()
     assert "avec Sandrine Morel" in item.inner_text()
     page.locator("#live-status").get_by_text("avec CCAS de Pessac noté.").wait_for()
-    assert page.evaluate("document.activeElement.id") == item.get_attribute("id")
+    page.wait_for_function("id => document.activeElement && document.activeElement.id === id", arg=item.get_attribute("id"))
     assert page.evaluate("window.__sameDocument === true")
 
 
