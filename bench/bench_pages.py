@@ -11,7 +11,9 @@ between the scales so that a busy machine slows them alike, is the page's time.
 Printed: page_<name>_ms_<N>x and page_<name>_queries_<N>x for each scale, page_<name>_growth_ratio
 (the largest scale's time over the smallest's), page_floor_ms (a bare route of the same app running
 one indexed query: the cost of a request itself), pages_worst_growth_ratio, and scale_build_s_<N>x.
-`make bench-scale` runs it with BENCH_SCALES=1,100. Targets (the scale issue): the same statements at every scale; growth under 1.3 at 10x and under 2
+`make bench-scale` runs it with BENCH_SCALES=1,100. BENCH_DATABASES (URLs, one per scale, as BENCH_KEEP=1 printed them)
+measures networks built earlier instead of building them again.
+(The network's figures page, /network/, is measured by bench_network.) Targets (the scale issue): the same statements at every scale; growth under 1.3 at 10x and under 2
 at 100x (the week view: under 2 from 10x to 100x); the network mailbox under 50 ms at 100x.
 """
 
@@ -59,7 +61,7 @@ PAGES = [
     Page("followups", "staff", "/a/{slug}/follow-ups", "<table"),
     Page("beneficiaries", "staff", "/a/{slug}/beneficiaries", "/beneficiaries/"),
     Page("beneficiaries_search", "staff", "/a/{slug}/beneficiaries?q=" + SEARCH, "/beneficiaries/"),
-    Page("network_overview", "network", "/network/", NAME),
+    Page("network_overview", "network", "/network/associations", NAME),
     Page("calendar_week", "staff", "/a/{slug}/calendar?day={day}", "cal-item"),
     Page("beneficiary_file", "staff", "/a/{slug}/beneficiaries/{beneficiary_id}", "@exemple.test"),
     Page("members", "admin", "/a/{slug}/members", "bench.test"),
@@ -74,6 +76,14 @@ def scales() -> list[float]:
     return [float(s) for s in os.environ.get("BENCH_SCALES", "1,10").split(",") if s.strip()]
 
 
+def kept_databases() -> list[str | None]:
+    """The networks to measure again (BENCH_DATABASES), or None per scale to build."""
+    urls = [u.strip() for u in os.environ.get("BENCH_DATABASES", "").split(",") if u.strip()]
+    if urls and len(urls) != len(scales()):
+        raise SystemExit("BENCH_DATABASES needs one database URL per scale of BENCH_SCALES")
+    return urls or [None] * len(scales())
+
+
 def label(scale: float) -> str:
     return f"{scale:g}x"
 
@@ -82,10 +92,11 @@ def run() -> dict:
     figures: dict[str, float] = {}
     with contextlib.ExitStack() as stack:
         targets = []
-        for scale in scales():
-            url = stack.enter_context(database(f"pages_{label(scale).replace('.', '_')}"))
-            target = stack.enter_context(_target(url, scale))
-            figures[f"scale_build_s_{label(scale)}"] = target.build_s
+        for scale, kept in zip(scales(), kept_databases(), strict=True):
+            url = kept or stack.enter_context(database(f"pages_{label(scale).replace('.', '_')}"))
+            target = stack.enter_context(_target(url, scale, build_it=not kept))
+            if not kept:
+                figures[f"scale_build_s_{label(scale)}"] = target.build_s
             targets.append(target)
         for page in [FLOOR, *PAGES]:
             counts = [_count_queries(t, page) for t in targets]
@@ -122,15 +133,17 @@ def _floor():
 
 
 @contextlib.contextmanager
-def _target(url: str, scale: float) -> Iterator[Target]:
+def _target(url: str, scale: float, build_it: bool = True) -> Iterator[Target]:
     app = app_for(url)
     app.add_url_rule("/bench-floor", "bench_floor", _floor)
     try:
         with app.app_context():
-            upgrade(directory=str(ROOT / "migrations"))
-            started = time.perf_counter()
-            build(scale, log=lambda line: print(f"{label(scale)} {line}", file=sys.stderr, flush=True))
-            build_s = time.perf_counter() - started
+            build_s = 0.0
+            if build_it:
+                upgrade(directory=str(ROOT / "migrations"))
+                started = time.perf_counter()
+                build(scale, log=lambda line: print(f"{label(scale)} {line}", file=sys.stderr, flush=True))
+                build_s = time.perf_counter() - started
             association = db.session.scalar(select(Association).where(Association.slug == SLUG))
             # The most recent completed file with an address: journeys, appointments and mails to show.
             beneficiary_id = db.session.scalar(

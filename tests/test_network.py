@@ -4,6 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from intranet.auth.sessions import signed_in_state
+from intranet.extensions import db
 from intranet.network import services
 from intranet.network.models import Association
 from tests.factories import make_association, make_membership
@@ -22,8 +23,21 @@ def test_the_overview_lists_associations_with_their_counts(client, office):
     make_association("lille", name="Tremplin Lille")
     body = client.get("/network/associations").get_data(as_text=True)
     assert "Tremplin Bordeaux" in body and "Tremplin Lille" in body
-    rows = {a.slug: (members, admins) for a, members, admins in services.overview()}
+    rows = {a.slug: (members, admins) for a, members, admins in db.session.execute(services.overview())}
     assert rows == {"bordeaux": (2, 1), "lille": (0, 0)}
+
+
+def test_the_overview_is_paged_with_the_same_statements_whatever_the_number_of_associations(
+        client, office, count_queries):
+    for n in range(30):
+        make_membership(make_association(f"asso-{n:02d}", name=f"Tremplin {n:02d}"), "admin")
+    with count_queries() as first:
+        body = client.get("/network/associations").get_data(as_text=True)
+    assert "Tremplin 00" in body and "Tremplin 29" not in body and 'rel="next"' in body
+    with count_queries() as second:
+        body = client.get("/network/associations?page=2").get_data(as_text=True)
+    assert "Tremplin 29" in body and "Tremplin 00" not in body
+    assert len(first) == len(second)
 
 
 def test_creating_an_association_derives_the_slug_and_goes_to_its_page(client, office, db):

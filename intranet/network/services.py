@@ -63,15 +63,15 @@ def set_active(association: Association, active: bool) -> None:
     db.session.flush()
 
 
-def overview() -> list[tuple[Association, int, int]]:
-    """Every association with its counts of active members and of active admins."""
-    active = Membership.active.is_(True)
-    members = func.count(Membership.id).filter(active)
-    admins = func.count(Membership.id).filter(active, Membership.role == "admin")
-    rows = db.session.execute(
-        select(Association, members, admins)
-        .outerjoin(Membership, Membership.association_id == Association.id)
-        .group_by(Association.id)
-        .order_by(Association.active.desc(), Association.kind.desc(), Association.name)
-    )
-    return [tuple(row) for row in rows]
+def overview():
+    """Every association with its counts of active members and of active admins, open ones first, by name.
+
+    The counts are subqueries of each row shown, so a page of the list reads only its own associations' members.
+    """
+    def count(*conditions):
+        return (select(func.count(Membership.id))
+                .where(Membership.association_id == Association.id, Membership.active.is_(True), *conditions)
+                .correlate(Association).scalar_subquery())
+
+    return (select(Association, count(), count(Membership.role == "admin"))
+            .order_by(Association.active.desc(), Association.kind.desc(), Association.name, Association.id))

@@ -6,6 +6,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from intranet.args import paginate
 from intranet.extensions import db
 from intranet.forms import EmptyForm, show_rule_error
 from intranet.members import services as members
@@ -23,7 +24,7 @@ bp = network_blueprint("network", __name__)
 
 @bp.get("/associations")
 def index():
-    return render("network/index.html", rows=services.overview())
+    return render("network/index.html", rows=paginate(services.overview()))
 
 
 @bp.route("/associations/new", methods=["GET", "POST"])
