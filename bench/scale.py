@@ -52,6 +52,7 @@ from types import SimpleNamespace
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from flask import current_app  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
 
 from bench.scale_mail import AssociationMail, escape, invitation  # noqa: E402
@@ -253,6 +254,8 @@ class Network:
         from intranet.auth.services import hash_password
 
         self.writer, self.plan, self.today, self.now, self.seed = writer, plan, today, now, seed
+        # Bodies of mails older than this are gone (notifications.retention), as the tick leaves them.
+        self.retention = timedelta(days=current_app.config["MAIL_RETENTION_DAYS"])
         self.modules = modules
         self.password_hash = hash_password(PASSWORD)
         self.opened = datetime.combine(today - timedelta(days=DAYS + 30), time(8, 0), tzinfo=UTC)
@@ -608,11 +611,11 @@ class Space:
             self._mail(f"appointment_{event}", remote, values, escaped, to=people["email"],
                        key=f"appointment-{event}-{b.id}-v{sequence}-b{people['beneficiary_id']}", at=at,
                        beneficiary_id=people["beneficiary_id"], appointment_id=b.id,
-                       ics=ics((people["name"], people["email"])))
+                       ics=lambda: ics((people["name"], people["email"])))
         coach = people["coach"]
         self._mail(f"coach_{event}", remote, values, escaped, to=self._coach_email(coach),
                    key=f"coach-{event}-{b.id}-v{sequence}-u{coach}", at=at, appointment_id=b.id,
-                   ics=ics((self.coach_names[coach], self._coach_email(coach))))
+                   ics=lambda: ics((self.coach_names[coach], self._coach_email(coach))))
 
     def _reminders(self, b: Booking, people: dict, first: str, starts_at: datetime, ends_at: datetime,
                    at: datetime, *, sequence: int, until: datetime | None) -> None:
@@ -645,11 +648,11 @@ class Space:
 
     def _mail(self, kind: str, remote: bool | None, values: dict, escaped: dict, *, to: str, key: str,
               at: datetime, due_at: datetime | None = None, until: datetime | None = None,
-              beneficiary_id: int | None = None, appointment_id: int | None = None, ics: str = "",
+              beneficiary_id: int | None = None, appointment_id: int | None = None, ics=None,
               journey_id: int | None = None) -> None:
-        """One outbox row as queue_mail writes it, then as delivery (or a cancellation) leaves it."""
+        """One outbox row as queue_mail writes it, then as delivery (or a cancellation) and the retention
+        job leave it. `ics()` gives its invitation, made only for a mail that still keeps its body."""
         now = self.network.now
-        subject, text_body, html_body = self.mail.fill(kind, remote, values, escaped)
         moment = due_at or at
         if until is not None and moment > until:
             status, sent_at, attempts, next_attempt_at = "cancelled", None, 0, None
@@ -658,13 +661,20 @@ class Space:
             next_attempt_at = moment + LEASE
         else:
             status, sent_at, attempts, next_attempt_at = "pending", None, 0, due_at
+        purged_at = at + self.network.retention + timedelta(minutes=1)
+        if status != "pending" and purged_at <= now:
+            subject, text_body, html_body, ics_text = self.mail.subject(kind, remote, values), "", "", ""
+        else:
+            purged_at = None
+            subject, text_body, html_body = self.mail.fill(kind, remote, values, escaped)
+            ics_text = ics() if ics else ""
         self.writer.add("outbox_message", id=self.writer.new_id("outbox_message"), association_id=self.id, key=key,
                         kind=kind, beneficiary_id=beneficiary_id, appointment_id=appointment_id,
-                        journey_id=journey_id, ics=ics,
+                        journey_id=journey_id, ics=ics_text,
                         sender=self.mail.sender, reply_to=self.mail.reply_to, due_at=due_at, to_address=to,
                         subject=subject, text_body=text_body, html_body=html_body, secret_links="", status=status,
                         attempts=attempts, last_error="", created_at=at, next_attempt_at=next_attempt_at,
-                        sent_at=sent_at)
+                        sent_at=sent_at, purged_at=purged_at)
 
     # --- exits and follow-ups ------------------------------------------------------------------------
 

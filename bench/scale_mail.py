@@ -19,7 +19,7 @@ from flask_babel import force_locale
 from icalendar.parser import Parameters
 
 from intranet.clock import local
-from intranet.dates import format_date, format_hours, format_time
+from intranet.dates import format_date, format_time
 from intranet.followups.services import make_token
 from intranet.journeys.models import FollowUpAnswer
 from intranet.network.services import clean_sender_name, reply_address
@@ -55,6 +55,9 @@ class Stencil:
     def fill(self, values: dict, escaped: dict) -> tuple[str, str, str]:
         return (self.subject.format_map(values)[:255], self.text.format_map(values),
                 self.html.format_map(escaped))
+
+    def subject_of(self, values: dict) -> str:
+        return self.subject.format_map(values)[:255]
 
 
 class AssociationMail:
@@ -96,16 +99,23 @@ class AssociationMail:
                place: str) -> tuple[dict, dict]:
         """The placeholders' values for one appointment (plain, and escaped for HTML)."""
         timezone = self.association.timezone
-        day = local(starts_at, timezone).date()
+        start, end = local(starts_at, timezone), local(ends_at, timezone)
+        day = start.date()
         if day not in self._days:  # the same formats as the app's mails (notifications.context.mail_context)
             self._days[day] = format_date(starts_at, "full", timezone=timezone, locale="fr")
-        hours = format_hours(starts_at, ends_at, timezone=timezone, locale="fr")
+        # format_hours and format_time in the zone, through the app's cache of local times of day.
+        at = format_time(start.time(), locale="fr")
+        hours = f"{at}–{format_time(end.time(), locale='fr')}"
         values = {"first": first, "coach": coach, "module": module, "day": self._days[day], "hours": hours,
-                  "start": hours[:5], "place": place, "at": format_time(starts_at, timezone=timezone, locale="fr")}
+                  "start": hours[:5], "place": place, "at": at}
         return values, {name: escape(value) for name, value in values.items()}
 
     def fill(self, kind: str, remote: bool | None, values: dict, escaped: dict) -> tuple[str, str, str]:
         return self.stencils[(kind, remote)].fill(values, escaped)
+
+    def subject(self, kind: str, remote: bool | None, values: dict) -> str:
+        """The subject alone: what the outbox keeps of a mail once its body is dropped."""
+        return self.stencils[(kind, remote)].subject_of(values)
 
 
 _HTML = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "'": "&#39;", '"': "&#34;"})

@@ -63,7 +63,7 @@ TABLES: dict[str, tuple[str, ...]] = {
     "outbox_message": ("id", "association_id", "key", "kind", "beneficiary_id", "appointment_id", "journey_id", "ics",
                        "sender",
                        "reply_to", "due_at", "to_address", "subject", "text_body", "html_body", "secret_links",
-                       "status", "attempts", "last_error", "created_at", "next_attempt_at", "sent_at"),
+                       "status", "attempts", "last_error", "created_at", "next_attempt_at", "sent_at", "purged_at"),
 }
 
 

@@ -186,3 +186,20 @@ def test_a_second_build_is_refused(network):
 def test_members_of_the_generated_network_are_active(network, db):
     states = set(db.session.scalars(select(Membership.state).distinct()))
     assert states == {"active"}
+
+
+def test_old_mails_are_as_the_retention_job_leaves_them(app, network, db):
+    from intranet.notifications.retention import drop_old_bodies
+
+    now = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    cutoff = now - timedelta(days=app.config["MAIL_RETENTION_DAYS"])
+    old = select(func.count()).where(OutboxMessage.created_at < cutoff, OutboxMessage.status != "pending")
+    assert db.session.scalar(old) > 0
+    assert db.session.scalar(old.where(OutboxMessage.purged_at.is_(None))) == 0
+    assert db.session.scalar(old.where(OutboxMessage.text_body != "")) == 0
+    assert db.session.scalar(old.where(OutboxMessage.ics != "")) == 0
+    assert db.session.scalar(old.where(OutboxMessage.subject == "")) == 0  # the metadata stays
+    recent = select(func.count()).where(OutboxMessage.created_at >= cutoff + timedelta(days=1))
+    assert db.session.scalar(recent.where(OutboxMessage.text_body == "")) == 0
+    assert drop_old_bodies(now) == 0  # nothing the job would still clear
+    db.session.rollback()
