@@ -56,6 +56,7 @@ from sqlalchemy import func, select, text  # noqa: E402
 
 from bench.scale_mail import AssociationMail, escape, invitation  # noqa: E402
 from bench.scale_tables import Writer, finish_bulk, prepare_bulk, set_sequences  # noqa: E402
+from bench.scratch import app_for  # noqa: E402
 from intranet.beneficiaries.demo import COMMUNES, FIRST_NAMES, JOBS, LAST_NAMES, REFERRERS  # noqa: E402
 from intranet.beneficiaries.rules import name_key  # noqa: E402
 from intranet.clock import local, to_utc  # noqa: E402
@@ -711,21 +712,6 @@ class Space:
 
 
 # --- command line -----------------------------------------------------------------------------------
-
-
-def app_for(database_url: str):
-    """The app on `database_url`, mail kept in the outbox, no queue."""
-    from config import TestConfig
-    from intranet import create_app
-
-    class Settings(TestConfig):
-        SQLALCHEMY_DATABASE_URI = database_url
-        REDIS_URL = ""
-        MAIL_SERVER = ""
-        BASE_URL = os.environ.get("BASE_URL") or "http://localhost"
-        DATABASE_STATEMENT_TIMEOUT = 0  # a large build loads and indexes whole tables in one statement
-
-    return create_app(Settings)
 
 
 def main(argv: list[str] | None = None) -> int:
