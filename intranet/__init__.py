@@ -148,6 +148,7 @@ def _register_blueprints(app: Flask) -> None:
     from intranet.home.views import space_bp as space
     from intranet.journeys.views import bp as journeys
     from intranet.me.views import bp as me
+    from intranet.members.invitation_views import bp as invitations
     from intranet.members.views import bp as members
     from intranet.network.views import bp as network
     from intranet.notifications.feed import bp as feeds
@@ -160,8 +161,8 @@ def _register_blueprints(app: Flask) -> None:
     from intranet.programs.views import network_bp as network_programs
     from intranet.reporting.views import bp as reporting
 
-    for blueprint in (ops, cli, auth, home, space, me, members, mailbox, network, network_mailbox, network_programs,
-                      programs, beneficiaries, journeys, calendar, availability, feeds,
+    for blueprint in (ops, cli, auth, home, space, me, members, invitations, mailbox, network, network_mailbox,
+                      network_programs, programs, beneficiaries, journeys, calendar, availability, feeds,
                       followups, followups_public, exports, reporting):
         app.register_blueprint(blueprint)
     for feature in FEATURES:

@@ -82,7 +82,7 @@ def _send_invitation(membership: Membership, invited_by: User | None) -> None:
     queue_mail(
         to=user.email, template="invitation", kind="invitation", association_id=association.id,
         locale=current_app.config["BABEL_DEFAULT_LOCALE"], name=membership.display_name, association=association,
-        role=membership.role, invited_by=invited_by, link=external_url("auth.accept_invitation", token=token),
+        role=membership.role, invited_by=invited_by, link=external_url("invitations.accept", token=token),
         days=current_app.config["INVITATION_MAX_AGE"] // 86400,
     )
 
