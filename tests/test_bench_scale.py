@@ -186,3 +186,10 @@ def test_a_second_build_is_refused(network):
 def test_members_of_the_generated_network_are_active(network, db):
     states = set(db.session.scalars(select(Membership.state).distinct()))
     assert states == {"active"}
+
+
+def test_members_of_the_generated_network_are_found_by_the_members_search(network, db):
+    from intranet.search import search_key
+
+    for membership in db.session.scalars(select(Membership)).all():
+        assert membership.search_key == search_key(membership.display_name, membership.user.email)

@@ -3,7 +3,7 @@
 from flask import flash, g, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import case, func, or_
+from sqlalchemy import case, func
 from sqlalchemy.orm import contains_eager, joinedload
 
 from intranet.actions import confirmed, posted
@@ -16,6 +16,7 @@ from intranet.members.forms import InviteForm, RoleForm
 from intranet.members.models import INVITED, Membership
 from intranet.rendering import render
 from intranet.rules import RuleError
+from intranet.search import matches
 from intranet.tenancy import Role, association_blueprint, get_or_404, scoped
 from intranet.transactions import abandon
 
@@ -31,8 +32,7 @@ def _members_page(q: str):
     # Until the person accepts, the association knows them by the name it typed (Membership.display_name).
     name = case((Membership.accepted_at.is_(None), func.coalesce(Membership.invited_name, User.name)), else_=User.name)
     if q:
-        pattern = f"%{q.strip()}%"
-        query = query.where(or_(name.ilike(pattern), User.email.ilike(pattern)))
+        query = query.where(matches(Membership.search_key, q))  # accents and case ignored: Hélène is "helene"
     query = query.order_by(Membership.active.desc(), (Membership.state == INVITED).desc(), name, Membership.id)
     return paginate(query)
 
