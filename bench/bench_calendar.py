@@ -23,17 +23,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
-from pathlib import Path
+from functools import partial
 
 from flask import Flask
 from flask.testing import FlaskClient
-from flask_migrate import upgrade
 from sqlalchemy import event, insert, select, text
 from sqlalchemy.engine import Engine
 
-from bench.scratch import database
-from config import TestConfig
-from intranet import create_app
+from bench.scratch import client_as, database, migrated_app
 from intranet.auth.models import User
 from intranet.auth.services import hash_password
 from intranet.auth.sessions import signed_in_state
@@ -44,8 +41,6 @@ from intranet.extensions import db
 from intranet.members.models import Membership
 from intranet.network.models import Association
 from intranet.programs.models import Module
-
-ROOT = Path(__file__).resolve().parent.parent
 
 MONDAY = date(2026, 11, 23)  # the week shown (fixed, so every run builds the same data)
 SHOWN_DAY = MONDAY + timedelta(days=2)
@@ -124,28 +119,16 @@ class Target:
 @contextlib.contextmanager
 def _target(url: str, weeks: int) -> Iterator[Target]:
     """The app on `url`, its schema built by the migrations, loaded with `weeks` weeks of history."""
-
-    class Settings(TestConfig):
-        SQLALCHEMY_DATABASE_URI = url
-        REDIS_URL = ""
-        MAIL_SERVER = ""
-        BASE_URL = "http://localhost"
-
-    app = create_app(Settings)
-    try:
+    with migrated_app(url, partial(_load, weeks)) as (app, staff):
         with app.app_context():
-            upgrade(directory=str(ROOT / "migrations"))
-            staff, spaces = _people()
-            _load_weeks(range(0, weeks + 1), spaces)
             engine = db.engine
-        client = app.test_client()
-        with client.session_transaction() as session:
-            session.update(staff)
-        yield Target(app, engine, client)
-    finally:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+        yield Target(app, engine, client_as(app, staff))
+
+
+def _load(weeks: int) -> dict:
+    staff, spaces = _people()
+    _load_weeks(range(0, weeks + 1), spaces)
+    return staff
 
 
 def _postgresql() -> bool:
@@ -226,9 +209,6 @@ def _load_weeks(weeks: range, spaces: list[Rows]) -> None:
             db.session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                     f"(SELECT max(id) FROM {table}))"))
     db.session.commit()
-    if _postgresql():
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("ANALYZE"))
 
 
 def _flush(appointments: list[dict], seats: list[dict]) -> None:

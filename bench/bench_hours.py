@@ -8,20 +8,13 @@ Printed: hours_report_queries_1x, hours_report_queries_10x (equal), hours_report
 (medians) and hours_report_growth_ratio (10x over 1x; the target is under 2).
 """
 
-import contextlib
-import statistics
-import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from functools import partial
 
 from flask.testing import FlaskClient
-from flask_migrate import upgrade
-from sqlalchemy import event, insert, select, text
+from sqlalchemy import insert, select
 
-from bench.scratch import database
-from config import TestConfig
-from intranet import create_app
+from bench.scratch import client_as, database, median_ms, migrated_app, statements
 from intranet.auth.models import User
 from intranet.auth.sessions import signed_in_state
 from intranet.calendar.models import Appointment
@@ -38,7 +31,6 @@ from intranet.volunteers.models import (
     VolunteerProfile,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
 VOLUNTEERS = 100
 SESSIONS = {"1x": 20, "10x": 200}  # done sessions per volunteer this year
 WARMUPS, RUNS = 2, 9
@@ -48,38 +40,12 @@ PATH = "/a/bench/volunteers/hours"
 def run() -> dict:
     figures = {}
     for size, sessions in SESSIONS.items():
-        with database(f"hours_{size}") as url, _client(url, sessions) as client:
-            figures[f"hours_report_queries_{size}"] = _count(client)
-            figures[f"hours_report_ms_{size}"] = _median_ms(client)
+        with database(f"hours_{size}") as url, migrated_app(url, partial(_load, sessions)) as (app, staff):
+            client = client_as(app, staff)
+            figures[f"hours_report_queries_{size}"] = _count(app, client)
+            figures[f"hours_report_ms_{size}"] = median_ms(partial(client.get, PATH), RUNS)
     figures["hours_report_growth_ratio"] = figures["hours_report_ms_10x"] / figures["hours_report_ms_1x"]
     return figures
-
-
-@contextlib.contextmanager
-def _client(url: str, sessions: int) -> Iterator[FlaskClient]:
-    class Settings(TestConfig):
-        SQLALCHEMY_DATABASE_URI = url
-        REDIS_URL = ""
-        MAIL_SERVER = ""
-        BASE_URL = "http://localhost"
-
-    app = create_app(Settings)
-    try:
-        with app.app_context():
-            upgrade(directory=str(ROOT / "migrations"))
-            staff = _load(sessions)
-            if db.engine.dialect.name == "postgresql":
-                with db.engine.connect() as conn:
-                    conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
-        client = app.test_client()
-        with client.session_transaction() as session:
-            session.update(staff)
-        client.app_ = app
-        yield client
-    finally:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
 
 
 def _load(sessions: int) -> dict:
@@ -137,32 +103,13 @@ def _load(sessions: int) -> dict:
     return signed_in_state(staff)
 
 
-def _count(client: FlaskClient) -> int:
+def _count(app, client: FlaskClient) -> int:
     for _ in range(WARMUPS):
         client.get(PATH)
-    statements = []
-    with client.app_.app_context():
-        engine = db.engine
-
-    def record(*args):
-        statements.append(args[2])
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        response = client.get(PATH)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    assert response.status_code == 200 and "Bénévole 0000" in response.get_data(as_text=True)
-    return len(statements)
-
-
-def _median_ms(client: FlaskClient) -> float:
-    times = []
-    for _ in range(RUNS):
-        start = time.perf_counter()
-        client.get(PATH)
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
+    responses = []
+    count = len(statements(app, lambda: responses.append(client.get(PATH))))
+    assert responses[0].status_code == 200 and "Bénévole 0000" in responses[0].get_data(as_text=True)
+    return count
 
 
 if __name__ == "__main__":

@@ -25,14 +25,13 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
+from functools import partial
 
 from flask import Flask
-from flask_migrate import upgrade
-from sqlalchemy import event, select
+from sqlalchemy import select
 
-from bench.scale import app_for, build, slug_of
-from bench.scratch import database
+from bench.scale import build, slug_of
+from bench.scratch import client_as, database, migrated_app, statements
 from intranet.auth.models import User
 from intranet.auth.sessions import signed_in_state
 from intranet.beneficiaries.models import Beneficiary
@@ -40,7 +39,6 @@ from intranet.clock import today_in
 from intranet.extensions import db
 from intranet.network.models import Association
 
-ROOT = Path(__file__).resolve().parent.parent
 WARMUPS, RUNS = 2, int(os.environ.get("BENCH_RUNS", "7"))
 SLUG = slug_of(1)
 NAME = "Tremplin Bordeaux"  # association 1's name
@@ -134,37 +132,29 @@ def _floor():
 
 @contextlib.contextmanager
 def _target(url: str, scale: float, build_it: bool = True) -> Iterator[Target]:
-    app = app_for(url)
-    app.add_url_rule("/bench-floor", "bench_floor", _floor)
-    try:
-        with app.app_context():
-            build_s = 0.0
-            if build_it:
-                upgrade(directory=str(ROOT / "migrations"))
-                started = time.perf_counter()
-                build(scale, log=lambda line: print(f"{label(scale)} {line}", file=sys.stderr, flush=True))
-                build_s = time.perf_counter() - started
-            association = db.session.scalar(select(Association).where(Association.slug == SLUG))
-            # The most recent completed file with an address: journeys, appointments and mails to show.
-            beneficiary_id = db.session.scalar(
-                select(Beneficiary.id).where(Beneficiary.association_id == association.id,
-                                             Beneficiary.status == "completed", Beneficiary.email != "")
-                .order_by(Beneficiary.created_at.desc()).limit(1))
-            values = {"slug": SLUG, "day": today_in(association.timezone).isoformat(),
-                      "beneficiary_id": beneficiary_id}
-            users = {who: db.session.scalar(select(User).where(User.email == email)) for who, email in PEOPLE.items()}
-            target = Target(label(scale), app, build_s, values)
-            for who, user in users.items():
-                client = app.test_client()
-                with client.session_transaction() as session:
-                    session.update(signed_in_state(user))
-                target.clients[who] = client
-            db.session.remove()
-        yield target
-    finally:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    """The app on a network built at `scale` in `url` (or built there earlier), a client signed in for each of PEOPLE."""
+    with migrated_app(url, partial(_build, scale, build_it), analyze=False) as (app, (build_s, values, states)):
+        app.add_url_rule("/bench-floor", "bench_floor", _floor)
+        yield Target(label(scale), app, build_s, values, {who: client_as(app, state) for who, state in states.items()})
+
+
+def _build(scale: float, build_it: bool = True) -> tuple[float, dict, dict]:
+    """Build the network (it ANALYZEs what it loads); return its time, the pages' values, the people's sessions."""
+    build_s = 0.0
+    if build_it:
+        started = time.perf_counter()
+        build(scale, log=lambda line: print(f"{label(scale)} {line}", file=sys.stderr, flush=True))
+        build_s = time.perf_counter() - started
+    association = db.session.scalar(select(Association).where(Association.slug == SLUG))
+    # The most recent completed file with an address: journeys, appointments and mails to show.
+    beneficiary_id = db.session.scalar(
+        select(Beneficiary.id).where(Beneficiary.association_id == association.id,
+                                     Beneficiary.status == "completed", Beneficiary.email != "")
+        .order_by(Beneficiary.created_at.desc()).limit(1))
+    values = {"slug": SLUG, "day": today_in(association.timezone).isoformat(), "beneficiary_id": beneficiary_id}
+    states = {who: signed_in_state(db.session.scalar(select(User).where(User.email == email)))
+              for who, email in PEOPLE.items()}
+    return build_s, values, states
 
 
 # --- measure ------------------------------------------------------------------------------------------
@@ -181,21 +171,10 @@ def _get(target: Target, page: Page):
 def _count_queries(target: Target, page: Page) -> int:
     for _ in range(WARMUPS):
         _get(target, page)
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    with target.app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        _get(target, page)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+    seen = statements(target.app, partial(_get, target, page))
     if os.environ.get("BENCH_PAGES_SQL") == page.name:
-        print(f"--- {page.name} at {target.label}\n" + "\n---\n".join(statements), file=sys.stderr)
-    return len(statements)
+        print(f"--- {page.name} at {target.label}\n" + "\n---\n".join(seen), file=sys.stderr)
+    return len(seen)
 
 
 def _median_ms(targets: list[Target], page: Page) -> list[float]:

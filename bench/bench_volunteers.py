@@ -9,22 +9,15 @@ of the two are printed. Printed: volunteer_directory_queries_10, volunteer_direc
 volunteer_directory_ms_10, volunteer_directory_ms_500 (median of RUNS requests).
 """
 
-import contextlib
-import statistics
 import sys
-import time
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
-from pathlib import Path
+from functools import partial
 
 from flask.testing import FlaskClient
-from flask_migrate import upgrade
-from sqlalchemy import event, insert, select, text
+from sqlalchemy import insert, select
 
-from bench.scratch import database
-from config import TestConfig
-from intranet import create_app
+from bench.scratch import client_as, database, median_ms, migrated_app, statements
 from intranet.auth.models import User
 from intranet.auth.sessions import signed_in_state
 from intranet.calendar.models import Appointment, Availability
@@ -34,7 +27,6 @@ from intranet.network.models import Association
 from intranet.programs.models import Module
 from intranet.volunteers.models import Qualification, VolunteerProfile
 
-ROOT = Path(__file__).resolve().parent.parent
 SIZES = (10, 500)
 WARMUPS, RUNS = 2, 7
 PATHS = ("/a/bench/volunteers", "/a/bench/volunteers?sort=last_session&expiring=1&weekday=1&idle=1&status=all&q=bene")
@@ -43,40 +35,14 @@ PATHS = ("/a/bench/volunteers", "/a/bench/volunteers?sort=last_session&expiring=
 def run() -> dict:
     figures = {}
     for size in SIZES:
-        with database(f"volunteers_{size}") as url, _client(url, size) as client:
-            queries = max(_count(client, path) for path in PATHS)
+        with database(f"volunteers_{size}") as url, migrated_app(url, partial(_load, size)) as (app, staff):
+            client = client_as(app, staff)
+            queries = max(_count(app, client, path) for path in PATHS)
             figures[f"volunteer_directory_queries_{size}"] = queries
-            figures[f"volunteer_directory_ms_{size}"] = _median_ms(client, PATHS[0])
+            figures[f"volunteer_directory_ms_{size}"] = median_ms(partial(client.get, PATHS[0]), RUNS)
     if figures["volunteer_directory_queries_10"] != figures["volunteer_directory_queries_500"]:
         print("bench_volunteers: the directory's statements grow with the number of volunteers", file=sys.stderr)
     return {name: figures[name] for name in sorted(figures, key=lambda n: ("ms" in n, n))}
-
-
-@contextlib.contextmanager
-def _client(url: str, size: int) -> Iterator[FlaskClient]:
-    class Settings(TestConfig):
-        SQLALCHEMY_DATABASE_URI = url
-        REDIS_URL = ""
-        MAIL_SERVER = ""
-        BASE_URL = "http://localhost"
-
-    app = create_app(Settings)
-    try:
-        with app.app_context():
-            upgrade(directory=str(ROOT / "migrations"))
-            staff = _load(size)
-            if db.engine.dialect.name == "postgresql":  # statistics for the planner, as after a real load
-                with db.engine.connect() as conn:
-                    conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
-        client = app.test_client()
-        with client.session_transaction() as session:
-            session.update(staff)
-        client.app_ = app
-        yield client
-    finally:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
 
 
 def _load(size: int) -> dict:
@@ -122,32 +88,13 @@ def _load(size: int) -> dict:
     return signed_in_state(staff)
 
 
-def _count(client: FlaskClient, path: str) -> int:
+def _count(app, client: FlaskClient, path: str) -> int:
     for _ in range(WARMUPS):
         client.get(path)
-    statements = []
-    with client.app_.app_context():
-        engine = db.engine
-
-    def record(*args):
-        statements.append(args[2])
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        response = client.get(path)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    assert response.status_code == 200 and "Bénévole" in response.get_data(as_text=True), path
-    return len(statements)
-
-
-def _median_ms(client: FlaskClient, path: str) -> float:
-    times = []
-    for _ in range(RUNS):
-        start = time.perf_counter()
-        client.get(path)
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
+    responses = []
+    count = len(statements(app, lambda: responses.append(client.get(path))))
+    assert responses[0].status_code == 200 and "Bénévole" in responses[0].get_data(as_text=True), path
+    return count
 
 
 if __name__ == "__main__":

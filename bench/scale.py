@@ -57,6 +57,7 @@ from sqlalchemy import func, select, text  # noqa: E402
 
 from bench.scale_mail import AssociationMail, escape, invitation  # noqa: E402
 from bench.scale_tables import Writer, finish_bulk, prepare_bulk, set_sequences  # noqa: E402
+from bench.scratch import app_for  # noqa: E402
 from intranet.beneficiaries.demo import COMMUNES, FIRST_NAMES, JOBS, LAST_NAMES, REFERRERS  # noqa: E402
 from intranet.beneficiaries.rules import name_key  # noqa: E402
 from intranet.clock import local, to_utc  # noqa: E402
@@ -66,6 +67,7 @@ from intranet.journeys.models import FollowUpAnswer  # noqa: E402
 from intranet.network.models import Association  # noqa: E402
 from intranet.notifications.services import LEASE  # noqa: E402
 from intranet.programs.models import Module, Program  # noqa: E402
+from intranet.search import search_key  # noqa: E402
 
 FILES_PER_UNIT = 7_000
 DAYS = 1_461  # four years of history up to today
@@ -261,9 +263,11 @@ class Network:
         self.opened = datetime.combine(today - timedelta(days=DAYS + 30), time(8, 0), tzinfo=UTC)
         self.communes = list(COMMUNES.values())
         self.spaces: list[Space] = []
+        self.people: dict[int, tuple[str, str]] = {}  # user id: name, address (the memberships' search key)
 
     def user(self, email: str, name: str, *, network_office: bool = False) -> int:
         user_id = self.writer.new_id("user")
+        self.people[user_id] = (name, email)
         self.writer.add("user", id=user_id, email=email, name=name, password_hash=self.password_hash, locale="fr",
                         active=True, is_network_office=network_office, created_at=self.opened,
                         last_login_at=self.now - timedelta(hours=user_id % 48))
@@ -272,7 +276,7 @@ class Network:
     def member(self, association_id: int, user_id: int, role: str) -> None:
         self.writer.add("membership", id=self.writer.new_id("membership"), association_id=association_id,
                         user_id=user_id, role=role, state="active", digest=True, created_at=self.opened,
-                        accepted_at=self.opened)
+                        accepted_at=self.opened, search_key=search_key(*self.people[user_id]))
 
     def association(self, *, slug: str, name: str, kind: str, city: str, department: str, timezone: str) -> int:
         association_id = self.writer.new_id("association")
@@ -721,21 +725,6 @@ class Space:
 
 
 # --- command line -----------------------------------------------------------------------------------
-
-
-def app_for(database_url: str):
-    """The app on `database_url`, mail kept in the outbox, no queue."""
-    from config import TestConfig
-    from intranet import create_app
-
-    class Settings(TestConfig):
-        SQLALCHEMY_DATABASE_URI = database_url
-        REDIS_URL = ""
-        MAIL_SERVER = ""
-        BASE_URL = os.environ.get("BASE_URL") or "http://localhost"
-        DATABASE_STATEMENT_TIMEOUT = 0  # a large build loads and indexes whole tables in one statement
-
-    return create_app(Settings)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,11 +15,14 @@ from intranet.extensions import babel, csrf, db, htmx, login, mail, migrate
 from intranet.ops.logs import install_token_log_filter
 from intranet.ops.security import instance_secret_key
 
-# Features that plug more than pages in: each package's `register(app)` adds its signal receivers, its
-# steps of the minute tick (`jobs.periodic`), its demo loader (`demo.demo_loader`), its own blueprints.
-FEATURES = ("intranet.beneficiaries", "intranet.calendar", "intranet.selfbooking", "intranet.notifications",
-            "intranet.followups", "intranet.volunteers", "intranet.partners", "intranet.imports",
-            "intranet.exports", "intranet.reporting")
+# Every feature package. Each one's `models` modules (its subpackages' too) are imported when the app is built
+# (`intranet.models`), so the mapper and Alembic know them. A package that plugs more than pages in has
+# `register(app)`, called in this order: it adds its signal receivers, its steps of the minute tick
+# (`jobs.periodic`), its demo loader (`demo.demo_loader`), its own blueprints.
+FEATURES = ("intranet.audit", "intranet.auth", "intranet.network", "intranet.members", "intranet.programs",
+            "intranet.beneficiaries", "intranet.journeys", "intranet.calendar", "intranet.selfbooking",
+            "intranet.notifications", "intranet.followups", "intranet.volunteers", "intranet.partners",
+            "intranet.imports", "intranet.exports", "intranet.reporting")
 
 
 def create_app(config: type[Config] = Config) -> Flask:
@@ -93,11 +96,12 @@ def _settle_site_address(app: Flask) -> None:
 def _init_extensions(app: Flask) -> None:
     from flask_login import user_logged_in
 
-    from intranet import models  # noqa: F401  (every model known to Alembic and the mapper)
+    from intranet import models
     from intranet.auth.sessions import load_user, on_sign_in
     from intranet.jobs import InProcessRunner
     from intranet.ops.security import SessionInterface
 
+    models.import_all()  # every feature's models known to the mapper and to Alembic
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"), render_as_batch=True)
     login.init_app(app)
@@ -144,6 +148,7 @@ def _register_blueprints(app: Flask) -> None:
     from intranet.home.views import space_bp as space
     from intranet.journeys.views import bp as journeys
     from intranet.me.views import bp as me
+    from intranet.members.invitation_views import bp as invitations
     from intranet.members.views import bp as members
     from intranet.network.views import bp as network
     from intranet.notifications.feed import bp as feeds
@@ -156,12 +161,14 @@ def _register_blueprints(app: Flask) -> None:
     from intranet.programs.views import network_bp as network_programs
     from intranet.reporting.views import bp as reporting
 
-    for blueprint in (ops, cli, auth, home, space, me, members, mailbox, network, network_mailbox, network_programs,
-                      programs, beneficiaries, journeys, calendar, availability, feeds,
+    for blueprint in (ops, cli, auth, home, space, me, members, invitations, mailbox, network, network_mailbox,
+                      network_programs, programs, beneficiaries, journeys, calendar, availability, feeds,
                       followups, followups_public, exports, reporting):
         app.register_blueprint(blueprint)
     for feature in FEATURES:
-        importlib.import_module(feature).register(app)
+        register = getattr(importlib.import_module(feature), "register", None)
+        if register is not None:
+            register(app)
     register_error_pages(app)
 
 

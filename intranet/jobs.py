@@ -75,6 +75,19 @@ def tick(now: datetime | None = None, every: str | None = None) -> dict[str, obj
     return results
 
 
+def commit_once() -> bool:
+    """Commit what a step has just queued under its unique key (a mail); False, nothing written, when another
+    tick queued the same key meanwhile."""
+    from sqlalchemy.exc import IntegrityError
+
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return False
+    return True
+
+
 def enqueue(path: str, *args) -> bool:
     """Run the function at `path` with `args` in the background, soon; False if the queue is unreachable."""
     app = current_app._get_current_object()

@@ -1,25 +1,29 @@
-"""Every model, imported once so the mapper and Alembic know the whole schema."""
+"""Every model, found from the feature list, so the mapper and Alembic know the whole schema.
 
-from intranet.audit.models import AuditEntry
-from intranet.auth.models import LoginAttempt, PasswordResetRequest, User
-from intranet.beneficiaries.models import Beneficiary, Commune
-from intranet.calendar.models import Absence, Appointment, AppointmentEvent, Availability, Resource, Seat
-from intranet.exports.models import ExportJob
-from intranet.imports.models import ImportBatch, ImportMapping, ImportRecord
-from intranet.journeys.models import Journey, JourneyModule
-from intranet.members.models import Membership
-from intranet.network.models import Association
-from intranet.notifications.models import OutboxMessage
-from intranet.partners.models import Interaction, Partner, PartnerContact, StageChange
-from intranet.partners.referrals.models import Referral, ReferralLink, ReferralSubmission
-from intranet.programs.models import Module, ModuleAdaptation, Program, ProgramOffer
-from intranet.selfbooking.models import BookingLink
-from intranet.ticks import PeriodicRun
-from intranet.volunteers.models import Qualification, Training, TrainingEnrolment, TrainingSession, VolunteerProfile
+No feature is named here: a feature's models are the `models` modules of its package (subpackages
+included), imported for each package of `intranet.FEATURES`. Only the infrastructure's own tables are
+listed, in `INFRASTRUCTURE`.
+"""
 
-__all__ = ["Absence", "Appointment", "AppointmentEvent", "Association", "AuditEntry", "Availability", "Beneficiary",
-           "BookingLink", "Commune", "ExportJob", "ImportBatch", "ImportMapping", "ImportRecord", "Interaction", "Journey",
-           "JourneyModule", "LoginAttempt", "Membership", "Module", "ModuleAdaptation", "OutboxMessage", "Partner",
-           "PartnerContact", "PasswordResetRequest", "PeriodicRun", "Program", "ProgramOffer", "Qualification",
-           "Referral", "ReferralLink", "ReferralSubmission", "Resource", "Seat", "StageChange", "Training",
-           "TrainingEnrolment", "TrainingSession", "User", "VolunteerProfile"]
+import importlib
+import pkgutil
+
+INFRASTRUCTURE = ("intranet.ticks",)  # the periodic runs of the tick
+
+
+def import_all() -> list[str]:
+    """Import the infrastructure's and every feature's models modules; return their names."""
+    from intranet import FEATURES
+
+    names = list(INFRASTRUCTURE)
+    for feature in FEATURES:
+        package = importlib.import_module(feature)
+        names += [info.name for info in pkgutil.walk_packages(package.__path__, f"{feature}.", onerror=_fail)
+                  if info.name.rpartition(".")[2] == "models"]
+    for name in names:
+        importlib.import_module(name)
+    return names
+
+
+def _fail(name: str) -> None:
+    raise  # a subpackage that cannot be imported would hide its models: its ImportError is not ignored

@@ -7,7 +7,7 @@ the row is written) is matched with a plain `LIKE '%…%'` on SQLite and Postgre
 import re
 import unicodedata
 
-from sqlalchemy import and_
+from sqlalchemy import and_, true
 
 from intranet.phones import phone_digits
 
@@ -43,4 +43,4 @@ def matches(column, q: str):
         words = [re.sub(r"[^0-9]", "", text.replace("(0)", ""))]
     else:
         words = fold(text).split()
-    return and_(*(column.contains(word, autoescape=True) for word in words))
+    return and_(true(), *(column.contains(word, autoescape=True) for word in words))  # only dashes: every row

@@ -4,6 +4,8 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from intranet import models
+
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
@@ -32,6 +34,9 @@ def get_engine_url():
 # target_metadata = mymodel.Base.metadata
 config.set_main_option('sqlalchemy.url', get_engine_url())
 target_db = current_app.extensions['migrate'].db
+# The schema autogenerate compares with: every feature's models, found from the feature list (the app
+# imported them when it was built; said again here, as Alembic sees only what is imported).
+models.import_all()
 
 # other values from the config, defined by the needs of env.py,
 # can be acquired:

@@ -203,3 +203,10 @@ def test_old_mails_are_as_the_retention_job_leaves_them(app, network, db):
     assert db.session.scalar(recent.where(OutboxMessage.text_body == "")) == 0
     assert drop_old_bodies(now) == 0  # nothing the job would still clear
     db.session.rollback()
+
+
+def test_members_of_the_generated_network_are_found_by_the_members_search(network, db):
+    from intranet.search import search_key
+
+    for membership in db.session.scalars(select(Membership)).all():
+        assert membership.search_key == search_key(membership.display_name, membership.user.email)

@@ -151,6 +151,38 @@ def test_search_filters_the_list_in_place(client, admin, bordeaux):
     assert "Pierre Garnier" in body and "Martine Lefèvre" not in body
 
 
+@pytest.mark.parametrize("q", ["helene", "HELENE", "Hélène", "hélene dupre", "DUPRÉ"])
+def test_search_ignores_accents_and_case(client, admin, bordeaux, q):
+    make_membership(bordeaux, "staff", make_user(name="Hélène Dupré"))
+    make_membership(bordeaux, "staff", make_user(name="Henri Duval"))
+    body = client.get("/a/bordeaux/members", query_string={"q": q}).get_data(as_text=True)
+    assert "Hélène Dupré" in body and "Henri Duval" not in body
+
+
+def test_search_finds_an_address(client, admin, bordeaux):
+    make_membership(bordeaux, "staff", make_user("noel.ndiaye@exemple.test", name="Noël N’Diaye"))
+    body = client.get("/a/bordeaux/members?q=noel.ndiaye@").get_data(as_text=True)
+    assert "Noël N’Diaye" in body
+
+
+def test_an_invited_person_is_found_by_the_name_typed_not_by_their_account(client, admin, bordeaux, db):
+    make_user("compte@exemple.test", name="Zoé Secrète")
+    services.invite(bordeaux, email="compte@exemple.test", name="Élise Invitée", role="staff", invited_by=None)
+    assert "compte@exemple.test" in client.get("/a/bordeaux/members?q=elise invitee").get_data(as_text=True)
+    assert "compte@exemple.test" not in client.get("/a/bordeaux/members?q=zoe").get_data(as_text=True)
+
+
+def test_the_search_key_follows_acceptance_and_a_new_account_name(bordeaux, db):
+    user = make_user("camille@exemple.test", name="Camille Roux")
+    membership = services.invite(bordeaux, email="camille@exemple.test", name="Cam R.", role="staff", invited_by=None)
+    assert membership.search_key == "cam r. camille@exemple.test"
+    services.accept_invitation(membership, user)
+    assert membership.search_key == "camille roux camille@exemple.test"
+    user.name = "Camille Roux-Léger"
+    db.session.flush()
+    assert membership.search_key == "camille roux leger camille@exemple.test"
+
+
 def test_search_with_no_match_says_so(client, admin):
     body = client.get("/a/bordeaux/members?q=zzz").get_data(as_text=True)
     assert "Personne ne correspond à « zzz »" in body

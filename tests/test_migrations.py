@@ -22,3 +22,14 @@ def test_the_database_is_at_the_single_head(db):
     assert len(heads) == 1
     with db.engine.connect() as conn:
         assert MigrationContext.configure(conn).get_current_heads() == tuple(heads)
+
+
+def test_every_models_module_is_found_from_the_feature_list(app):
+    import sys
+
+    from intranet import models
+
+    on_disk = {".".join(path.relative_to(ROOT).with_suffix("").parts) for path in (ROOT / "intranet").rglob("models.py")}
+    found = set(models.import_all())
+    assert on_disk - {"intranet.models"} <= found
+    assert found <= set(sys.modules)

@@ -81,7 +81,7 @@ def tokens(db, sent_mail):
         "referral_completion": {"token": completion},
         "feeds": {"token": feed_token},
         "auth.reset_password": {"token": auth.make_token(make_user(), auth.PASSWORD_RESET)},
-        "auth.accept_invitation": {"token": re.search(r"/invitation/([\w-]+)", invitation_link).group(1)},
+        "invitations.accept": {"token": re.search(r"/invitation/([\w-]+)", invitation_link).group(1)},
         "static": {"filename": "app.css"},
     }
 
@@ -98,7 +98,7 @@ def test_the_enumeration_finds_every_kind_of_public_link():
     endpoints = {r.endpoint for r in public_get_rules()}
     assert {"followups_public.answer", "selfbooking.home", "selfbooking.cancel_question", "feeds.calendar",
             "referrals_public.form", "referral_completion.form",
-            "auth.reset_password", "auth.accept_invitation", "auth.login"} <= endpoints
+            "auth.reset_password", "invitations.accept", "auth.login"} <= endpoints
 
 
 @pytest.mark.parametrize("rule", public_get_rules(), ids=lambda r: r.endpoint)

@@ -312,7 +312,8 @@ def test_the_inbox_counts_in_the_navigation_and_shows_each_tab(client, staff, bo
     make_referral(bordeaux, partner, first_name="Yannick", status="accepted")
     make_referral(make_association(), first_name="Ailleurs")
     page = client.get("/a/bordeaux/beneficiaries").get_data(as_text=True)
-    assert "Partenaires (1)" in page and "1 à traiter" in page
+    assert 'aria-hidden="true">1</span><span class="visually-hidden"> (1 orientation à traiter)' in page
+    assert "1 à traiter" in page
     inbox = client.get("/a/bordeaux/referrals").get_data(as_text=True)
     assert "Zoé" in inbox and "Yannick" not in inbox and "Ailleurs" not in inbox
     assert "Yannick" in client.get("/a/bordeaux/referrals?tab=accepted").get_data(as_text=True)

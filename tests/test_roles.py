@@ -11,7 +11,7 @@ ROLES = Role.values()  # from least to most rights
 
 _APP = create_app()
 PUBLIC = {"static", "ops.healthz", "auth.login", "auth.forgot_password", "auth.reset_password",
-          "auth.accept_invitation", "auth.logout",
+          "invitations.accept", "auth.logout",
           "feeds.calendar", "followups_public.answer", "followups_public.record"}  # the token in the URL is the key
 PUBLIC_PREFIX = "/p/<token>"  # beneficiaries' personal links: no account, the token is the key
 

@@ -1,5 +1,7 @@
 """Search that ignores case and accents: one folding rule, a stored key on beneficiary files, one indexed condition."""
 
+import warnings
+
 import pytest
 from sqlalchemy import insert
 
@@ -20,6 +22,16 @@ TODAY = today_in("Europe/Paris")
 ])
 def test_fold_ignores_case_accents_ligatures_and_spacing(text, folded):
     assert fold(text) == folded
+
+
+def test_a_query_of_punctuation_only_is_no_condition():
+    from sqlalchemy import column
+
+    from intranet.search import matches
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert str(matches(column("search_key"), " - ’ ")) == "true"
 
 
 @pytest.fixture

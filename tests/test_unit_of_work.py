@@ -57,6 +57,22 @@ def _imports(path: Path) -> set[str]:
     return modules
 
 
+def test_auth_imports_nothing_of_the_members_which_build_on_it():
+    # Type hints only (under `if TYPE_CHECKING`) name the membership: nothing of members is loaded by auth.
+    def runtime_imports(path: Path) -> set[str]:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        hinted = {id(n) for node in ast.walk(tree) if isinstance(node, ast.If)
+                  and getattr(node.test, "id", "") == "TYPE_CHECKING" for n in ast.walk(node)}
+        return {node.module for node in ast.walk(tree)
+                if isinstance(node, ast.ImportFrom) and node.module and id(node) not in hinted}
+
+    files = sorted((INTRANET / "auth").glob("*.py"))
+    assert any(f.name == "views.py" for f in files)
+    wrong = {f"{path.name}: {module}" for path in files for module in runtime_imports(path)
+             if module.startswith("intranet.members")}
+    assert wrong == set()
+
+
 def test_the_calendar_imports_neither_notifications_nor_self_booking():
     files = sorted((INTRANET / "calendar").glob("*.py"))
     assert any(f.name == "booking.py" for f in files)

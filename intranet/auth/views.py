@@ -1,4 +1,4 @@
-"""Sign in and out, forgotten passwords, invitations, one's own account."""
+"""Sign in and out, forgotten passwords, one's own account (invitations are answered by members)."""
 
 from urllib.parse import urlsplit
 
@@ -19,7 +19,6 @@ from intranet.auth.forms import (
 )
 from intranet.extensions import db
 from intranet.forms import EmptyForm
-from intranet.members import services as members
 
 bp = Blueprint("auth", __name__)
 
@@ -98,60 +97,6 @@ def reset_password(token: str):
 
 def _link_error(reason: str, purpose: str):
     return render_template("auth/link_error.html", reason=reason, purpose=purpose), 404 if reason == "invalid" else 410
-
-
-def _landing(membership) -> str:
-    if membership.role == "volunteer":
-        return url_for("me.index")
-    return url_for("space.dashboard", slug=membership.association.slug)
-
-
-@bp.route("/invitation/<token>", methods=["GET", "POST"])
-def accept_invitation(token: str):
-    """Join one association: someone new chooses a password, anyone else signs in, then accepts or declines."""
-    try:
-        membership = members.find_invitation(token)
-    except members.InvitationError as error:
-        return _link_error(str(error), "invitation")
-    user = membership.user
-    if current_user.is_authenticated and current_user.id != user.id:
-        # The same answer whether or not the address has an account.
-        return render_template("auth/invitation_elsewhere.html"), 403
-    if members.needs_password(user):
-        return _choose_password(membership)
-    if not current_user.is_authenticated:
-        flash(_("Connectez-vous pour répondre à l’invitation de %(association)s.",
-                association=membership.association.name), "info")
-        return redirect(url_for("auth.login", next=request.path))
-    form = EmptyForm()
-    if form.validate_on_submit():
-        try:
-            if request.form.get("answer") == "decline":
-                members.decline_invitation(membership, user)
-                flash(_("Vous avez décliné l’invitation de %(association)s.",
-                        association=membership.association.name), "info")
-                return redirect(url_for("home.index"))
-            members.accept_invitation(membership, user)
-        except members.InvitationError as error:  # the error page's status rolls the request back
-            return _link_error(str(error), "invitation")
-        flash(_("Vous avez rejoint %(association)s.", association=membership.association.name), "success")
-        return redirect(_landing(membership))
-    return render_template("auth/invitation.html", membership=membership, form=form)
-
-
-def _choose_password(membership):
-    user = membership.user
-    form = NewPasswordForm(user=user)
-    if form.validate_on_submit():
-        try:
-            members.accept_invitation(membership, user, form.password.data)
-        except members.InvitationError as error:
-            return _link_error(str(error), "invitation")
-        sessions.start(user)
-        flash(_("Votre mot de passe est enregistré. Bienvenue, %(name)s !", name=user.name), "success")
-        return redirect(_landing(membership))
-    return render_template("auth/choose_password.html", form=form, user=user, purpose="invitation",
-                           membership=membership)
 
 
 @bp.route("/account", methods=["GET", "POST"])

@@ -3,6 +3,7 @@
 from flask import flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 
+from intranet.actions import confirmed, posted
 from intranet.args import arg_choice, arg_int, arg_str, paginate
 from intranet.audit.services import history
 from intranet.beneficiaries import services
@@ -14,7 +15,7 @@ from intranet.clock import today_in
 from intranet.forms import EmptyForm, show_rule_error
 from intranet.journeys.services import coaches, journeys_of
 from intranet.programs.services import programs
-from intranet.rendering import confirm, render
+from intranet.rendering import render
 from intranet.rules import RuleError
 from intranet.tenancy import association_blueprint, get_or_404
 
@@ -129,14 +130,11 @@ def change_status(beneficiary_id: int):
 @bp.route("/beneficiaries/<int:beneficiary_id>/deactivate", methods=["GET", "POST"])
 def deactivate(beneficiary_id: int):
     beneficiary = _load(beneficiary_id)
-    form = EmptyForm()
-    if form.validate_on_submit():
-        services.set_active(beneficiary, False)
-        flash(_("La fiche de %(name)s est désactivée. Elle reste consultable dans les fiches désactivées.",
-                name=beneficiary.full_name), "success")
-        return redirect(url_for("beneficiaries.index"))
-    return confirm(
-        form, question=_("Désactiver la fiche de %(name)s ?", name=beneficiary.full_name),
+    return confirmed(
+        lambda: services.set_active(beneficiary, False), then=url_for("beneficiaries.index"),
+        done=_("La fiche de %(name)s est désactivée. Elle reste consultable dans les fiches désactivées.",
+               name=beneficiary.full_name),
+        question=_("Désactiver la fiche de %(name)s ?", name=beneficiary.full_name),
         explanation=_("La fiche n’apparaîtra plus dans la liste. Rien n’est effacé : elle reste consultable parmi "
                       "les fiches désactivées et peut être réactivée."),
         confirm_label=_("Oui, désactiver"), back_url=url_for("beneficiaries.show", beneficiary_id=beneficiary.id))
@@ -145,10 +143,9 @@ def deactivate(beneficiary_id: int):
 @bp.post("/beneficiaries/<int:beneficiary_id>/reactivate")
 def reactivate(beneficiary_id: int):
     beneficiary = _load(beneficiary_id)
-    if EmptyForm().validate_on_submit():
-        services.set_active(beneficiary, True)
-        flash(_("La fiche de %(name)s est réactivée.", name=beneficiary.full_name), "success")
-    return redirect(url_for("beneficiaries.show", beneficiary_id=beneficiary.id))
+    return posted(lambda: services.set_active(beneficiary, True),
+                  done=_("La fiche de %(name)s est réactivée.", name=beneficiary.full_name),
+                  then=url_for("beneficiaries.show", beneficiary_id=beneficiary.id))
 
 
 @bp.app_template_filter("phone")

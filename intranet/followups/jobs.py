@@ -6,12 +6,11 @@ A job, so it commits: each e-mail on its own, and one another worker queued mean
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from intranet.beneficiaries.models import Beneficiary
 from intranet.extensions import db
 from intranet.followups.services import LATE, PERIODS, follow_up_key, make_token
-from intranet.jobs import periodic
+from intranet.jobs import commit_once, periodic
 from intranet.journeys.models import FollowUpAnswer, FollowUpPeriod, Journey
 from intranet.network.models import Association
 from intranet.notifications.models import OutboxMessage
@@ -46,10 +45,5 @@ def send_follow_ups(now: datetime) -> int:
                        association_id=association.id, beneficiary_id=beneficiary.id, journey_id=journey.id,
                        key=follow_up_key(period, journey.id),
                        person=beneficiary, association=association, period=period, links=links)
-            try:
-                db.session.commit()
-            except IntegrityError:  # another tick queued it meanwhile
-                db.session.rollback()
-            else:
-                queued += 1
+            queued += commit_once()
     return queued

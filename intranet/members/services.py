@@ -19,7 +19,7 @@ from intranet.auth.models import User
 from intranet.auth.services import normalize_email, set_password
 from intranet.clock import utcnow
 from intranet.extensions import db
-from intranet.members.models import ACTIVE, DEACTIVATED, INVITED, Membership
+from intranet.members.models import ACTIVE, DEACTIVATED, INVITED, Membership, refresh_search_key
 from intranet.network.models import Association
 from intranet.notifications.services import queue_mail
 from intranet.rules import RuleError
@@ -82,7 +82,7 @@ def _send_invitation(membership: Membership, invited_by: User | None) -> None:
     queue_mail(
         to=user.email, template="invitation", kind="invitation", association_id=association.id,
         locale=current_app.config["BABEL_DEFAULT_LOCALE"], name=membership.display_name, association=association,
-        role=membership.role, invited_by=invited_by, link=external_url("auth.accept_invitation", token=token),
+        role=membership.role, invited_by=invited_by, link=external_url("invitations.accept", token=token),
         days=current_app.config["INVITATION_MAX_AGE"] // 86400,
     )
 
@@ -140,6 +140,8 @@ def accept_invitation(membership: Membership, user: User, password: str | None =
         set_password(user, password)
     db.session.flush()
     db.session.refresh(membership)
+    refresh_search_key(membership, user)  # the association now sees the person's own name
+    db.session.flush()
 
 
 def decline_invitation(membership: Membership, user: User) -> None:

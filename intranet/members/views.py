@@ -3,9 +3,10 @@
 from flask import flash, g, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import case, func, or_
+from sqlalchemy import case, func
 from sqlalchemy.orm import contains_eager, joinedload
 
+from intranet.actions import confirmed, posted
 from intranet.args import arg_str, paginate
 from intranet.auth.models import User
 from intranet.extensions import htmx
@@ -13,8 +14,9 @@ from intranet.forms import EmptyForm, show_rule_error
 from intranet.members import services
 from intranet.members.forms import InviteForm, RoleForm
 from intranet.members.models import INVITED, Membership
-from intranet.rendering import confirm, render
+from intranet.rendering import render
 from intranet.rules import RuleError
+from intranet.search import matches
 from intranet.tenancy import Role, association_blueprint, get_or_404, scoped
 from intranet.transactions import abandon
 
@@ -30,8 +32,7 @@ def _members_page(q: str):
     # Until the person accepts, the association knows them by the name it typed (Membership.display_name).
     name = case((Membership.accepted_at.is_(None), func.coalesce(Membership.invited_name, User.name)), else_=User.name)
     if q:
-        pattern = f"%{q.strip()}%"
-        query = query.where(or_(name.ilike(pattern), User.email.ilike(pattern)))
+        query = query.where(matches(Membership.search_key, q))  # accents and case ignored: Hélène is "helene"
     query = query.order_by(Membership.active.desc(), (Membership.state == INVITED).desc(), name, Membership.id)
     return paginate(query)
 
@@ -94,56 +95,38 @@ def change_role(membership_id: int):
 @bp.route("/members/<int:membership_id>/deactivate", methods=["GET", "POST"])
 def deactivate(membership_id: int):
     membership = _load(membership_id)
-    form = EmptyForm()
-    if form.validate_on_submit():
-        try:
-            services.deactivate(membership, current_user)
-        except RuleError as error:
-            show_rule_error(None, error)
-        else:
-            flash(_("L’invitation de %(name)s est annulée : son lien ne fonctionne plus.", name=membership.display_name)
-                  if membership.accepted_at is None else
-                  _("L’accès de %(name)s est retiré. Son historique est conservé.", name=membership.display_name),
-                  "success")
-        return redirect(url_for("members.index"))
     name, email, back = membership.display_name, membership.user.email, url_for("members.index")
     if membership.pending:
-        return confirm(
-            form, question=_("Annuler l’invitation de %(name)s ?", name=name),
-            explanation=_("Le lien envoyé à %(email)s ne fonctionnera plus. Vous pourrez inviter cette personne à "
-                          "nouveau plus tard.", email=email),
-            confirm_label=_("Oui, annuler l’invitation"), back_url=back, back_label=_("Garder l’invitation"))
-    return confirm(
-        form, question=_("Retirer l’accès de %(name)s ?", name=name),
-        explanation=_("%(name)s (%(email)s) ne pourra plus se connecter à l’espace de %(association)s. Son historique "
-                      "(séances, notes) est conservé, et vous pourrez le réactiver plus tard.",
-                      name=name, email=email, association=g.association.name),
-        confirm_label=_("Oui, retirer l’accès"), back_url=back)
+        page = dict(question=_("Annuler l’invitation de %(name)s ?", name=name),
+                    explanation=_("Le lien envoyé à %(email)s ne fonctionnera plus. Vous pourrez inviter cette personne "
+                                  "à nouveau plus tard.", email=email),
+                    confirm_label=_("Oui, annuler l’invitation"), back_label=_("Garder l’invitation"))
+    else:
+        page = dict(question=_("Retirer l’accès de %(name)s ?", name=name),
+                    explanation=_("%(name)s (%(email)s) ne pourra plus se connecter à l’espace de %(association)s. Son "
+                                  "historique (séances, notes) est conservé, et vous pourrez le réactiver plus tard.",
+                                  name=name, email=email, association=g.association.name),
+                    confirm_label=_("Oui, retirer l’accès"))
+    return confirmed(
+        lambda: services.deactivate(membership, current_user), then=back, back_url=back,
+        done=_("L’invitation de %(name)s est annulée : son lien ne fonctionne plus.", name=name)
+        if membership.accepted_at is None else _("L’accès de %(name)s est retiré. Son historique est conservé.", name=name),
+        **page)
 
 
 @bp.post("/members/<int:membership_id>/reactivate")
 def reactivate(membership_id: int):
     membership = _load(membership_id)
-    if EmptyForm().validate_on_submit():
-        try:
-            restored = services.reactivate(membership, current_user)
-        except RuleError as error:
-            show_rule_error(None, error)
-        else:
-            flash(_("%(name)s a de nouveau accès à l’association.", name=membership.display_name) if restored else
-                  _("Invitation envoyée à %(email)s.", email=membership.user.email), "success")
-    return redirect(url_for("members.index"))
+    return posted(
+        lambda: services.reactivate(membership, current_user),
+        done=lambda restored: _("%(name)s a de nouveau accès à l’association.", name=membership.display_name)
+        if restored else _("Invitation envoyée à %(email)s.", email=membership.user.email),
+        then=url_for("members.index"))
 
 
 @bp.post("/members/<int:membership_id>/resend")
 def resend(membership_id: int):
     membership = _load(membership_id)
-    if EmptyForm().validate_on_submit():
-        try:
-            services.resend_invitation(membership, current_user)
-        except RuleError as error:
-            show_rule_error(None, error)
-        else:
-            flash(_("Invitation renvoyée à %(email)s. Le lien précédent ne fonctionne plus.",
-                    email=membership.user.email), "success")
-    return redirect(url_for("members.index"))
+    return posted(lambda: services.resend_invitation(membership, current_user), then=url_for("members.index"),
+                  done=_("Invitation renvoyée à %(email)s. Le lien précédent ne fonctionne plus.",
+                         email=membership.user.email))

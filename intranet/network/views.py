@@ -6,6 +6,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from intranet.actions import confirmed, posted
 from intranet.args import paginate
 from intranet.extensions import db
 from intranet.forms import EmptyForm, show_rule_error
@@ -15,7 +16,7 @@ from intranet.members.models import Membership
 from intranet.network import services
 from intranet.network.forms import AssociationForm
 from intranet.network.models import Association
-from intranet.rendering import confirm, render
+from intranet.rendering import render
 from intranet.rules import RuleError
 from intranet.tenancy import network_blueprint
 
@@ -79,22 +80,19 @@ def invite_admin(association_id: int):
 @bp.route("/associations/<int:association_id>/deactivate", methods=["GET", "POST"])
 def deactivate(association_id: int):
     association = db.get_or_404(Association, association_id)
-    form = EmptyForm()
-    if form.validate_on_submit():
-        services.set_active(association, False)
-        flash(_("L’espace de %(name)s est fermé. Ses données sont conservées.", name=association.name), "success")
-        return redirect(url_for("network.show", association_id=association.id))
-    return confirm(
-        form, question=_("Fermer l’espace de %(name)s ?", name=association.name),
+    back = url_for("network.show", association_id=association.id)
+    return confirmed(
+        lambda: services.set_active(association, False), then=back,
+        done=_("L’espace de %(name)s est fermé. Ses données sont conservées.", name=association.name),
+        question=_("Fermer l’espace de %(name)s ?", name=association.name),
         explanation=_("Plus personne ne pourra travailler dans cet espace. Toutes ses données sont conservées et "
                       "l’espace peut être rouvert à tout moment."),
-        confirm_label=_("Oui, fermer l’espace"), back_url=url_for("network.show", association_id=association.id))
+        confirm_label=_("Oui, fermer l’espace"), back_url=back)
 
 
 @bp.post("/associations/<int:association_id>/reactivate")
 def reactivate(association_id: int):
     association = db.get_or_404(Association, association_id)
-    if EmptyForm().validate_on_submit():
-        services.set_active(association, True)
-        flash(_("L’espace de %(name)s est rouvert.", name=association.name), "success")
-    return redirect(url_for("network.show", association_id=association.id))
+    return posted(lambda: services.set_active(association, True),
+                  done=_("L’espace de %(name)s est rouvert.", name=association.name),
+                  then=url_for("network.show", association_id=association.id))

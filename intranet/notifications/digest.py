@@ -17,7 +17,6 @@ from datetime import date, datetime, time, timedelta
 
 from flask_babel import force_locale
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from intranet.auth.models import User
@@ -25,7 +24,7 @@ from intranet.calendar.models import Appointment, Seat
 from intranet.clock import local, to_utc
 from intranet.dates import format_skeleton, format_time
 from intranet.extensions import db
-from intranet.jobs import periodic
+from intranet.jobs import commit_once, periodic
 from intranet.members.models import Membership
 from intranet.network.models import Association
 from intranet.notifications.models import OutboxMessage
@@ -138,10 +137,5 @@ def send_digests(now: datetime) -> int:
                        mailbox_url=external_url("mailbox.index", slug=association.slug)
                        if membership.role == "admin" else "",
                        account_url=external_url("auth.account"))
-            try:
-                db.session.commit()
-            except IntegrityError:  # another tick queued it meanwhile
-                db.session.rollback()
-            else:
-                queued += 1
+            queued += commit_once()
     return queued

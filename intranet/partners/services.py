@@ -14,6 +14,7 @@ from intranet.clock import utcnow
 from intranet.extensions import db
 from intranet.members.models import Membership
 from intranet.partners.models import Interaction, Partner, PartnerContact, PartnerStage, StageChange
+from intranet.partners.referrals import services as referrals
 from intranet.rules import RuleError
 from intranet.search import matches
 from intranet.values import InvalidValue
@@ -107,7 +108,10 @@ def update_partner(partner: Partner, data: dict) -> list[str]:
 
 
 def set_active(partner: Partner, active: bool) -> None:
+    """Deactivate (its referral link stops working) or reactivate a partner; nothing is deleted."""
     partner.active = active
+    if not active and (link := referrals.active_link(partner)):
+        referrals.revoke_link(link)
     db.session.flush()
 
 

@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from intranet.actions import confirmed, posted
 from intranet.args import arg_choice, arg_int, arg_str, paginate
 from intranet.beneficiaries.models import YesNo
 from intranet.clock import today_in
@@ -16,7 +17,7 @@ from intranet.partners.forms import CloseStepForm, ContactForm, InteractionForm,
 from intranet.partners.models import Interaction, Partner, PartnerContact, PartnerKind, PartnerStage
 from intranet.partners.referrals import services as referrals
 from intranet.partners.referrals.forms import LinkForm
-from intranet.rendering import confirm, render
+from intranet.rendering import render
 from intranet.rules import RuleError
 from intranet.tenancy import association_blueprint, get_or_404
 
@@ -106,27 +107,20 @@ def edit(partner_id: int):
 @bp.route("/partners/<int:partner_id>/deactivate", methods=["GET", "POST"])
 def deactivate(partner_id: int):
     partner = _load(partner_id)
-    form = EmptyForm()
-    if form.validate_on_submit():
-        services.set_active(partner, False)
-        link = referrals.active_link(partner)
-        if link:
-            referrals.revoke_link(link)
-        flash(_("%(name)s est désactivé. Son historique est conservé.", name=partner.name), "success")
-        return redirect(url_for("partners.index"))
-    return confirm(form, question=_("Désactiver %(name)s ?", name=partner.name),
-                   explanation=_("Le partenaire n’apparaîtra plus dans l’annuaire ni dans les choix des fiches. Son lien "
-                                 "d’orientation cesse de fonctionner. Rien n’est effacé."),
-                   confirm_label=_("Oui, désactiver"), back_url=url_for("partners.show", partner_id=partner.id))
+    return confirmed(
+        lambda: services.set_active(partner, False), then=url_for("partners.index"),
+        done=_("%(name)s est désactivé. Son historique est conservé.", name=partner.name),
+        question=_("Désactiver %(name)s ?", name=partner.name),
+        explanation=_("Le partenaire n’apparaîtra plus dans l’annuaire ni dans les choix des fiches. Son lien "
+                      "d’orientation cesse de fonctionner. Rien n’est effacé."),
+        confirm_label=_("Oui, désactiver"), back_url=url_for("partners.show", partner_id=partner.id))
 
 
 @bp.post("/partners/<int:partner_id>/reactivate")
 def reactivate(partner_id: int):
     partner = _load(partner_id)
-    if EmptyForm().validate_on_submit():
-        services.set_active(partner, True)
-        flash(_("%(name)s est réactivé.", name=partner.name), "success")
-    return redirect(url_for("partners.show", partner_id=partner.id))
+    return posted(lambda: services.set_active(partner, True), done=_("%(name)s est réactivé.", name=partner.name),
+                  then=url_for("partners.show", partner_id=partner.id))
 
 
 # --- stage, in place ----------------------------------------------------------------------------

@@ -6,13 +6,12 @@ from datetime import datetime, timedelta
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from intranet.auth.models import User
 from intranet.clock import local
 from intranet.extensions import db
-from intranet.jobs import periodic
+from intranet.jobs import commit_once, periodic
 from intranet.members.models import ACTIVE, Membership
 from intranet.network.models import Association
 from intranet.notifications.digest import DigestSection, digest_section
@@ -66,12 +65,7 @@ def send_renewal_notices(now: datetime) -> int:
                    name=qualification_names(association.id).get(qualification.code, qualification.code),
                    timezone=association.timezone, trainings_url=external_url("my_trainings.index"))
         qualification.renewal_noticed_at = now
-        try:
-            db.session.commit()
-        except IntegrityError:  # another tick queued it meanwhile
-            db.session.rollback()
-        else:
-            queued += 1
+        queued += commit_once()
     return queued
 
 
@@ -125,10 +119,5 @@ def send_log_reminders(now: datetime) -> int:
                    locale=user.locale, association_id=association.id, key=key, appointment_id=appointment.id,
                    association=association, person=user, appointment=appointment, timezone=association.timezone,
                    url=external_url("my_logs.log", appointment_id=appointment.id))
-        try:
-            db.session.commit()
-        except IntegrityError:  # another tick queued it meanwhile
-            db.session.rollback()
-        else:
-            queued += 1
+        queued += commit_once()
     return queued

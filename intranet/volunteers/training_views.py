@@ -7,12 +7,13 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
+from intranet.actions import confirmed
 from intranet.args import arg_id
 from intranet.clock import local, to_utc, today_in, utcnow
 from intranet.extensions import db, htmx
 from intranet.forms import EmptyForm, show_rule_error
 from intranet.members.models import Membership
-from intranet.rendering import confirm, render
+from intranet.rendering import render
 from intranet.rules import RuleError
 from intranet.tenancy import association_blueprint, get_or_404, network_blueprint, scoped
 from intranet.transactions import abandon
@@ -361,17 +362,9 @@ def complete(training_session_id: int):
 @bp.route("/training-sessions/<int:training_session_id>/cancel", methods=["GET", "POST"])
 def cancel_session(training_session_id: int):
     session = _load_session(training_session_id)
-    form = EmptyForm()
     back = url_for("trainings.session", training_session_id=session.id)
-    if form.validate_on_submit():
-        try:
-            services.cancel_session(session)
-        except RuleError as error:
-            show_rule_error(None, error)
-        else:
-            flash(_("La session est annulée."), "success")
-        return redirect(back)
-    return confirm(form, question=_("Annuler cette session de formation ?"),
-                   explanation=_("Elle n’aura pas lieu : prévenez les personnes inscrites. La liste des inscriptions "
-                                 "reste dans l’historique."),
-                   confirm_label=_("Oui, annuler la session"), back_url=back, back_label=_("Garder la session"))
+    return confirmed(lambda: services.cancel_session(session), done=_("La session est annulée."), then=back,
+                     question=_("Annuler cette session de formation ?"),
+                     explanation=_("Elle n’aura pas lieu : prévenez les personnes inscrites. La liste des inscriptions "
+                                   "reste dans l’historique."),
+                     confirm_label=_("Oui, annuler la session"), back_url=back, back_label=_("Garder la session"))

@@ -8,6 +8,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from intranet.actions import confirmed, posted
 from intranet.args import arg_choice, arg_int, arg_str, paginate
 from intranet.audit.services import history
 from intranet.calendar.forms import WEEKDAYS
@@ -16,7 +17,7 @@ from intranet.clock import today_in, utcnow
 from intranet.extensions import db
 from intranet.forms import EmptyForm, show_rule_error
 from intranet.members.models import INVITED, Membership
-from intranet.rendering import confirm, render
+from intranet.rendering import render
 from intranet.rules import RuleError
 from intranet.tenancy import association_blueprint, get_or_404, scoped
 from intranet.volunteers import directory, services, watch
@@ -134,37 +135,26 @@ def edit(membership_id: int):
 @bp.route("/volunteers/<int:membership_id>/leave", methods=["GET", "POST"])
 def leave(membership_id: int):
     membership = _load(membership_id)
-    form = EmptyForm()
-    if form.validate_on_submit():
-        try:
-            services.leave(services.profile_for(membership), current_user, _today())
-        except RuleError as error:
-            show_rule_error(None, error)
-        else:
-            flash(_("%(name)s a quitté l’association : son accès est retiré, son historique est conservé.",
-                    name=membership.display_name), "success")
-        return redirect(url_for("volunteers.show", membership_id=membership.id))
-    return confirm(
-        form, question=_("%(name)s quitte l’association ?", name=membership.display_name),
+    back = url_for("volunteers.show", membership_id=membership.id)
+    return confirmed(
+        lambda: services.leave(services.profile_for(membership), current_user, _today()), then=back,
+        done=_("%(name)s a quitté l’association : son accès est retiré, son historique est conservé.",
+               name=membership.display_name),
+        question=_("%(name)s quitte l’association ?", name=membership.display_name),
         explanation=_("Son accès à l’espace de %(association)s est retiré et ses inscriptions aux formations à venir "
                       "sont annulées. Sa fiche, ses séances et ses habilitations restent dans l’historique ; vous "
                       "pourrez la réintégrer plus tard.", association=g.association.name),
-        confirm_label=_("Oui, enregistrer le départ"), back_url=url_for("volunteers.show", membership_id=membership.id))
+        confirm_label=_("Oui, enregistrer le départ"), back_url=back)
 
 
 @bp.post("/volunteers/<int:membership_id>/return")
 def come_back(membership_id: int):
     membership = _load(membership_id)
-    if EmptyForm().validate_on_submit():
-        try:
-            restored = services.come_back(services.profile_for(membership), current_user)
-        except RuleError as error:
-            show_rule_error(None, error)
-        else:
-            flash(_("%(name)s est de retour dans l’association.", name=membership.display_name) if restored else
-                  _("Invitation envoyée à %(email)s pour revenir dans l’association.", email=membership.user.email),
-                  "success")
-    return redirect(url_for("volunteers.show", membership_id=membership.id))
+    return posted(
+        lambda: services.come_back(services.profile_for(membership), current_user),
+        done=lambda restored: _("%(name)s est de retour dans l’association.", name=membership.display_name)
+        if restored else _("Invitation envoyée à %(email)s pour revenir dans l’association.", email=membership.user.email),
+        then=url_for("volunteers.show", membership_id=membership.id))
 
 
 @bp.post("/volunteers/<int:membership_id>/qualifications")

@@ -6,7 +6,7 @@ The tests read the same rows, made once for the module, and open pages already s
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from tests.factories import PASSWORD, make_association, make_beneficiary, make_membership, make_user
+from tests.factories import PASSWORD, make_association, make_beneficiary, make_membership, make_referral, make_user
 
 ADMIN = "admin.layout@exemple.test"
 pytestmark = pytest.mark.commits(scope="module")
@@ -14,13 +14,18 @@ pytestmark = pytest.mark.commits(scope="module")
 
 @pytest.fixture(scope="module", autouse=True)
 def demo(app, module_rows):
-    """An association with its admin, a colleague and a few files: enough to fill the pages."""
+    """An association with its admin, a colleague, a few files and referrals waiting: enough to fill the pages.
+
+    Long names and a count in the menu: the navigation is tried with what makes it widest.
+    """
     with app.app_context():
-        bordeaux = make_association("bordeaux", name="Tremplin Bordeaux")
-        make_membership(bordeaux, "admin", make_user(ADMIN, name="Nadia Benali"))
+        bordeaux = make_association("bordeaux", name="Tremplin Val-de-Marne, Essonne et Seine-et-Marne")
+        make_membership(bordeaux, "admin", make_user(ADMIN, name="Anne-Sophie Delattre-Vandenberghe"))
         make_membership(bordeaux, "staff")
         for _ in range(3):
             make_beneficiary(bordeaux)
+        for _ in range(12):
+            make_referral(bordeaux)
 
 
 def admin_page(new_page, **options):
@@ -37,6 +42,26 @@ def test_the_admin_navigation_fits_one_line_on_a_desktop(new_page, live_server):
     page = admin_page(new_page, width=1280)
     assert _line_spread(page) < 10
     assert page.get_by_role("button", name="Menu").is_hidden()
+    # The brand (the association's name under it) and the menu share the line.
+    brand, links = (page.locator(selector).bounding_box() for selector in (".nav-brand", "#nav-links"))
+    assert links["y"] < brand["y"] + brand["height"] and brand["x"] + brand["width"] <= links["x"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+
+
+def test_the_person_menu_shows_initials_and_keeps_the_name_for_everyone(new_page, live_server):
+    page = admin_page(new_page, width=1280)
+    summary = page.locator("summary", has_text="AD")
+    assert summary.get_attribute("title") == "Anne-Sophie Delattre-Vandenberghe"
+    summary.click()
+    assert page.get_by_role("link", name="Mon compte").is_visible()
+    assert page.get_by_text("Anne-Sophie Delattre-Vandenberghe", exact=True).first.is_visible()
+
+
+def test_the_referrals_waiting_are_counted_and_said_in_the_menu(new_page, live_server):
+    page = admin_page(new_page, width=1280)
+    summary = page.locator("summary", has_text="Partenaires")
+    assert summary.locator(".badge").inner_text() == "12"
+    assert "12 orientations à traiter" in summary.text_content()  # read out, not shown
 
 
 def test_a_group_opens_and_marks_the_current_page(new_page, live_server):
