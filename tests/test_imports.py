@@ -10,10 +10,11 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
+from intranet import progress
 from intranet.beneficiaries.models import Beneficiary
 from intranet.calendar.models import Appointment
 from intranet.extensions import db
-from intranet.imports import jobs, services, storage
+from intranet.imports import jobs, reading, services, storage
 from intranet.imports.cells import read_date, read_time, split_full_name
 from intranet.imports.models import ImportBatch, ImportMapping
 from intranet.journeys.models import Journey, JourneyModule
@@ -366,6 +367,57 @@ def test_a_failed_commit_job_writes_nothing_and_says_so(bordeaux, monkeypatch):
     batch = db.session.get(ImportBatch, batch.id)
     assert batch.status == "failed" and "rien n’a été enregistré" in batch.error
     assert db.session.scalar(select(func.count(Beneficiary.id))) == 0
+
+
+def test_the_commit_starts_from_the_rows_the_dry_run_read(bordeaux, monkeypatch):
+    data = csv_bytes([HEADER + ["Coaching image"], person(1) + ["07/08/2024"],
+                      person(2, **{"Date de naiss.": "31/02/1990"}) + [""]])
+    batch = check(upload(bordeaux, data))
+
+    def unread(*args, **kwargs):
+        raise AssertionError("the file was read again")
+
+    monkeypatch.setattr(reading, "read_table", unread)
+    commit(batch)
+    assert (batch.counts["create"], batch.counts["error"]) == (1, 1)
+    assert batch.report["error_rows"][0][0] == 3 and "31/02/1990" in batch.report["error_rows"][0][1]
+    created = db.session.scalar(select(Beneficiary))
+    assert (created.first_name, created.birth_date) == ("Prénom1", date(1989, 4, 2))
+    assert db.session.scalar(select(JourneyModule.happened_on)) == date(2024, 8, 7)
+
+
+def test_a_changed_mapping_makes_the_dry_run_read_the_file_again(bordeaux, monkeypatch):
+    batch = check(upload(bordeaux, csv_bytes([HEADER, person(1)])))
+    real, reads = reading.read_table, []
+    monkeypatch.setattr(reading, "read_table", lambda *args, **kwargs: reads.append(1) or real(*args, **kwargs))
+    check(batch, columns={"Ville": ""})
+    commit(batch)
+    assert len(reads) == 1 and db.session.scalar(select(Beneficiary.commune)) == ""
+
+
+def test_reading_checking_and_committing_report_their_progress(bordeaux, monkeypatch):
+    seen, real = [], progress.report
+
+    def report(kind, key, done, total=0):
+        seen.append((db.session.get(ImportBatch, key).status, done, total))
+        real(kind, key, done, total)
+
+    monkeypatch.setattr(progress, "report", report)
+    batch = commit(check(upload(bordeaux, csv_bytes([HEADER] + [person(i) for i in range(1, 2501)]))))
+    assert [(d, t) for s, d, t in seen if s == "reading"] == [(998, 2500), (1998, 2500)]  # rows read
+    assert [(d, t) for s, d, t in seen if s == "checking"] == [(1000, 2500), (2000, 2500), (2500, 2500)]
+    assert [(d, t) for s, d, t in seen if s == "committing"][-1] == (2500, 2500)  # files written
+    assert progress.read(services.PROGRESS, batch.id) == (0, 0)  # cleared once done
+
+
+def test_the_page_polls_the_progress_of_the_running_step(client, admin, bordeaux):
+    batch = upload(bordeaux, csv_bytes([HEADER, person(1)]))
+    services.save_mapping(batch, dict(batch.mapping["columns"]), {}, "accompaniment_esf")
+    progress.report(services.PROGRESS, batch.id, 1000, 2500)
+    part = client.get(f"/a/bordeaux/imports/{batch.id}/progress", headers={"HX-Request": "true"}).text
+    assert "Vérification de chaque ligne" in part and "1000 lignes sur 2500" in part
+    assert 'value="1000" max="2500"' in part and "every 1s" in part
+    progress.clear(services.PROGRESS, batch.id)
 
 
 def test_undo_removes_what_the_batch_created_and_puts_back_what_it_changed(bordeaux):

@@ -7,9 +7,10 @@ from flask_login import current_user
 
 from intranet.args import arg_choice, paginate
 from intranet.forms import EmptyForm, show_rule_error
-from intranet.imports import reading, services, storage
+from intranet.imports import reading, services
 from intranet.imports.forms import UploadForm, decisions_form, mapping_form, options_form
 from intranet.imports.models import BatchStatus, ImportBatch
+from intranet.progress import read as read_progress
 from intranet.rendering import render
 from intranet.rules import RuleError
 from intranet.tenancy import association_blueprint, get_or_404
@@ -49,7 +50,7 @@ def _context(batch: ImportBatch) -> dict:
              or (not status and r["warnings"])]
     return {"batch": batch, "fields": {f.key: f for f in fields}, "values": values, "row_status": status,
             "shown": shown[:ROWS_SHOWN], "more": max(0, len(shown) - ROWS_SHOWN),
-            "progress": storage.progress(batch), "blockers": services.undo_blockers(batch)
+            "progress": read_progress(services.PROGRESS, batch.id), "blockers": services.undo_blockers(batch)
             if batch.status == BatchStatus.COMMITTED else [], "step": arg_choice("step", ("mapping",), "")}
 
 
@@ -71,7 +72,7 @@ def progress(import_batch_id: int):
     batch = get_or_404(ImportBatch, import_batch_id)
     if not batch.running:
         return make_response("", redirect=url_for("imports.show", import_batch_id=batch.id))
-    return render("imports/show.html", "progress", batch=batch, progress=storage.progress(batch))
+    return render("imports/show.html", "progress", batch=batch, progress=read_progress(services.PROGRESS, batch.id))
 
 
 def _back(batch: ImportBatch, announce: str | None = None, **args):
