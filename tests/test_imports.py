@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 import zipfile
 from datetime import date
 from pathlib import Path
@@ -576,11 +577,35 @@ def test_the_pages_walk_through_an_import(client, admin, bordeaux):
 
 
 def test_an_upload_over_15_mb_is_refused_before_it_is_kept(client, admin, bordeaux):
-    big = io.BytesIO(b"a;b\n" * (4 * 1024 * 1024 + 10))
+    big = io.BytesIO(b"a;b\n" * (int(3.9 * 1024 * 1024)))  # 15.6 MB: under the request limit, over the file's
     response = client.post("/a/bordeaux/imports", data={"kind": "beneficiaries", "file": (big, "gros.csv")},
                            content_type="multipart/form-data")
     assert response.status_code == 400 and "15 Mo" in response.text
     assert db.session.scalar(select(func.count(ImportBatch.id))) == 0
+
+
+def upload_too_large(client, slug="bordeaux"):
+    big = io.BytesIO(b"a;b\n" * (5 * 1024 * 1024))  # 20 MB: over the request limit (MAX_CONTENT_LENGTH)
+    return client.post(f"/a/{slug}/imports", data={"kind": "beneficiaries", "file": (big, "enorme.csv")},
+                       content_type="multipart/form-data")
+
+
+def test_a_request_over_the_limit_shows_the_form_with_the_reason_beside_the_file_field(client, admin, bordeaux):
+    response = upload_too_large(client)
+    assert response.status_code == 413
+    field = re.search(r'<input[^>]*id="file"[^>]*>\s*<small id="file-error" class="field-error">([^<]*)</small>',
+                      response.text)
+    assert field and "15 Mo" in field[1] and 'aria-invalid="true"' in field[0]
+    assert "<h1>Imports de tableurs</h1>" in response.text
+    assert db.session.scalar(select(func.count(ImportBatch.id))) == 0
+
+
+def test_a_request_over_the_limit_says_nothing_of_a_space_one_cannot_enter(client, login_as, bordeaux, lyon):
+    login_as("admin", lyon)
+    response = upload_too_large(client)
+    assert response.status_code == 404 and "Imports de tableurs" not in response.text
+    login_as("staff", bordeaux)
+    assert upload_too_large(client).status_code == 403
 
 
 def test_the_sessions_page_asks_no_consent(client, admin, bordeaux):

@@ -102,10 +102,14 @@ def _forget_due(session: Session) -> None:
 
 # --- upload and reading --------------------------------------------------------------------------
 
+def too_large() -> str:
+    return _("Le fichier dépasse 15 Mo : découpez-le ou enregistrez-le en CSV.")
+
+
 def upload(association_id: int, user_id: int | None, kind: str, file_name: str, data: bytes) -> ImportBatch:
     """Check size and type before anything is parsed, keep the file under a generated name, queue its reading."""
     if len(data) > reading.MAX_BYTES:
-        raise FileProblem(_("Le fichier dépasse 15 Mo : découpez-le ou enregistrez-le en CSV."))
+        raise FileProblem(too_large())
     file_type = reading.file_type(data)
     if kind not in ImportKind.values():
         raise ImportError_("kind", _("Choisissez ce que contient le fichier."))

@@ -1,9 +1,10 @@
 """The import pages of an association admin: `/a/<slug>/imports`."""
 
-from flask import Response, abort, flash, g, redirect, request, url_for
+from flask import Response, abort, current_app, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_htmx import make_response
 from flask_login import current_user
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from intranet.args import arg_choice, paginate
 from intranet.forms import EmptyForm, show_rule_error
@@ -38,6 +39,21 @@ def upload():
         show_rule_error(form, error)
         return index(form), 400
     return redirect(url_for("imports.show", import_batch_id=batch.id), 303)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(error):
+    """A file over the request limit is refused before it is read: the upload form says so beside its field."""
+    if "association" not in g:  # refused by the app's own hooks, before the space was entered
+        try:
+            refused = bp.enter_association()
+        except HTTPException as denied:
+            return current_app.handle_http_exception(denied)
+        if refused is not None:
+            return refused
+    form = UploadForm(formdata=None)
+    form.file.errors = [services.too_large()]
+    return index(form), 413
 
 
 def _context(batch: ImportBatch) -> dict:
