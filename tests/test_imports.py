@@ -20,7 +20,7 @@ from intranet.imports.cells import read_date, read_time, split_full_name
 from intranet.imports.models import ImportBatch, ImportMapping
 from intranet.journeys.models import Journey, JourneyModule
 from intranet.values import InvalidValue
-from tests.factories import make_beneficiary, make_import_batch, make_membership, make_user
+from tests.factories import make_beneficiary, make_import_batch, make_journey, make_membership, make_user, program
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 if not SAMPLES.exists():
@@ -536,6 +536,39 @@ def test_the_sessions_of_the_remote_program(bordeaux):
     assert done
     again = check(upload(bordeaux, data, name="coup-de-pouce-seances.csv", kind="sessions"))
     assert again.counts.get("create", 0) == 0
+
+
+def test_sessions_fill_the_open_journey_or_open_one_and_undo_puts_everything_back(bordeaux):
+    from intranet.calendar.models import Seat
+
+    coach = make_user(name="Julie Perrin")
+    make_membership(bordeaux, "volunteer", user=coach)
+    helene = make_beneficiary(bordeaux, first_name="Hélène", last_name="Diallo", phone="+33689077716", email="")
+    lucas = make_beneficiary(bordeaux, first_name="Lucas", last_name="Bonnet", phone="+33657997466", email="")
+    journey = make_journey(bordeaux, beneficiary=helene, modules=2, started_on=date(2024, 12, 1))
+    first, second = program("remote").modules[:2]
+    data = csv_bytes([["Date", "Heure", "Candidat", "Téléphone", "Module", "Bénévole", "Présence"],
+                      ["15/11/2024", "10h", "Diallo, Hélène", "06 89 07 77 16", first.name, "Julie Perrin", "Honoré"],
+                      ["20/11/2024", "14h", "BONNET Lucas", "0657997466", first.name, "Julie Perrin", "Honoré"],
+                      ["27/11/2024", "14h", "BONNET Lucas", "0657997466", second.name, "", "absente"]], delimiter=",")
+    batch = commit(check(upload(bordeaux, data, name="seances.csv", kind="sessions"), consent=""))
+    assert batch.counts["create"] == 3
+    db.session.expire_all()
+    assert journey.started_on == date(2024, 11, 15)  # the open journey started with the earlier session
+    assert [(m.status, m.happened_on, m.coach_id) for m in journey.modules] == [
+        ("done", date(2024, 11, 15), coach.id), ("to_plan", None, None)]
+    opened = db.session.scalar(select(Journey).where(Journey.beneficiary_id == lucas.id))
+    assert opened.started_on == date(2024, 11, 20)
+    assert [(m.module_id, m.position, m.status) for m in opened.modules] == [(first.id, 1, "done"), (second.id, 2, "missed")]
+    seats = {s.beneficiary_id: s for s in db.session.scalars(select(Seat))}
+    assert seats[helene.id].journey_module_id == journey.modules[0].id  # no coach, no appointment for the 3rd
+    assert seats[lucas.id].journey_module_id == opened.modules[0].id and len(seats) == 2
+    services.undo(batch)
+    db.session.expire_all()
+    assert journey.started_on == date(2024, 12, 1)
+    assert [(m.status, m.happened_on, m.coach_id) for m in journey.modules] == [("to_plan", None, None)] * 2
+    assert db.session.scalar(select(func.count(Journey.id)).where(Journey.beneficiary_id == lucas.id)) == 0
+    assert db.session.scalar(select(func.count(Appointment.id))) == 0
 
 
 def test_the_volunteers_file_reads_with_windows_1252_and_semicolons(bordeaux):

@@ -327,7 +327,8 @@ def commit(batch: ImportBatch, *, fail_at: int | None = None) -> None:
     if batch.kind == ImportKind.SESSIONS:
         if fail_at is not None and any(r.n == fail_at for r in rows):
             raise RuntimeError(f"failure asked at row {fail_at}")
-        write_sessions(rows, batch.association_id, {m.id: m for m in modules_for(batch.association_id)}, note)
+        write_sessions(rows, batch.association_id, {m.id: m for m in modules_for(batch.association_id)}, note,
+                       report=lambda done, total: progress.report(PROGRESS, batch.id, done, total))
     else:
         _write_beneficiaries(batch, rows, note, fail_at, total)
     if notes:
