@@ -434,6 +434,14 @@ def test_undo_removes_what_the_batch_created_and_puts_back_what_it_changed(borde
     assert db.session.scalar(select(func.count(Journey.id))) == 0
 
 
+def test_an_import_that_only_changed_files_can_be_undone(bordeaux):
+    make_beneficiary(bordeaux, first_name="Prénom1", last_name="Nom1", email="p1@exemple.fr", commune="Talence")
+    batch = commit(check(upload(bordeaux, csv_bytes([HEADER, person(1)]))))
+    assert batch.counts["update"] == 1 and services.undo_blockers(batch) == []
+    services.undo(batch)
+    assert db.session.scalar(select(Beneficiary.commune)) == "Talence"
+
+
 def test_undo_is_refused_once_a_created_file_was_changed(bordeaux):
     from intranet.beneficiaries import services as files
 

@@ -371,6 +371,7 @@ def _write_beneficiaries(batch: ImportBatch, rows, note, fail_at, total: int) ->
             if changed and consent and not beneficiary.consent_scope:
                 beneficiary.consent_scope, beneficiary.consent_at = consent, now
             updated.append((beneficiary, row, before))
+    db.session.flush()  # the changed files get their new updated_at, which undo compares with
     ids = _insert_many(Beneficiary, new_files,
                        report=lambda done: progress.report(PROGRESS, batch.id, done, len(new_files)))
     audits = []
