@@ -115,6 +115,9 @@ class Config:
     PAGE_SIZE = 25
     # Mail bodies are cleared this many days after the mail was queued (the outbox keeps who, what, when).
     MAIL_RETENTION_DAYS = int(os.environ.get("MAIL_RETENTION_DAYS", "183"))
+    # The largest request body accepted: an import's file (15 MB at most, intranet/imports/reading.py) and its
+    # form. A larger one is refused (413) before it is read; the reverse proxy's limit must be above this one.
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     # Exports of more rows than this run in the background, with a progress bar (intranet/exports).
     EXPORT_SYNC_ROWS = int(os.environ.get("EXPORT_SYNC_ROWS", "2000"))
     # Production runs behind a reverse proxy: trust the X-Forwarded-For / X-Forwarded-Proto values

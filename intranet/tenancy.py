@@ -77,6 +77,9 @@ def association_blueprint(name: str, import_name: str, role: str = "staff") -> B
         if not has_role(getattr(view, "required_role", role)):
             abort(403)
 
+    # An error handler of the blueprint may need the space when the error came before this check did
+    # (a request body over MAX_CONTENT_LENGTH is refused while the app's own hooks read the form).
+    bp.enter_association = enter_association
     return bp
 
 

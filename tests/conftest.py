@@ -103,6 +103,7 @@ def app(tmp_path_factory, _smtp_server):
         MAIL_PORT = _smtp_server.port
         WTF_CSRF_ENABLED = False  # test_security checks CSRF with it on
         BASE_URL = "http://localhost"
+        PROGRESS_FOLDER = str(tmp_path_factory.mktemp("progress"))  # without Redis, jobs' progress files
 
     app = create_app(Settings)
     app.test_client_class = IsolatedClient

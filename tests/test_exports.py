@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from openpyxl import load_workbook
 
+from intranet import progress
 from intranet.exports import jobs as export_jobs
 from intranet.exports import services
 from intranet.exports.models import ExportJob
@@ -71,6 +72,22 @@ def test_a_large_export_is_a_job_with_progress_then_a_download(client, staff, bo
     page = client.get(f"/a/bordeaux/exports/{job.id}").get_data(as_text=True)
     assert "every 1s" not in page and f"/a/bordeaux/exports/{job.id}/file" in page
     assert len(read_csv(client.get(f"/a/bordeaux/exports/{job.id}/file"))) == 6
+
+
+def test_a_running_export_shows_the_progress_its_job_reports(client, staff, bordeaux, large, monkeypatch):
+    for _ in range(5):
+        make_beneficiary(bordeaux)
+    client.post("/a/bordeaux/exports/beneficiaries", data={"fmt": "csv", "query": ""})
+    job = db.session.scalar(db.select(ExportJob))
+    progress.report(services.PROGRESS, job.id, 2, 5)
+    page = client.get(f"/a/bordeaux/exports/{job.id}").get_data(as_text=True)
+    assert "2 lignes sur 5" in page and 'value="40"' in page
+    seen, real = [], progress.report
+    monkeypatch.setattr(progress, "report", lambda kind, key, done, total=0: seen.append((done, total)) or real(
+        kind, key, done, total))
+    export_jobs.run(job.id)
+    assert seen == [(0, 5), (2, 5), (4, 5), (5, 5)]
+    assert progress.read(services.PROGRESS, job.id) == (0, 0)  # the job's row says the rest
 
 
 def test_an_export_is_its_authors_and_is_deleted_after_a_day(client, login_as, bordeaux, large):

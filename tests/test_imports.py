@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 import zipfile
 from datetime import date
 from pathlib import Path
@@ -10,15 +11,16 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
+from intranet import progress
 from intranet.beneficiaries.models import Beneficiary
 from intranet.calendar.models import Appointment
 from intranet.extensions import db
-from intranet.imports import jobs, services, storage
+from intranet.imports import jobs, reading, services, storage
 from intranet.imports.cells import read_date, read_time, split_full_name
 from intranet.imports.models import ImportBatch, ImportMapping
 from intranet.journeys.models import Journey, JourneyModule
 from intranet.values import InvalidValue
-from tests.factories import make_beneficiary, make_import_batch, make_membership, make_user
+from tests.factories import make_beneficiary, make_import_batch, make_journey, make_membership, make_user, program
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 if not SAMPLES.exists():
@@ -368,6 +370,57 @@ def test_a_failed_commit_job_writes_nothing_and_says_so(bordeaux, monkeypatch):
     assert db.session.scalar(select(func.count(Beneficiary.id))) == 0
 
 
+def test_the_commit_starts_from_the_rows_the_dry_run_read(bordeaux, monkeypatch):
+    data = csv_bytes([HEADER + ["Coaching image"], person(1) + ["07/08/2024"],
+                      person(2, **{"Date de naiss.": "31/02/1990"}) + [""]])
+    batch = check(upload(bordeaux, data))
+
+    def unread(*args, **kwargs):
+        raise AssertionError("the file was read again")
+
+    monkeypatch.setattr(reading, "read_table", unread)
+    commit(batch)
+    assert (batch.counts["create"], batch.counts["error"]) == (1, 1)
+    assert batch.report["error_rows"][0][0] == 3 and "31/02/1990" in batch.report["error_rows"][0][1]
+    created = db.session.scalar(select(Beneficiary))
+    assert (created.first_name, created.birth_date) == ("Prénom1", date(1989, 4, 2))
+    assert db.session.scalar(select(JourneyModule.happened_on)) == date(2024, 8, 7)
+
+
+def test_a_changed_mapping_makes_the_dry_run_read_the_file_again(bordeaux, monkeypatch):
+    batch = check(upload(bordeaux, csv_bytes([HEADER, person(1)])))
+    real, reads = reading.read_table, []
+    monkeypatch.setattr(reading, "read_table", lambda *args, **kwargs: reads.append(1) or real(*args, **kwargs))
+    check(batch, columns={"Ville": ""})
+    commit(batch)
+    assert len(reads) == 1 and db.session.scalar(select(Beneficiary.commune)) == ""
+
+
+def test_reading_checking_and_committing_report_their_progress(bordeaux, monkeypatch):
+    seen, real = [], progress.report
+
+    def report(kind, key, done, total=0):
+        seen.append((db.session.get(ImportBatch, key).status, done, total))
+        real(kind, key, done, total)
+
+    monkeypatch.setattr(progress, "report", report)
+    batch = commit(check(upload(bordeaux, csv_bytes([HEADER] + [person(i) for i in range(1, 2501)]))))
+    assert [(d, t) for s, d, t in seen if s == "reading"] == [(998, 2500), (1998, 2500)]  # rows read
+    assert [(d, t) for s, d, t in seen if s == "checking"] == [(1000, 2500), (2000, 2500), (2500, 2500)]
+    assert [(d, t) for s, d, t in seen if s == "committing"][-1] == (2500, 2500)  # files written
+    assert progress.read(services.PROGRESS, batch.id) == (0, 0)  # cleared once done
+
+
+def test_the_page_polls_the_progress_of_the_running_step(client, admin, bordeaux):
+    batch = upload(bordeaux, csv_bytes([HEADER, person(1)]))
+    services.save_mapping(batch, dict(batch.mapping["columns"]), {}, "accompaniment_esf")
+    progress.report(services.PROGRESS, batch.id, 1000, 2500)
+    part = client.get(f"/a/bordeaux/imports/{batch.id}/progress", headers={"HX-Request": "true"}).text
+    assert "Vérification de chaque ligne" in part and "1000 lignes sur 2500" in part
+    assert 'value="1000" max="2500"' in part and "every 1s" in part
+    progress.clear(services.PROGRESS, batch.id)
+
+
 def test_undo_removes_what_the_batch_created_and_puts_back_what_it_changed(bordeaux):
     existing = make_beneficiary(bordeaux, first_name="Prénom1", last_name="Nom1", email="p1@exemple.fr",
                                 commune="Talence")
@@ -379,6 +432,14 @@ def test_undo_removes_what_the_batch_created_and_puts_back_what_it_changed(borde
     assert [b.id for b in db.session.scalars(select(Beneficiary))] == [existing.id]
     assert db.session.get(Beneficiary, existing.id).commune == "Talence"
     assert db.session.scalar(select(func.count(Journey.id))) == 0
+
+
+def test_an_import_that_only_changed_files_can_be_undone(bordeaux):
+    make_beneficiary(bordeaux, first_name="Prénom1", last_name="Nom1", email="p1@exemple.fr", commune="Talence")
+    batch = commit(check(upload(bordeaux, csv_bytes([HEADER, person(1)]))))
+    assert batch.counts["update"] == 1 and services.undo_blockers(batch) == []
+    services.undo(batch)
+    assert db.session.scalar(select(Beneficiary.commune)) == "Talence"
 
 
 def test_undo_is_refused_once_a_created_file_was_changed(bordeaux):
@@ -485,6 +546,39 @@ def test_the_sessions_of_the_remote_program(bordeaux):
     assert again.counts.get("create", 0) == 0
 
 
+def test_sessions_fill_the_open_journey_or_open_one_and_undo_puts_everything_back(bordeaux):
+    from intranet.calendar.models import Seat
+
+    coach = make_user(name="Julie Perrin")
+    make_membership(bordeaux, "volunteer", user=coach)
+    helene = make_beneficiary(bordeaux, first_name="Hélène", last_name="Diallo", phone="+33689077716", email="")
+    lucas = make_beneficiary(bordeaux, first_name="Lucas", last_name="Bonnet", phone="+33657997466", email="")
+    journey = make_journey(bordeaux, beneficiary=helene, modules=2, started_on=date(2024, 12, 1))
+    first, second = program("remote").modules[:2]
+    data = csv_bytes([["Date", "Heure", "Candidat", "Téléphone", "Module", "Bénévole", "Présence"],
+                      ["15/11/2024", "10h", "Diallo, Hélène", "06 89 07 77 16", first.name, "Julie Perrin", "Honoré"],
+                      ["20/11/2024", "14h", "BONNET Lucas", "0657997466", first.name, "Julie Perrin", "Honoré"],
+                      ["27/11/2024", "14h", "BONNET Lucas", "0657997466", second.name, "", "absente"]], delimiter=",")
+    batch = commit(check(upload(bordeaux, data, name="seances.csv", kind="sessions"), consent=""))
+    assert batch.counts["create"] == 3
+    db.session.expire_all()
+    assert journey.started_on == date(2024, 11, 15)  # the open journey started with the earlier session
+    assert [(m.status, m.happened_on, m.coach_id) for m in journey.modules] == [
+        ("done", date(2024, 11, 15), coach.id), ("to_plan", None, None)]
+    opened = db.session.scalar(select(Journey).where(Journey.beneficiary_id == lucas.id))
+    assert opened.started_on == date(2024, 11, 20)
+    assert [(m.module_id, m.position, m.status) for m in opened.modules] == [(first.id, 1, "done"), (second.id, 2, "missed")]
+    seats = {s.beneficiary_id: s for s in db.session.scalars(select(Seat))}
+    assert seats[helene.id].journey_module_id == journey.modules[0].id  # no coach, no appointment for the 3rd
+    assert seats[lucas.id].journey_module_id == opened.modules[0].id and len(seats) == 2
+    services.undo(batch)
+    db.session.expire_all()
+    assert journey.started_on == date(2024, 12, 1)
+    assert [(m.status, m.happened_on, m.coach_id) for m in journey.modules] == [("to_plan", None, None)] * 2
+    assert db.session.scalar(select(func.count(Journey.id)).where(Journey.beneficiary_id == lucas.id)) == 0
+    assert db.session.scalar(select(func.count(Appointment.id))) == 0
+
+
 def test_the_volunteers_file_reads_with_windows_1252_and_semicolons(bordeaux):
     batch = upload(bordeaux, (SAMPLES / "benevoles.csv").read_bytes(), name="benevoles.csv")
     assert batch.options["encoding"] == "cp1252" and batch.options["delimiter"] == ";"
@@ -524,11 +618,35 @@ def test_the_pages_walk_through_an_import(client, admin, bordeaux):
 
 
 def test_an_upload_over_15_mb_is_refused_before_it_is_kept(client, admin, bordeaux):
-    big = io.BytesIO(b"a;b\n" * (4 * 1024 * 1024 + 10))
+    big = io.BytesIO(b"a;b\n" * (int(3.9 * 1024 * 1024)))  # 15.6 MB: under the request limit, over the file's
     response = client.post("/a/bordeaux/imports", data={"kind": "beneficiaries", "file": (big, "gros.csv")},
                            content_type="multipart/form-data")
     assert response.status_code == 400 and "15 Mo" in response.text
     assert db.session.scalar(select(func.count(ImportBatch.id))) == 0
+
+
+def upload_too_large(client, slug="bordeaux"):
+    big = io.BytesIO(b"a;b\n" * (5 * 1024 * 1024))  # 20 MB: over the request limit (MAX_CONTENT_LENGTH)
+    return client.post(f"/a/{slug}/imports", data={"kind": "beneficiaries", "file": (big, "enorme.csv")},
+                       content_type="multipart/form-data")
+
+
+def test_a_request_over_the_limit_shows_the_form_with_the_reason_beside_the_file_field(client, admin, bordeaux):
+    response = upload_too_large(client)
+    assert response.status_code == 413
+    field = re.search(r'<input[^>]*id="file"[^>]*>\s*<small id="file-error" class="field-error">([^<]*)</small>',
+                      response.text)
+    assert field and "15 Mo" in field[1] and 'aria-invalid="true"' in field[0]
+    assert "<h1>Imports de tableurs</h1>" in response.text
+    assert db.session.scalar(select(func.count(ImportBatch.id))) == 0
+
+
+def test_a_request_over_the_limit_says_nothing_of_a_space_one_cannot_enter(client, login_as, bordeaux, lyon):
+    login_as("admin", lyon)
+    response = upload_too_large(client)
+    assert response.status_code == 404 and "Imports de tableurs" not in response.text
+    login_as("staff", bordeaux)
+    assert upload_too_large(client).status_code == 403
 
 
 def test_the_sessions_page_asks_no_consent(client, admin, bordeaux):

@@ -4,11 +4,11 @@ import json
 
 from sqlalchemy import update
 
-from intranet import jobs
+from intranet import jobs, progress
 from intranet.clock import utcnow
 from intranet.exports import services
 from intranet.exports.models import ExportJob, ExportStatus
-from intranet.exports.services import KEEP, PROGRESS_EVERY, SOURCES, render
+from intranet.exports.services import KEEP, PROGRESS, PROGRESS_EVERY, SOURCES, render
 from intranet.extensions import db
 from intranet.network.models import Association
 
@@ -21,7 +21,7 @@ def exports_housekeeping(now) -> None:
 
 
 def run(job_id: int) -> None:
-    """Write the export's file, saving the progress as it goes (a job: it commits its progress on purpose)."""
+    """Write the export's file, reporting its progress as it goes (`intranet.progress`)."""
     claimed = db.session.execute(update(ExportJob).where(ExportJob.id == job_id, ExportJob.status == ExportStatus.PENDING)
                                  .values(status=ExportStatus.RUNNING)).rowcount
     db.session.commit()
@@ -29,7 +29,8 @@ def run(job_id: int) -> None:
         return
     job = db.session.get(ExportJob, job_id)
     association = db.session.get(Association, job.association_id)
-    source, settings, fmt = SOURCES[job.source], json.loads(job.args), job.fmt
+    source, settings, fmt, total = SOURCES[job.source], json.loads(job.args), job.fmt, job.rows_total
+    progress.report(PROGRESS, job_id, 0, total)
     try:
         query = source.query(association, settings)
         single = len(query.column_descriptions) == 1
@@ -42,9 +43,7 @@ def run(job_id: int) -> None:
                 for row in chunk:
                     yield row[0] if single else row
                 done += len(chunk)
-                # Each chunk is written before the progress is saved (a commit expires what was loaded).
-                db.session.execute(update(ExportJob).where(ExportJob.id == job_id).values(rows_done=done))
-                db.session.commit()
+                progress.report(PROGRESS, job_id, done, max(total, done))
                 if len(chunk) < PROGRESS_EVERY:
                     return
 
@@ -54,7 +53,9 @@ def run(job_id: int) -> None:
         db.session.execute(update(ExportJob).where(ExportJob.id == job_id).values(
             status=ExportStatus.FAILED, error=str(error)[:500], finished_at=utcnow()))
         db.session.commit()
+        progress.clear(PROGRESS, job_id)
         raise
+    progress.clear(PROGRESS, job_id)
     now = utcnow()
     db.session.execute(update(ExportJob).where(ExportJob.id == job_id).values(
         status=ExportStatus.DONE, rows_done=done, rows_total=done, content=content,

@@ -1,9 +1,9 @@
 """Start an export, run it with its progress, hand its file out, delete it after 24 hours (the row stays as the log).
 
 An export of at most `EXPORT_SYNC_ROWS` rows is answered at once; a larger one is a job row that a worker runs
-(queued after the request's commit; a periodic step queues again any job left waiting), saving its progress
-every `PROGRESS_EVERY` rows (`jobs.run`) so the page polling it moves, and its file in the database (every machine can hand
-it out) until `KEEP` has passed.
+(queued after the request's commit; a periodic step queues again any job left waiting), reporting its progress
+every `PROGRESS_EVERY` rows (`jobs.run`, through `intranet.progress`) so the page polling it moves, and its file in
+the database (every machine can hand it out) until `KEEP` has passed.
 """
 
 import json
@@ -14,15 +14,18 @@ from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
+from intranet import progress
 from intranet.clock import utcnow
 from intranet.exports.files import Table, csv_chunks, xlsx_bytes
 from intranet.exports.models import ExportFormat, ExportJob, ExportStatus
 from intranet.exports.sources import SOURCES, Source
 from intranet.extensions import db
 from intranet.network.models import Association
+from intranet.progress import Progress
 
 KEEP = timedelta(hours=24)
 PROGRESS_EVERY = 1000
+PROGRESS = "export"  # the kind of job, for intranet.progress
 RUN = "intranet.exports.jobs.run"
 
 
@@ -92,6 +95,14 @@ def forgotten(now) -> list[int]:
     """Jobs still waiting a minute after they were asked for (the queue lost them): to queue again."""
     return list(db.session.scalars(select(ExportJob.id).where(ExportJob.status == ExportStatus.PENDING,
                                                               ExportJob.created_at <= now - timedelta(minutes=1))))
+
+
+def progress_of(job: ExportJob) -> Progress:
+    """Rows written of rows to write: reported by the running job, or the job's own figures once it ended."""
+    if job.working:
+        running = progress.read(PROGRESS, job.id)
+        return Progress(running.done, running.total or job.rows_total)
+    return Progress(job.rows_done, job.rows_total)
 
 
 def network_log(limit: int = 10) -> list:

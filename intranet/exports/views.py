@@ -64,7 +64,8 @@ def _load(export_job_id: int) -> ExportJob:
 @bp.get("/exports/<int:export_job_id>")
 def show(export_job_id: int):
     job = _load(export_job_id)
-    return render("exports/show.html", "progress", job=job, source=SOURCES.get(job.source))
+    return render("exports/show.html", "progress", job=job, source=SOURCES.get(job.source),
+                  progress=services.progress_of(job))
 
 
 @bp.get("/exports/<int:export_job_id>/file")

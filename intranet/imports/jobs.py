@@ -5,9 +5,9 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 
-from intranet import jobs
+from intranet import jobs, progress
 from intranet.extensions import db
-from intranet.imports import services, storage
+from intranet.imports import services
 from intranet.imports.models import BatchStatus, ImportBatch
 
 log = logging.getLogger(__name__)
@@ -34,8 +34,7 @@ def run(batch_id: int) -> None:
             batch.status = BatchStatus.FAILED
             batch.error = _("L’import a échoué : rien n’a été enregistré. Vérifiez le fichier à nouveau, puis "
                             "relancez l’import.")
-    if batch.stored_name:
-        storage.set_progress(batch, 0, 0)
+    progress.clear(services.PROGRESS, batch_id)
 
 
 @jobs.periodic("imports_purge")

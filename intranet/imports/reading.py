@@ -8,7 +8,7 @@ import csv
 import io
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
@@ -21,6 +21,7 @@ MAX_ROWS = 20_000
 MAX_UNZIPPED = 200 * 1024 * 1024  # a 15 MB workbook of 20,000 rows unzips to far less
 MAX_RATIO = 150  # text compresses about 10:1; a zip bomb, thousands to one
 PREVIEW_ROWS = 12
+PROGRESS_EVERY = 1000  # lines read between two reports of a reading's progress
 DELIMITER_CHOICES = (";", ",", "\t", "|")
 ENCODING_CHOICES = ("utf-8", "cp1252", "iso-8859-1", "utf-16")
 
@@ -285,12 +286,30 @@ def _headers(row: list) -> list[str]:
     return headers
 
 
-def read_table(path: str, kind: str, options: dict) -> Table:
-    """The rows under the header row, blank ones left out, each with its row number in the file."""
+def expected_rows(path: str, kind: str, options: dict) -> int:
+    """About how many lines the file (or the chosen sheet) has, without reading it: for a progress bar."""
+    if kind == "xlsx":
+        return dict(visible_sheets(path)).get(options.get("sheet"), 0)
+    count, chunk = 0, b"x"
+    with open(path, "rb") as handle:
+        while chunk:
+            chunk = handle.read(1 << 20)
+            count += chunk.count(b"\n")
+    return count
+
+
+def read_table(path: str, kind: str, options: dict, progress: Callable[[int, int], None] | None = None) -> Table:
+    """The rows under the header row, blank ones left out, each with its row number in the file.
+
+    `progress(rows read, rows expected)` is called every `PROGRESS_EVERY` lines read.
+    """
     rows, epoch = raw_rows(path, kind, options)
     header_row = options.get("header_row", 1)
     table = Table(headers=[], epoch=epoch)
+    expected = max(0, expected_rows(path, kind, options) - header_row) if progress is not None else 0
     for number, row in enumerate(rows, start=1):
+        if progress is not None and number % PROGRESS_EVERY == 0:
+            progress(len(table.rows), max(expected, len(table.rows)))
         if number < header_row:
             continue
         if number == header_row:

@@ -6,24 +6,27 @@ Services flush and never commit: the request, or the job (`intranet.imports.jobs
 import csv
 import hashlib
 import io
+import json
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import event, func, insert, select, update
+from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from intranet import progress
 from intranet.audit.models import AuditEntry
 from intranet.beneficiaries.models import Beneficiary, beneficiary_search_key
 from intranet.calendar.models import Seat
 from intranet.clock import today_in, utcnow
 from intranet.extensions import db
 from intranet.imports import reading, storage
+from intranet.imports.bulk import insert_rows
 from intranet.imports.cells import distinct_values
 from intranet.imports.fields import beneficiary_fields, match_choice, session_fields, suggest
 from intranet.imports.models import BatchStatus, ImportBatch, ImportKind, ImportMapping, ImportRecord
-from intranet.imports.planner import FILE_FIELDS, parse_rows, plan_beneficiaries
-from intranet.imports.reading import FileProblem, as_text
+from intranet.imports.planner import FILE_FIELDS, Row, parse_rows, plan_beneficiaries
+from intranet.imports.reading import FileProblem, Table, as_text
 from intranet.imports.sessions import plan_sessions, write_sessions
 from intranet.journeys.models import Journey, JourneyModule, ModuleStatus
 from intranet.network.models import Association
@@ -32,9 +35,9 @@ from intranet.programs.services import local_modules
 from intranet.rules import RuleError
 
 KEEP_DAYS = 7
-# Rows per INSERT statement: psycopg reads each statement's text to place its parameters, which costs far
-# more per row for a statement of 1,000 rows (SQLAlchemy's default) than for one of 100.
-BULK = {"insertmanyvalues_page_size": 100}
+PROGRESS = "import"  # the kind of job, for intranet.progress
+PARSE_CHUNK = 1000  # rows read with the mapping between two reports of the dry run's progress
+ROWS_FORMAT = 1  # the version of the rows a dry run keeps beside the file (a new one makes them read again)
 # A new file's columns before the row's own values ("" where the model's default is "").
 NEW_FILE = {"first_name": "", "last_name": "", "email": "", "phone": "", "postcode": "", "commune": "",
             "referrer": "", "target_job": "", "interview_on": None, "notes": "", "gender": "", "birth_date": None,
@@ -99,10 +102,14 @@ def _forget_due(session: Session) -> None:
 
 # --- upload and reading --------------------------------------------------------------------------
 
+def too_large() -> str:
+    return _("Le fichier dépasse 15 Mo : découpez-le ou enregistrez-le en CSV.")
+
+
 def upload(association_id: int, user_id: int | None, kind: str, file_name: str, data: bytes) -> ImportBatch:
     """Check size and type before anything is parsed, keep the file under a generated name, queue its reading."""
     if len(data) > reading.MAX_BYTES:
-        raise FileProblem(_("Le fichier dépasse 15 Mo : découpez-le ou enregistrez-le en CSV."))
+        raise FileProblem(too_large())
     file_type = reading.file_type(data)
     if kind not in ImportKind.values():
         raise ImportError_("kind", _("Choisissez ce que contient le fichier."))
@@ -118,7 +125,8 @@ def read(batch: ImportBatch, chosen: dict | None = None) -> None:
     """Detect how to read the file, show its first rows, suggest the mapping (or the saved one)."""
     try:
         options, preview = reading.inspect(storage.path_of(batch), batch.file_type, chosen)
-        table = reading.read_table(storage.path_of(batch), batch.file_type, options)
+        table = reading.read_table(storage.path_of(batch), batch.file_type, options,
+                                   progress=lambda done, total: progress.report(PROGRESS, batch.id, done, total))
     except FileProblem as problem:
         batch.status, batch.error = BatchStatus.FAILED, problem.message
         return
@@ -198,23 +206,82 @@ def set_decisions(batch: ImportBatch, decisions: dict) -> None:
 
 # --- dry run and commit --------------------------------------------------------------------------
 
+def _parsed(batch: ImportBatch, today: date) -> tuple[list[Row], dict]:
+    """Every row of the file read with the mapping, and where to find each row's cells as the file has them.
+
+    The dry run keeps what it read beside the file (`storage.save_rows`): the commit, or a dry run made
+    again after the duplicates' decisions, starts from it instead of reading the whole file again, as long
+    as the file, how it is read, the mapping, the fields and the day are the same.
+    """
+    fields = fields_for(batch.kind, batch.association_id)
+    key = hashlib.sha256(json.dumps([ROWS_FORMAT, batch.checksum, batch.options, batch.mapping.get("columns"),
+                                     batch.mapping.get("values"), today.isoformat(), [f.key for f in fields]],
+                                    sort_keys=True, default=str).encode()).hexdigest()
+    kept = storage.load_rows(batch)
+    if kept is not None and kept.get("key") == key:
+        return [_row_from(r) for r in kept["rows"]], {"headers": kept["headers"], "key": key}
+    table = reading.read_table(storage.path_of(batch), batch.file_type, batch.options)
+    total = len(table.rows)
+    rows: list[Row] = []
+    for start in range(0, total, PARSE_CHUNK):  # each row is read on its own: in chunks, to report progress
+        rows += parse_rows(Table(table.headers, table.rows[start:start + PARSE_CHUNK], table.epoch), fields,
+                           batch.mapping, today)
+        progress.report(PROGRESS, batch.id, len(rows), total)
+    storage.save_rows(batch, json.dumps({"key": key, "headers": table.headers, "rows": [_row_to(r) for r in rows]},
+                                        default=_to_json, separators=(",", ":")))
+    return rows, {"headers": table.headers, "key": key, "table": table}
+
+
+def _row_to(row: Row) -> list:
+    return [row.n, row.data, list(row.modules.items()), row.errors, row.warnings]
+
+
+def _row_from(kept: list) -> Row:
+    n, data, modules, errors, warnings = kept
+    return Row(n, {k: _from_json(v) for k, v in data.items()}, {m: _from_json(d) for m, d in modules}, errors,
+               warnings)
+
+
+def _to_json(value):
+    """Dates and times of the rows kept beside the file, tagged so they read back as they were."""
+    if isinstance(value, datetime):
+        return {"datetime": value.isoformat()}
+    if isinstance(value, date):
+        return {"date": value.isoformat()}
+    if isinstance(value, time):
+        return {"time": value.isoformat()}
+    raise TypeError(f"cannot keep a {type(value).__name__}")
+
+
+def _from_json(value):
+    if isinstance(value, dict) and len(value) == 1:
+        kind, text = next(iter(value.items()))
+        reader = {"datetime": datetime.fromisoformat, "date": date.fromisoformat, "time": time.fromisoformat}.get(kind)
+        if reader is not None:
+            return reader(text)
+    return value
+
+
 def _plan(batch: ImportBatch):
     association = db.session.get(Association, batch.association_id)
     today = today_in(association.timezone)
-    table = reading.read_table(storage.path_of(batch), batch.file_type, batch.options)
-    fields = fields_for(batch.kind, batch.association_id)
-    storage.set_progress(batch, len(table.rows) // 3, len(table.rows))
-    rows = parse_rows(table, fields, batch.mapping, today)
-    storage.set_progress(batch, 2 * len(table.rows) // 3, len(table.rows))
+    rows, read = _parsed(batch, today)
     if batch.kind == ImportKind.SESSIONS:
         report = plan_sessions(rows, batch.association_id, association.timezone)
     else:
         report = plan_beneficiaries(rows, batch.association_id, batch.decisions or {}, batch.mapping.get("consent", ""))
-    raw = dict(table.rows)
-    report["headers"] = table.headers
-    report["error_rows"] = [[r["n"], [as_text(v) for v in raw[r["n"]]],
-                             "; ".join(f"{c} : {m}" if c else m for c, m in r["errors"])]
-                            for r in report["rows"] if r["status"] == "error"]
+    report["headers"], report["rows_key"] = read["headers"], read["key"]
+    # The rows in error with their cells as the file has them: from the table just read, else from the last
+    # dry run of the same rows (the file is read again only for a row that was not in error then).
+    errors = [r for r in report["rows"] if r["status"] == "error"]
+    cells = {}
+    if batch.report.get("rows_key") == read["key"]:
+        cells = {n: raw for n, raw, _reason in batch.report.get("error_rows", [])}
+    if any(r["n"] not in cells for r in errors):
+        table = read.get("table") or reading.read_table(storage.path_of(batch), batch.file_type, batch.options)
+        cells = {n: [as_text(v) for v in raw] for n, raw in table.rows}
+    report["error_rows"] = [[r["n"], cells[r["n"]], "; ".join(f"{c} : {m}" if c else m for c, m in r["errors"])]
+                            for r in errors]
     return rows, report
 
 
@@ -244,6 +311,7 @@ def commit(batch: ImportBatch, *, fail_at: int | None = None) -> None:
     Rows are inserted in bulk (a statement per kind of row, not per row). `fail_at` makes the write fail
     at that row number (tests of the all-or-nothing guarantee).
     """
+    progress.report(PROGRESS, batch.id, 0, 0)
     rows, report = _plan(batch)
     # The batch row is written first, so this transaction holds the database's write lock from now on.
     db.session.execute(update(ImportBatch).where(ImportBatch.id == batch.id).values(error=""))
@@ -259,7 +327,8 @@ def commit(batch: ImportBatch, *, fail_at: int | None = None) -> None:
     if batch.kind == ImportKind.SESSIONS:
         if fail_at is not None and any(r.n == fail_at for r in rows):
             raise RuntimeError(f"failure asked at row {fail_at}")
-        write_sessions(rows, batch.association_id, {m.id: m for m in modules_for(batch.association_id)}, note)
+        write_sessions(rows, batch.association_id, {m.id: m for m in modules_for(batch.association_id)}, note,
+                       report=lambda done, total: progress.report(PROGRESS, batch.id, done, total))
     else:
         _write_beneficiaries(batch, rows, note, fail_at, total)
     if notes:
@@ -283,11 +352,9 @@ def _write_beneficiaries(batch: ImportBatch, rows, note, fail_at, total: int) ->
     for start in range(0, len(targets), 500):
         existing.update({b.id: b for b in db.session.scalars(
             select(Beneficiary).where(Beneficiary.id.in_(targets[start:start + 500])))})
-    for i, row in enumerate(rows, start=1):
+    for row in rows:
         if fail_at is not None and row.n == fail_at:
             raise RuntimeError(f"failure asked at row {fail_at}")
-        if i % 1000 == 0:
-            storage.set_progress(batch, i, total)
         values = {k: v for k, v in row.data.items() if k in FILE_FIELDS and v is not None}
         if row.status == "create":
             data = {**NEW_FILE, **{k: v for k, v in values.items() if v != ""}}
@@ -304,7 +371,9 @@ def _write_beneficiaries(batch: ImportBatch, rows, note, fail_at, total: int) ->
             if changed and consent and not beneficiary.consent_scope:
                 beneficiary.consent_scope, beneficiary.consent_at = consent, now
             updated.append((beneficiary, row, before))
-    ids = _insert_many(Beneficiary, new_files)
+    db.session.flush()  # the changed files get their new updated_at, which undo compares with
+    ids = _insert_many(Beneficiary, new_files,
+                       report=lambda done: progress.report(PROGRESS, batch.id, done, len(new_files)))
     audits = []
     for b_id, row in zip(ids, new_rows, strict=True):
         note(None, created=True, object_type="Beneficiary", object_id=b_id, stamp=now)
@@ -319,41 +388,24 @@ def _write_beneficiaries(batch: ImportBatch, rows, note, fail_at, total: int) ->
     if audits:
         _insert_many(AuditEntry, audits, keep_order=False)
     people = list(zip(ids, new_rows, strict=True)) + [(b.id, r) for b, r, _before in updated]
-    _write_modules(association_id, people, modules, note)
+    _write_modules(association_id, people, modules, note, new=set(ids))
 
 
-def _insert_many(model, rows: list[dict], keep_order: bool = True) -> list[int]:
-    """Insert rows in bulk and return their ids, in the order of `rows` (unless `keep_order` is False).
+def _insert_many(model, rows: list[dict], keep_order: bool = True, report=None) -> list[int]:
+    """Insert rows in bulk and return their ids, in the order of `rows` (none when `keep_order` is False)."""
+    return insert_rows(model, rows, ids=keep_order, progress=report)
 
-    PostgreSQL returns them from batched INSERT … RETURNING statements. SQLite would insert row by row to
-    keep RETURNING in order, so the ids are given here instead: the transaction already holds SQLite's
-    only write lock (the batch row was written first), so nobody else can take them meanwhile.
+
+def _write_modules(association_id: int, people, modules: dict, note, new: set[int] = frozenset()) -> None:
+    """Module dates become journey modules done: in the person's open journey, or a new one (written in bulk).
+
+    `new` are the people just created, who have no journey yet.
     """
-    if not rows:
-        return []
-    if db.session.get_bind().dialect.name != "sqlite":
-        # Core statements (the ORM's bulk path costs more per row), with RETURNING even when the ids are not
-        # needed: it makes SQLAlchemy send 100 rows per statement rather than one statement per row.
-        table = model.__table__
-        return list(db.session.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=keep_order),
-                                       rows, execution_options=BULK))
-    if not keep_order:
-        db.session.execute(insert(model.__table__), rows)
-        return []
-    db.session.flush()
-    first = (db.session.scalar(select(func.max(model.id))) or 0) + 1
-    ids = list(range(first, first + len(rows)))
-    db.session.execute(insert(model.__table__), [{**row, "id": i} for row, i in zip(rows, ids, strict=True)])
-    return ids
-
-
-def _write_modules(association_id: int, people, modules: dict, note) -> None:
-    """Module dates become journey modules done: in the person's open journey, or a new one (written in bulk)."""
     wanted = [(b_id, r) for b_id, r in people if r.modules]
     if not wanted:
         return
     journeys: dict[int, Journey] = {}
-    ids = [b_id for b_id, _r in wanted]
+    ids = [b_id for b_id, _r in wanted if b_id not in new]
     for start in range(0, len(ids), 500):
         for journey in db.session.scalars(select(Journey).options(selectinload(Journey.modules)).where(
                 Journey.beneficiary_id.in_(ids[start:start + 500]), Journey.exited_on.is_(None))):

@@ -9,11 +9,12 @@ from datetime import datetime, time, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from intranet.auth.models import User
 from intranet.beneficiaries.models import Beneficiary
 from intranet.calendar.models import Appointment, AppointmentStatus, Seat
-from intranet.clock import to_utc
+from intranet.clock import to_utc, utcnow
 from intranet.extensions import db
 from intranet.imports.planner import Row
 from intranet.journeys.models import Journey, JourneyModule, ModuleStatus
@@ -114,58 +115,104 @@ def plan_sessions(rows: list[Row], association_id: int, timezone: str) -> dict:
     return {"rows": [r.as_dict() for r in rows], "groups": [], "counts": dict(counts)}
 
 
-def write_sessions(rows: list[Row], association_id: int, modules: dict, note) -> None:
-    """Create the journey modules and appointments of the rows to create (`note` records what was made)."""
+def write_sessions(rows: list[Row], association_id: int, modules: dict, note, report=None) -> None:
+    """Create the journey modules and appointments of the rows to create (`note` records what was made).
+
+    `report(done, total)` is told how many of the sessions' modules are written.
+
+    The rows are taken in the file's order against the journeys as they stand, the new journeys, modules,
+    appointments and seats being kept aside as plain rows, then written in bulk (a statement per kind).
+    """
+    from intranet.imports.bulk import insert_rows
+
+    todo = [r for r in rows if r.status == "create"]
+    if not todo:
+        return
+    now = utcnow()
     journeys: dict[int, Journey] = {}
-    for journey in db.session.scalars(select(Journey).where(Journey.association_id == association_id,
-                                                            Journey.exited_on.is_(None))
-                                      .order_by(Journey.started_on.desc())):
-        journeys.setdefault(journey.beneficiary_id, journey)
-    for row in rows:
-        if row.status != "create":
-            continue
+    people = sorted({r.match for r in todo})
+    for start in range(0, len(people), 500):
+        for journey in db.session.scalars(
+                select(Journey).options(selectinload(Journey.modules))
+                .where(Journey.association_id == association_id, Journey.exited_on.is_(None),
+                       Journey.beneficiary_id.in_(people[start:start + 500])).order_by(Journey.started_on.desc())):
+            journeys.setdefault(journey.beneficiary_id, journey)
+    new_journeys: dict[int, dict] = {}  # person -> the journey to create
+    present: dict[int, list] = {}  # person -> the modules of their journey: loaded ones, and dicts of new ones
+    new_items: list[tuple[int, dict]] = []
+    changed: set[tuple[str, int]] = set()  # what was noted as changed (its first values are what undo puts back)
+    bookings: list[tuple[dict, dict]] = []  # (appointment, seat) to create, the seat's module in "item"
+    for row in todo:
         data = row.data
         module = modules[int(data["module"])]
         attendance = data.get("attendance", "")
         journey = journeys.get(row.match)
         if journey is None:
-            journey = Journey(association_id=association_id, beneficiary_id=row.match, started_on=data["date"])
-            db.session.add(journey)
-            db.session.flush()
-            note(journey, created=True)
-            journeys[row.match] = journey
-        elif journey.started_on > data["date"]:
-            note(journey, created=False, before={"started_on": journey.started_on.isoformat()})
-            journey.started_on = data["date"]
-        item = next((m for m in journey.modules if m.module_id == module.id
-                     and m.status in (ModuleStatus.TO_PLAN, ModuleStatus.PLANNED)), None)
+            new = new_journeys.setdefault(row.match, {"association_id": association_id, "beneficiary_id": row.match,
+                                                      "started_on": data["date"], "created_at": now})
+            new["started_on"] = min(new["started_on"], data["date"])
+            items = present.setdefault(row.match, [])
+        else:
+            if journey.started_on > data["date"]:
+                if ("Journey", journey.id) not in changed:
+                    changed.add(("Journey", journey.id))
+                    note(journey, created=False, before={"started_on": journey.started_on.isoformat()})
+                journey.started_on = data["date"]
+            items = present.setdefault(row.match, list(journey.modules))
+        item = next((m for m in items if _get(m, "module_id") == module.id
+                     and _get(m, "status") in (ModuleStatus.TO_PLAN, ModuleStatus.PLANNED)), None)
         status = MODULE_STATUS.get(attendance, ModuleStatus.PLANNED if not attendance else ModuleStatus.TO_PLAN)
         if item is None:
-            item = JourneyModule(association_id=association_id, module_id=module.id, name=module.name,
-                                 position=len(journey.modules) + 1, status=status, happened_on=data["date"],
-                                 coach_id=data.get("coach_id"), notes=data.get("notes", ""))
-            journey.modules.append(item)
-            db.session.flush()
-            note(item, created=True)
+            item = {"association_id": association_id, "journey_id": journey.id if journey else None,
+                    "module_id": module.id, "name": module.name, "position": len(items) + 1, "status": status,
+                    "happened_on": data["date"], "coach_id": data.get("coach_id"), "notes": data.get("notes", "")}
+            items.append(item)
+            new_items.append((row.match, item))
+        elif isinstance(item, dict):  # made by this import a few rows above
+            item["status"], item["happened_on"] = status, data["date"]
+            item["coach_id"] = data.get("coach_id") or item["coach_id"]
         else:
-            note(item, created=False, before={"status": item.status, "happened_on": _iso(item.happened_on),
-                                              "coach_id": item.coach_id})
+            if ("JourneyModule", item.id) not in changed:
+                changed.add(("JourneyModule", item.id))
+                note(item, created=False, before={"status": item.status, "happened_on": _iso(item.happened_on),
+                                                  "coach_id": item.coach_id})
             item.status, item.happened_on = status, data["date"]
             item.coach_id = data.get("coach_id") or item.coach_id
         if data.get("coach_id"):
             starts_at: datetime = data["starts_at"]
-            appointment = Appointment(association_id=association_id, module_id=module.id, name=module.name,
-                                      starts_at=starts_at, ends_at=starts_at + timedelta(minutes=module.duration_minutes),
-                                      volunteer_id=data["coach_id"], mode=module.mode, outside_availability=True,
-                                      status=APPOINTMENT_STATUS[attendance])
-            db.session.add(appointment)
-            db.session.flush()
-            seat = Seat(association_id=association_id, appointment_id=appointment.id, beneficiary_id=row.match,
-                        journey_module_id=item.id)
-            db.session.add(seat)
-            db.session.flush()
-            note(appointment, created=True)
-            note(seat, created=True)
+            bookings.append(({"association_id": association_id, "module_id": module.id, "name": module.name,
+                              "starts_at": starts_at,
+                              "ends_at": starts_at + timedelta(minutes=module.duration_minutes),
+                              "volunteer_id": data["coach_id"], "mode": module.mode, "outside_availability": True,
+                              "status": APPOINTMENT_STATUS[attendance]},
+                             {"association_id": association_id, "beneficiary_id": row.match, "item": item}))
+    db.session.flush()
+    journey_ids = dict(zip(new_journeys, insert_rows(Journey, list(new_journeys.values())), strict=True))
+    for journey_id in journey_ids.values():
+        note(None, created=True, object_type="Journey", object_id=journey_id)
+    for person, item in new_items:
+        item["journey_id"] = item["journey_id"] or journey_ids[person]
+    written = insert_rows(JourneyModule, [i for _p, i in new_items],
+                          progress=report and (lambda done: report(done, len(new_items))))
+    for (_person, item), item_id in zip(new_items, written, strict=True):
+        item["id"] = item_id
+        note(None, created=True, object_type="JourneyModule", object_id=item_id)
+    if bookings:
+        appointment_ids = insert_rows(Appointment, [a for a, _seat in bookings])
+        seats = [{"association_id": seat["association_id"], "appointment_id": appointment_id,
+                  "beneficiary_id": seat["beneficiary_id"], "journey_module_id": _get(seat["item"], "id")}
+                 for (_a, seat), appointment_id in zip(bookings, appointment_ids, strict=True)]
+        for appointment_id, seat_id in zip(appointment_ids, insert_rows(Seat, seats), strict=True):
+            note(None, created=True, object_type="Appointment", object_id=appointment_id)
+            note(None, created=True, object_type="Seat", object_id=seat_id)
+    for person, _item in new_items:
+        if person in journeys:  # its list of modules, loaded above, misses those just written
+            db.session.expire(journeys[person], ["modules"])
+
+
+def _get(item, key: str):
+    """A value of a journey module, loaded (an object) or about to be created (a dict)."""
+    return item[key] if isinstance(item, dict) else getattr(item, key)
 
 
 def _iso(day) -> str | None:

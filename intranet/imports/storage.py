@@ -1,15 +1,20 @@
 """Uploaded files on disk, outside the web root: `instance/imports/<association id>/<random name>`.
 
 The name is generated (never the uploader's), the folder is the association's, and a batch only ever
-opens its own file. The progress of a running job is a small file beside it, so a job that writes all
-its rows in one transaction can still tell how far it got.
+opens its own file. Beside it, the rows its dry run read (`save_rows`), so the commit need not read the
+whole file again.
 """
 
+import json
 import os
 import secrets
+import zlib
 from pathlib import Path
 
 from flask import current_app
+
+# The uploaded file, the rows its dry run read, and the progress files of earlier versions.
+SUFFIXES = ("", ".rows", ".rows.new", ".progress")
 
 
 def folder(association_id: int) -> Path:
@@ -40,21 +45,28 @@ def save(association_id: int, data: bytes) -> str:
 
 def delete(batch) -> None:
     if batch.stored_name:
-        for suffix in ("", ".progress"):
+        for suffix in SUFFIXES:
             (folder(batch.association_id) / (batch.stored_name + suffix)).unlink(missing_ok=True)
         batch.stored_name = ""
 
 
-def set_progress(batch, done: int, total: int) -> None:
+def save_rows(batch, text: str) -> None:
+    """Keep the rows a dry run read (JSON) beside the file, for the commit."""
     if batch.stored_name:
-        (folder(batch.association_id) / (batch.stored_name + ".progress")).write_text(f"{done} {total}")
+        target = folder(batch.association_id) / (batch.stored_name + ".rows")
+        aside = target.with_name(target.name + ".new")
+        with open(aside, "wb") as handle:
+            handle.write(zlib.compress(text.encode("utf-8"), 1))
+        os.chmod(aside, 0o600)
+        os.replace(aside, target)
 
 
-def progress(batch) -> tuple[int, int]:
+def load_rows(batch) -> dict | None:
+    """The rows the last dry run kept, or None (none kept, or unreadable)."""
     if not batch.stored_name:
-        return 0, 0
+        return None
     try:
-        done, total = (folder(batch.association_id) / (batch.stored_name + ".progress")).read_text().split()
-        return int(done), int(total)
-    except (OSError, ValueError):
-        return 0, 0
+        data = (folder(batch.association_id) / (batch.stored_name + ".rows")).read_bytes()
+        return json.loads(zlib.decompress(data))
+    except (OSError, ValueError, zlib.error):
+        return None

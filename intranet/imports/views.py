@@ -1,15 +1,17 @@
 """The import pages of an association admin: `/a/<slug>/imports`."""
 
-from flask import Response, abort, flash, g, redirect, request, url_for
+from flask import Response, abort, current_app, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_htmx import make_response
 from flask_login import current_user
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from intranet.args import arg_choice, paginate
 from intranet.forms import EmptyForm, show_rule_error
-from intranet.imports import reading, services, storage
+from intranet.imports import reading, services
 from intranet.imports.forms import UploadForm, decisions_form, mapping_form, options_form
 from intranet.imports.models import BatchStatus, ImportBatch
+from intranet.progress import read as read_progress
 from intranet.rendering import render
 from intranet.rules import RuleError
 from intranet.tenancy import association_blueprint, get_or_404
@@ -39,6 +41,21 @@ def upload():
     return redirect(url_for("imports.show", import_batch_id=batch.id), 303)
 
 
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(error):
+    """A file over the request limit is refused before it is read: the upload form says so beside its field."""
+    if "association" not in g:  # refused by the app's own hooks, before the space was entered
+        try:
+            refused = bp.enter_association()
+        except HTTPException as denied:
+            return current_app.handle_http_exception(denied)
+        if refused is not None:
+            return refused
+    form = UploadForm(formdata=None)
+    form.file.errors = [services.too_large()]
+    return index(form), 413
+
+
 def _context(batch: ImportBatch) -> dict:
     fields = services.fields_for(batch.kind, batch.association_id)
     values = services.value_choices(batch) if batch.preview.get("headers") else {}
@@ -49,7 +66,7 @@ def _context(batch: ImportBatch) -> dict:
              or (not status and r["warnings"])]
     return {"batch": batch, "fields": {f.key: f for f in fields}, "values": values, "row_status": status,
             "shown": shown[:ROWS_SHOWN], "more": max(0, len(shown) - ROWS_SHOWN),
-            "progress": storage.progress(batch), "blockers": services.undo_blockers(batch)
+            "progress": read_progress(services.PROGRESS, batch.id), "blockers": services.undo_blockers(batch)
             if batch.status == BatchStatus.COMMITTED else [], "step": arg_choice("step", ("mapping",), "")}
 
 
@@ -71,7 +88,7 @@ def progress(import_batch_id: int):
     batch = get_or_404(ImportBatch, import_batch_id)
     if not batch.running:
         return make_response("", redirect=url_for("imports.show", import_batch_id=batch.id))
-    return render("imports/show.html", "progress", batch=batch, progress=storage.progress(batch))
+    return render("imports/show.html", "progress", batch=batch, progress=read_progress(services.PROGRESS, batch.id))
 
 
 def _back(batch: ImportBatch, announce: str | None = None, **args):

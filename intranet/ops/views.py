@@ -18,7 +18,7 @@ def healthz():
 
 
 def register_error_pages(app) -> None:
-    for code in (400, 403, 404, 405, 410, 429, 500):
+    for code in (400, 403, 404, 405, 410, 413, 429, 500):
         app.register_error_handler(code, _error_page(code))
 
 

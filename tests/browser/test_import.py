@@ -60,3 +60,16 @@ def test_import_the_bordeaux_workbook(page, live_server, db):
     assert "0 à créer" in " ".join(counts.split()) and "0 à mettre à jour" in " ".join(counts.split())
     page.get_by_role("button", name="Abandonner cet import").click()
     page.get_by_text("Import abandonné ; le fichier déposé est supprimé.").wait_for()
+
+
+def test_a_file_over_the_limit_is_refused_with_the_reason_beside_its_field(page, live_server, db, tmp_path):
+    load_demo()
+    big = tmp_path / "enorme.csv"
+    big.write_bytes(b"NOM;Prenom\n" * (2 * 1024 * 1024))  # 23 MB: over the request limit
+    sign_in(page, live_server, "admin.bordeaux@tremplin.test")
+    page.goto(live_server + "/a/bordeaux/imports")
+    page.get_by_label("Fichier CSV ou Excel").set_input_files(str(big))
+    page.get_by_role("button", name="Déposer et lire le fichier").click()
+    error = page.locator("#file-error")
+    error.wait_for(timeout=30_000)
+    assert "15 Mo" in error.inner_text() and page.get_by_label("Fichier CSV ou Excel").get_attribute("aria-invalid")
