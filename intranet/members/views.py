@@ -139,11 +139,13 @@ def reactivate(membership_id: int):
 def resend(membership_id: int):
     membership = _load(membership_id)
     if EmptyForm().validate_on_submit():
+        first = membership.never_invited
         try:
             services.resend_invitation(membership, current_user)
         except RuleError as error:
             show_rule_error(None, error)
         else:
-            flash(_("Invitation renvoyée à %(email)s. Le lien précédent ne fonctionne plus.",
+            flash(_("Invitation envoyée à %(email)s.", email=membership.user.email) if first else
+                  _("Invitation renvoyée à %(email)s. Le lien précédent ne fonctionne plus.",
                     email=membership.user.email), "success")
     return redirect(url_for("members.index"))
