@@ -204,7 +204,7 @@ def test_invitations_are_sent_later_and_then_undo_is_refused(bordeaux, admin, cl
     batch = commit(import_volunteers(bordeaux, volunteers_file(volunteer(1), volunteer(2))))
     page = client.get(f"/a/bordeaux/imports/{batch.id}").text
     assert "Envoyer les 2 invitations" in page
-    assert "Importé·e, pas encore invité·e" in client.get("/a/bordeaux/members").text
+    assert "Importé·e, à inviter" in client.get("/a/bordeaux/members").text
     assert client.post(f"/a/bordeaux/imports/{batch.id}/invite").status_code == 303
     assert db.session.scalar(select(func.count(OutboxMessage.id)).where(OutboxMessage.kind == "invitation")) == 2
     assert membership_of(bordeaux, "b1@benevoles.fr").invitation_digest is not None

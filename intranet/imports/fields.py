@@ -149,7 +149,7 @@ def volunteer_fields(trainings) -> list[Field]:
               ("metier", "profession", "parcours", "parcours professionnel", "poste", "fonction", "ancien metier")),
         Field("skills", _l("Compétences"), "text", ("competences", "competence", "savoir faire", "specialite")),
         Field("languages", _l("Langues"), "text", ("langues", "langue", "langues parlees")),
-        Field("availability", _l("Disponibilités (notées pour l’équipe)"), "text",
+        Field("availability", _l("Disponibilités"), "text",
               ("dispo", "dispos", "disponibilite", "disponibilites", "creneaux")),
         Field("staff_notes", _l("Notes de l’équipe"), "text", ("remarques", "remarque", "commentaire", "commentaires",
                                                                "notes", "observations", "obs")),
@@ -167,11 +167,10 @@ def volunteer_fields(trainings) -> list[Field]:
     ]
     for training in trainings:
         words = _training_words(training)
-        fields.append(Field(f"training:{training.id}", _l("Formation « %(name)s » : date, ou oui / non",
-                                                          name=training.name), "held",
+        fields.append(Field(f"training:{training.id}", _l("Formation : %(name)s", name=training.name), "held",
                             tuple(sorted({p + w for w in words for p in ("", "formation ", "habilitation ",
                                                                           "date formation ", "formee ", "forme ")}))))
-        fields.append(Field(f"until:{training.id}", _l("Formation « %(name)s » : fin de validité", name=training.name),
+        fields.append(Field(f"until:{training.id}", _l("Fin de validité : %(name)s", name=training.name),
                             "date", tuple(sorted({p + w for w in words for p in (
                                 "expiration ", "fin de validite ", "validite ", "fin ", "date d expiration ",
                                 "expiration formation ")}))))
