@@ -205,6 +205,8 @@ def test_invitations_are_sent_later_and_then_undo_is_refused(bordeaux, admin, cl
     page = client.get(f"/a/bordeaux/imports/{batch.id}").text
     assert "Envoyer les 2 invitations" in page
     assert "Importé·e, à inviter" in client.get("/a/bordeaux/members").text
+    waiting = membership_of(bordeaux, "b1@benevoles.fr")
+    assert "Prénom1 Nom1" in client.get(f"/a/bordeaux/volunteers/{waiting.id}").text
     assert client.post(f"/a/bordeaux/imports/{batch.id}/invite").status_code == 303
     assert db.session.scalar(select(func.count(OutboxMessage.id)).where(OutboxMessage.kind == "invitation")) == 2
     assert membership_of(bordeaux, "b1@benevoles.fr").invitation_digest is not None
