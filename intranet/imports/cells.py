@@ -206,3 +206,42 @@ def distinct_values(cells) -> list[tuple[str, int]]:
             value = " ".join(as_text(cell).split())
             counts[value] = counts.get(value, 0) + 1
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+# A training column holds its date, or says yes or no.
+HELD_WORDS = {"oui", "o", "x", "yes", "y", "ok", "fait", "faite", "forme", "formee", "vrai", "v", "1", "✓", "✔"}
+NOT_HELD_WORDS = {"non", "n", "no", "0", "-", "faux", "a faire", "prevu", "prevue", "en attente", "pas encore"}
+DATE_IN_TEXT = re.compile(r"\d{1,2}\s*[/.\-]\s*\d{1,2}\s*[/.\-]\s*\d{2,4}|\d{4}-\d{1,2}-\d{1,2}"
+                          r"|\d{1,2}(?:er)?\s+[A-Za-zéûÉÛ]+\.?\s+\d{4}")
+
+
+def read_held(cell, *, epoch: datetime = datetime(1899, 12, 30), today: date | None = None):
+    """A training column's cell: its date, True for a bare "oui" (date unknown), None for "non" or blank."""
+    if isinstance(cell, bool):
+        return True if cell else None
+    if isinstance(cell, (int, float)) and cell in (0, 1):
+        return True if cell else None
+    if isinstance(cell, (date, datetime, int, float)):
+        return read_date(cell, epoch=epoch, today=today)
+    value = text(cell)
+    words = " ".join(re.sub(r"[^a-z0-9✓✔\-]+", " ", fold(value)).split())
+    if not value or words in NOT_HELD_WORDS:
+        return None
+    if words in HELD_WORDS:
+        return True
+    if not re.search(r"\d", value):
+        raise InvalidValue(_("« %(value)s » : indiquez la date de la formation, ou « oui » ou « non »", value=value))
+    return read_date(value, epoch=epoch, today=today)
+
+
+def split_trainings(value: str) -> list[tuple[str, str]]:
+    """'Coach image (14/05/2024) ; Coach RH' -> [('Coach image', '14/05/2024'), ('Coach RH', '')]."""
+    items = []
+    for part in re.split(r"[;,\n+]|\s+et\s+", value):
+        found = DATE_IN_TEXT.search(part)
+        shown = found[0] if found else ""
+        name = DATE_IN_TEXT.sub(" ", part) if found else part
+        name = re.sub(r"\b(le|du|en|depuis)\s*$", "", name.strip(" ()[]:–-")).strip(" ()[]:–-")
+        if name:
+            items.append((" ".join(name.split()), shown))
+    return items

@@ -114,6 +114,69 @@ def session_fields(modules) -> list[Field]:
     ]
 
 
+def _training_words(training) -> set[str]:
+    """How a spreadsheet names a training: its name, without what is in brackets, the codes it grants."""
+    name = _norm(training.name)
+    short = _norm(re.sub(r"\(.*?\)", " ", training.name))
+    words = {name, short}
+    for code in training.codes:
+        words.add(_norm(code.replace("_", " ")))
+    if "distance" in short or "coup de pouce" in name:
+        words.add("coup de pouce")
+    return {w for w in words if w}
+
+
+def training_synonyms(trainings) -> dict[str, str]:
+    """Each way of naming a training of the catalogue -> its id (as text)."""
+    synonyms = {}
+    for training in trainings:
+        for word in _training_words(training):
+            synonyms.setdefault(word, str(training.id))
+    return synonyms
+
+
+def volunteer_fields(trainings) -> list[Field]:
+    """Identity, contact, what the profile keeps, and each training of the catalogue (network's and own)."""
+    fields = [
+        Field("last_name", _l("Nom"), "name", ("nom", "nom de famille", "name", "last name")),
+        Field("first_name", _l("Prénom"), "name", ("prenom", "prenoms", "first name")),
+        Field("full_name", _l("Nom complet (séparé en prénom et nom)"), "full_name",
+              ("nom complet", "benevole", "nom prenom", "prenom nom", "nom et prenom", "identite", "personne")),
+        Field("email", _l("E-mail"), "email", ("mail", "email", "e mail", "courriel", "adresse mail", "adresse e mail")),
+        Field("phone", _l("Téléphone"), "phone", ("tel", "telephone", "portable", "telephone portable", "mobile",
+                                                  "gsm", "numero", "num tel", "n de telephone")),
+        Field("background", _l("Métier, parcours professionnel"), "text",
+              ("metier", "profession", "parcours", "parcours professionnel", "poste", "fonction", "ancien metier")),
+        Field("skills", _l("Compétences"), "text", ("competences", "competence", "savoir faire", "specialite")),
+        Field("languages", _l("Langues"), "text", ("langues", "langue", "langues parlees")),
+        Field("availability", _l("Disponibilités"), "text",
+              ("dispo", "dispos", "disponibilite", "disponibilites", "creneaux")),
+        Field("staff_notes", _l("Notes de l’équipe"), "text", ("remarques", "remarque", "commentaire", "commentaires",
+                                                               "notes", "observations", "obs")),
+        Field("joined_on", _l("Date d’arrivée"), "date", ("date d arrivee", "arrivee", "arrive le", "arrivee le",
+                                                          "date d entree", "entree", "depuis", "date inscription")),
+        Field("trainings", _l("Formations suivies (noms, avec leur date)"), "trainings",
+              ("formations", "formation", "habilitations", "habilitation", "qualifications", "formations suivies"),
+              [(str(t.id), t.name) for t in trainings], training_synonyms(trainings)),
+        Field("trained_on", _l("Date de formation (pour la colonne des formations)"), "date",
+              ("date formation", "date de formation", "date de la formation", "forme le", "formee le",
+               "date habilitation")),
+        Field("valid_until", _l("Fin de validité (pour la colonne des formations)"), "date",
+              ("expiration", "date d expiration", "date expiration", "valable jusqu au", "fin de validite", "validite",
+               "expire le")),
+    ]
+    for training in trainings:
+        words = _training_words(training)
+        fields.append(Field(f"training:{training.id}", _l("Formation : %(name)s", name=training.name), "held",
+                            tuple(sorted({p + w for w in words for p in ("", "formation ", "habilitation ",
+                                                                          "date formation ", "formee ", "forme ")}))))
+        fields.append(Field(f"until:{training.id}", _l("Fin de validité : %(name)s", name=training.name),
+                            "date", tuple(sorted({p + w for w in words for p in (
+                                "expiration ", "fin de validite ", "validite ", "fin ", "date d expiration ",
+                                "expiration formation ")}))))
+    return fields
+
+
 def match_choice(f: Field, value: str) -> str:
     """The choice a value stands for, from the known spellings ('' when unknown)."""
     key = _norm(value)
@@ -190,6 +253,10 @@ def read_cell(f: Field, cell, *, values: dict, epoch, today):
         return cells.read_date(cell, birth=f.type == "birth_date", epoch=epoch, today=today), ""
     if f.type == "time":
         return cells.read_time(cell), ""
+    if f.type == "held":
+        return cells.read_held(cell, epoch=epoch, today=today), ""
+    if f.type == "trainings":
+        return read_trainings(f, cell, epoch=epoch, today=today), ""
     if f.type == "phone":
         read = cells.read_phone(cell)
         return read.value, read.warning
@@ -213,6 +280,26 @@ def read_cell(f: Field, cell, *, values: dict, epoch, today):
         chosen = values.get(value)
         return (chosen if chosen else REFERRER_WORDS.get(_norm(value), value)), ""
     return value, ""
+
+
+def read_trainings(f: Field, cell, *, epoch, today) -> list[list]:
+    """'Coach image (14/05/2024); Coach RH' -> [[training id, date or None], …]; an unknown name is an error."""
+    from flask_babel import gettext as _
+
+    found = []
+    for name, shown in cells.split_trainings(cells.text(cell)):
+        key = _norm(name)
+        training_id = f.synonyms.get(key)
+        if training_id is None:
+            near = {i for words, i in f.synonyms.items() if len(key) > 3 and (key in words or words in key)}
+            training_id = near.pop() if len(near) == 1 else None
+        if training_id is None:
+            raise InvalidValue(_("formation « %(name)s » inconnue du catalogue (connues : %(known)s) : ajoutez-la "
+                                 "au catalogue des formations ou corrigez le nom", name=name,
+                                 known=", ".join(str(label) for _i, label in f.choices)))
+        day = cells.read_date(shown, epoch=epoch, today=today) if shown else None
+        found.append([training_id, day])
+    return found
 
 
 def _unknown(value: str) -> str:

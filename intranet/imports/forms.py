@@ -62,16 +62,44 @@ def mapping_form(batch, fields, value_choices: dict, formdata=None) -> FlaskForm
     return MappingForm(formdata=formdata)
 
 
-def decisions_form(batch, formdata=None) -> FlaskForm:
+ACTIONS = {"merge": _l("Une seule personne : fusionner"), "both": _l("Deux personnes : garder les deux"),
+           "skip": _l("Ne pas importer ces lignes")}
+
+
+def _option_label(option: dict, f) -> str:
+    """« Talence » — ligne 3 ; a list value by its label, a phone as people write it."""
+    from flask_babel import gettext as _
+
+    from intranet.phones import format_phone
+
+    value = option["value"]
+    if f is not None and f.is_list:
+        value = str(dict(f.choices).get(value, value))
+    elif f is not None and f.type == "phone":
+        value = format_phone(value)
+    rows = [n for n in option["from"] if n != "existing"]
+    where = []
+    if "existing" in option["from"]:
+        where.append(_("fiche existante"))
+    if rows:
+        where.append(_("ligne %(n)s", n=rows[0]) if len(rows) == 1 else
+                     _("lignes %(n)s", n=", ".join(str(n) for n in rows)))
+    return f"« {value} » — {' ; '.join(where)}"
+
+
+def decisions_form(batch, fields: dict, formdata=None) -> FlaskForm:
+    """Per duplicate group: what to do (`action_<group>`), and for a merge the value kept of each field that
+    differs (`pick_<group>_<field>`, the existing file's value preselected)."""
     class DecisionsForm(FlaskForm):
         pass
 
     for group in batch.report.get("groups", []):
+        actions = group.get("actions") or list(ACTIONS)
         setattr(DecisionsForm, f"action_{group['id']}", RadioField(
-            _l("Que faire ?"), default=group["action"],
-            choices=[("merge", _l("Une seule personne : fusionner")), ("both", _l("Deux personnes : garder les deux")),
-                     ("skip", _l("Ne pas importer ces lignes"))]))
-        setattr(DecisionsForm, f"keep_{group['id']}", SelectField(
-            _l("Valeurs à garder en cas de différence"), default=str(group["keep"]),
-            choices=[(str(r["n"]), _l("celles de la ligne %(n)s", n=r["n"])) for r in group["rows"]]))
+            _l("Que faire ?"), default=group["action"], choices=[(a, ACTIONS[a]) for a in actions]))
+        for choice in group.get("fields", []):
+            f = fields.get(choice["key"])
+            setattr(DecisionsForm, f"pick_{group['id']}_{choice['key']}", RadioField(
+                f.label if f is not None else choice["key"], default=choice["chosen"],
+                choices=[(o["source"], _option_label(o, f)) for o in choice["options"]]))
     return DecisionsForm(formdata=formdata)

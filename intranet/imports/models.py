@@ -18,6 +18,7 @@ class ImportKind(LabelledEnum):
 
     BENEFICIARIES = "beneficiaries", _l("Bénéficiaires (candidats)")
     SESSIONS = "sessions", _l("Séances passées")
+    VOLUNTEERS = "volunteers", _l("Bénévoles et leurs habilitations")
 
 
 class BatchStatus(LabelledEnum):

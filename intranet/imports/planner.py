@@ -32,6 +32,7 @@ class Row:
     n: int  # the row's number in the file
     data: dict = field(default_factory=dict)
     modules: dict = field(default_factory=dict)  # module id -> date
+    qualifications: dict = field(default_factory=dict)  # training id -> (obtained on, valid until, dated)
     errors: list = field(default_factory=list)  # [column, message]
     warnings: list = field(default_factory=list)
     status: str = ""
@@ -155,15 +156,57 @@ class _Groups:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
-def _merged(rows: list[Row], keep: int) -> Row:
+def merge_choices(rows: list[Row], keys, existing: dict | None, keep: int, picks: dict | None = None) -> list[dict]:
+    """The fields whose values differ in a duplicate group, each with the values offered and the one chosen.
+
+    A value is offered once with every place it comes from (the rows' numbers, "existing" for the
+    association's file); a blank is never offered. The file already there is preselected, then the row
+    kept, then the first row that has a value; `picks` holds what the admin chose ({key: source}).
+    """
+    choices = []
+    for key in keys:
+        offered: dict[str, dict] = {}
+        if existing is not None and existing.get(key) not in ("", None):
+            offered[shown(existing[key])] = {"source": "existing", "from": ["existing"]}
+        for row in rows:
+            value = row.data.get(key)
+            if value in ("", None):
+                continue
+            entry = offered.setdefault(shown(value), {"source": str(row.n), "from": []})
+            entry["from"].append(row.n)
+        if len(offered) < 2:
+            continue
+        sources = [e["source"] for e in offered.values()]
+        kept = next((e["source"] for e in offered.values() if keep in e["from"]), sources[0])
+        chosen = (picks or {}).get(key)
+        if chosen not in sources:
+            chosen = "existing" if "existing" in sources else kept
+        choices.append({"key": key, "chosen": chosen,
+                        "options": [{"source": e["source"], "value": text, "from": e["from"]}
+                                    for text, e in offered.items()]})
+    return choices
+
+
+def merge_rows(rows: list[Row], keep: int, choices: list[dict] = (), existing: dict | None = None) -> Row:
+    """One row from a group: the values chosen field by field, else the kept row's, blanks filled from the others."""
     first = next((r for r in rows if r.n == keep), rows[0])
-    merged = Row(first.n, dict(first.data), dict(first.modules), list(first.errors), list(first.warnings))
+    merged = Row(first.n, data=dict(first.data), modules=dict(first.modules), errors=list(first.errors),
+                 warnings=list(first.warnings))
     for other in rows:
         for key, value in other.data.items():
             if merged.data.get(key) in ("", None) and value not in ("", None):
                 merged.data[key] = value
         for module, day in other.modules.items():
             merged.modules.setdefault(module, day)
+        for training, held in other.qualifications.items():
+            merged.qualifications.setdefault(training, held)
+    by_n = {str(r.n): r for r in rows}
+    for choice in choices:
+        key, source = choice["key"], choice["chosen"]
+        if source == "existing" and existing is not None:
+            merged.data[key] = existing[key]
+        elif source in by_n:
+            merged.data[key] = by_n[source].data[key]
     return merged
 
 
@@ -171,14 +214,14 @@ def _compare(row: Row, existing: Existing, match: int) -> None:
     old = existing.values[match]
     for key, value in row.data.items():
         if key in old and value not in ("", None) and old[key] != value:
-            row.changes[key] = [_shown(old[key]), _shown(value)]
+            row.changes[key] = [shown(old[key]), shown(value)]
     for module_id in row.modules:
         if module_id not in existing.modules.get(match, set()):
-            row.changes[f"module:{module_id}"] = ["", _shown(row.modules[module_id])]
+            row.changes[f"module:{module_id}"] = ["", shown(row.modules[module_id])]
     row.status = "update" if row.changes else "unchanged"
 
 
-def _shown(value) -> str:
+def shown(value) -> str:
     if isinstance(value, date):
         return value.strftime("%d/%m/%Y")
     return "" if value is None else str(value)
@@ -239,12 +282,14 @@ def plan_beneficiaries(rows: list[Row], association_id: int, decisions: dict, co
         decision = decisions.get(gid, {})
         action = decision.get("action") or "merge"
         keep = decision.get("keep") or group_rows[0].n
+        values = existing.values[match] if match is not None else None
+        choices = merge_choices(group_rows, FILE_FIELDS, values, keep, decision.get("fields"))
         report_groups.append({"id": gid, "rows": [{"n": r.n, "label": r.label, "email": r.data.get("email", ""),
                                                    "phone": r.data.get("phone", ""),
-                                                   "birth_date": _shown(r.data.get("birth_date"))} for r in group_rows],
+                                                   "birth_date": shown(r.data.get("birth_date"))} for r in group_rows],
                               "existing": match, "existing_label": _existing_label(existing, match),
                               "reason": reasons.get(group_rows[-1].n) or _reason(why or "name"),
-                              "action": action, "keep": keep})
+                              "action": action, "keep": keep, "fields": choices})
         for row in group_rows:
             row.group = gid
         if action == "skip":
@@ -255,7 +300,7 @@ def plan_beneficiaries(rows: list[Row], association_id: int, decisions: dict, co
                 row.match = None if weak else existing.find(row.data)[0]
                 units.append((row, [row]))
         else:
-            merged = _merged(group_rows, keep)
+            merged = merge_rows(group_rows, keep, choices, values)
             merged.match = match
             for row in group_rows:
                 if row.n != merged.n:

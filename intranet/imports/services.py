@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import event, func, select, update
+from sqlalchemy import event, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from intranet import progress
 from intranet.audit.models import AuditEntry
+from intranet.auth.models import User
 from intranet.beneficiaries.models import Beneficiary, beneficiary_search_key
 from intranet.calendar.models import Seat
 from intranet.clock import today_in, utcnow
@@ -23,16 +24,21 @@ from intranet.extensions import db
 from intranet.imports import reading, storage
 from intranet.imports.bulk import insert_rows
 from intranet.imports.cells import distinct_values
-from intranet.imports.fields import beneficiary_fields, match_choice, session_fields, suggest
+from intranet.imports.fields import beneficiary_fields, match_choice, session_fields, suggest, volunteer_fields
 from intranet.imports.models import BatchStatus, ImportBatch, ImportKind, ImportMapping, ImportRecord
 from intranet.imports.planner import FILE_FIELDS, Row, parse_rows, plan_beneficiaries
 from intranet.imports.reading import FileProblem, Table, as_text
 from intranet.imports.sessions import plan_sessions, write_sessions
+from intranet.imports.volunteers import plan_volunteers, removable_account, trainings_of, write_volunteers
+from intranet.imports.volunteers import undo_blockers as volunteer_blockers
 from intranet.journeys.models import Journey, JourneyModule, ModuleStatus
+from intranet.members import services as members
+from intranet.members.models import Membership
 from intranet.network.models import Association
 from intranet.programs.models import Program
 from intranet.programs.services import local_modules
 from intranet.rules import RuleError
+from intranet.volunteers.models import Qualification, VolunteerProfile
 
 KEEP_DAYS = 7
 PROGRESS = "import"  # the kind of job, for intranet.progress
@@ -69,6 +75,8 @@ def modules_for(association_id: int) -> list[ModuleInfo]:
 
 
 def fields_for(kind: str, association_id: int):
+    if kind == ImportKind.VOLUNTEERS:
+        return volunteer_fields(list(trainings_of(association_id).values()))
     modules = modules_for(association_id)
     if kind == ImportKind.SESSIONS:
         return session_fields([m for m in modules if m.remote] or modules)
@@ -185,6 +193,9 @@ def save_mapping(batch: ImportBatch, columns: dict, values: dict, consent: str) 
         raise ImportError_(None, _("Choisissez la colonne du nom (ou du nom complet)."))
     if batch.kind == ImportKind.SESSIONS and not {"date", "module"} <= set(used):
         raise ImportError_(None, _("Choisissez les colonnes de la date et du module."))
+    if batch.kind == ImportKind.VOLUNTEERS and "email" not in used:
+        raise ImportError_(None, _("Choisissez la colonne de l’e-mail : chaque bénévole reçoit son accès à cette "
+                                   "adresse."))
     batch.mapping = {"columns": columns, "values": values, "consent": consent}
     saved = db.session.scalar(select(ImportMapping).where(ImportMapping.association_id == batch.association_id,
                                                           ImportMapping.kind == batch.kind))
@@ -268,6 +279,8 @@ def _plan(batch: ImportBatch):
     rows, read = _parsed(batch, today)
     if batch.kind == ImportKind.SESSIONS:
         report = plan_sessions(rows, batch.association_id, association.timezone)
+    elif batch.kind == ImportKind.VOLUNTEERS:
+        report = plan_volunteers(rows, batch.association_id, batch.decisions or {}, today)
     else:
         report = plan_beneficiaries(rows, batch.association_id, batch.decisions or {}, batch.mapping.get("consent", ""))
     report["headers"], report["rows_key"] = read["headers"], read["key"]
@@ -329,6 +342,10 @@ def commit(batch: ImportBatch, *, fail_at: int | None = None) -> None:
             raise RuntimeError(f"failure asked at row {fail_at}")
         write_sessions(rows, batch.association_id, {m.id: m for m in modules_for(batch.association_id)}, note,
                        report=lambda done, total: progress.report(PROGRESS, batch.id, done, total))
+    elif batch.kind == ImportKind.VOLUNTEERS:
+        write_volunteers(batch, rows, note)
+        if fail_at is not None and any(r.n == fail_at for r in rows):
+            raise RuntimeError(f"failure asked at row {fail_at}")
     else:
         _write_beneficiaries(batch, rows, note, fail_at, total)
     if notes:
@@ -474,7 +491,43 @@ def undo_blockers(batch: ImportBatch) -> list[str]:
                 Journey.beneficiary_id.in_(created_files), Journey.id.not_in(journeys or {0})))
             if others:
                 problems.append(_("des parcours ont été ouverts depuis pour des personnes importées"))
+    problems += _session_blockers(batch, records)
+    problems += volunteer_blockers(records)
     return problems[:20]
+
+
+def _session_blockers(batch: ImportBatch, records: list[ImportRecord]) -> list[str]:
+    """Modules of the batch's journeys changed since (logged, moved, another status), its sessions moved or logged."""
+    from intranet.calendar.models import Appointment, AppointmentEvent
+    from intranet.volunteers.models import SessionLog
+
+    problems = []
+    journeys = [r.object_id for r in records if r.object_type == "Journey" and r.created]
+    modules = [r.object_id for r in records if r.object_type == "JourneyModule"]
+    if (journeys or modules) and batch.committed_at is not None:
+        changed = db.session.execute(
+            select(JourneyModule.name, Beneficiary.first_name, Beneficiary.last_name)
+            .join(Journey, Journey.id == JourneyModule.journey_id)
+            .join(Beneficiary, Beneficiary.id == Journey.beneficiary_id)
+            .where(JourneyModule.association_id == batch.association_id,
+                   or_(JourneyModule.journey_id.in_(journeys or [0]), JourneyModule.id.in_(modules or [0])),
+                   JourneyModule.updated_at > batch.committed_at)
+            .order_by(Beneficiary.last_name, JourneyModule.position).limit(10)).all()
+        for name, first, last in changed:
+            problems.append(_("le module « %(module)s » du parcours de %(name)s a changé depuis l’import (séance "
+                              "notée, déplacée ou autre statut)", module=name, name=f"{first} {last}"))
+    appointments = [r.object_id for r in records if r.object_type == "Appointment" and r.created]
+    if appointments:
+        touched = set(db.session.scalars(select(AppointmentEvent.appointment_id).where(
+            AppointmentEvent.appointment_id.in_(appointments))))
+        touched |= set(db.session.scalars(select(SessionLog.appointment_id).where(
+            SessionLog.appointment_id.in_(appointments))))
+        for starts_at, name in db.session.execute(
+                select(Appointment.starts_at, Appointment.name).where(Appointment.id.in_(touched or [0]))
+                .order_by(Appointment.starts_at).limit(10)):
+            problems.append(_("la séance « %(module)s » du %(day)s a été notée, déplacée ou annulée depuis l’import",
+                              module=name, day=starts_at.strftime("%d/%m/%Y")))
+    return problems
 
 
 def undo(batch: ImportBatch) -> None:
@@ -487,13 +540,17 @@ def undo(batch: ImportBatch) -> None:
     records = list(db.session.scalars(select(ImportRecord).where(ImportRecord.batch_id == batch.id)
                                       .order_by(ImportRecord.id.desc())))
     models = {"Beneficiary": Beneficiary, "Journey": Journey, "JourneyModule": JourneyModule,
-              "Appointment": Appointment, "Seat": Seat}
-    order = ("Seat", "Appointment", "JourneyModule", "Journey", "Beneficiary")
+              "Appointment": Appointment, "Seat": Seat, "Qualification": Qualification,
+              "VolunteerProfile": VolunteerProfile, "Membership": Membership, "User": User}
+    order = ("Seat", "Appointment", "JourneyModule", "Journey", "Beneficiary", "Qualification", "VolunteerProfile",
+             "Membership", "User")
     for kind in order:
         for record in (r for r in records if r.object_type == kind):
             obj = db.session.get(models[kind], record.object_id)
             if obj is None:
                 continue
+            if kind == "User" and not removable_account(obj):
+                continue  # someone else invited the person since, or the account was used: it stays
             if record.created:
                 if kind == "Journey":
                     obj.modules.clear()
@@ -508,6 +565,25 @@ def undo(batch: ImportBatch) -> None:
         db.session.delete(record)
     batch.status, batch.undone_at = BatchStatus.UNDONE, utcnow()
     db.session.flush()
+
+
+def uninvited(batch: ImportBatch) -> list[Membership]:
+    """The members-to-be a committed volunteers import added, still waiting for their first invitation."""
+    ids = select(ImportRecord.object_id).where(ImportRecord.batch_id == batch.id,
+                                               ImportRecord.object_type == "Membership", ImportRecord.created.is_(True))
+    found = db.session.scalars(select(Membership).where(Membership.association_id == batch.association_id,
+                                                        Membership.id.in_(ids)).order_by(Membership.invited_name))
+    return [m for m in found if m.never_invited]
+
+
+def invite_imported(batch: ImportBatch, by: User | None) -> int:
+    """Send their invitation to the volunteers the batch added (the import itself sent none); how many."""
+    if batch.status != BatchStatus.COMMITTED or batch.kind != ImportKind.VOLUNTEERS:
+        raise ImportError_(None, _("Seul un import de bénévoles terminé envoie des invitations."))
+    waiting = uninvited(batch)
+    for membership in waiting:
+        members.resend_invitation(membership, by)
+    return len(waiting)
 
 
 def cancel(batch: ImportBatch) -> None:

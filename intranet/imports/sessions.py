@@ -18,7 +18,7 @@ from intranet.clock import to_utc, utcnow
 from intranet.extensions import db
 from intranet.imports.planner import Row
 from intranet.journeys.models import Journey, JourneyModule, ModuleStatus
-from intranet.members.models import Membership
+from intranet.members.models import ACTIVE, INVITED, Membership
 from intranet.search import fold
 
 MODULE_STATUS = {"done": ModuleStatus.DONE, "no_show": ModuleStatus.MISSED}
@@ -41,9 +41,17 @@ class People:
             self.by_name[(fold(first), fold(last))].append(b_id)
             if email:
                 self.by_email[email.lower()] = b_id
-        self.coaches = {fold(name): user_id for user_id, name in db.session.execute(
-            select(User.id, User.name).join(Membership, Membership.user_id == User.id)
-            .where(Membership.association_id == association_id, Membership.active.is_(True)))}
+        # Active members first, then people invited (or added by a volunteers import) who have not accepted yet,
+        # known by the name the association gave them: past sessions count in their hours all the same.
+        self.coaches = {}
+        for user_id, name, invited_name, accepted_at in db.session.execute(
+                select(User.id, User.name, Membership.invited_name, Membership.accepted_at)
+                .join(Membership, Membership.user_id == User.id)
+                .where(Membership.association_id == association_id,
+                       Membership.state.in_((ACTIVE, INVITED)))
+                .order_by(Membership.state != ACTIVE)):
+            shown = invited_name if accepted_at is None and invited_name else name
+            self.coaches.setdefault(fold(shown), user_id)
         self.done: dict[tuple, tuple] = {}  # (beneficiary, module, day) -> (journey module id, status)
         for jm_id, b_id, module_id, day, status in db.session.execute(
                 select(JourneyModule.id, Journey.beneficiary_id, JourneyModule.module_id, JourneyModule.happened_on,

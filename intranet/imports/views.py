@@ -2,6 +2,7 @@
 
 from flask import Response, abort, current_app, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_htmx import make_response
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
@@ -10,7 +11,7 @@ from intranet.args import arg_choice, paginate
 from intranet.forms import EmptyForm, show_rule_error
 from intranet.imports import reading, services
 from intranet.imports.forms import UploadForm, decisions_form, mapping_form, options_form
-from intranet.imports.models import BatchStatus, ImportBatch
+from intranet.imports.models import BatchStatus, ImportBatch, ImportKind
 from intranet.progress import read as read_progress
 from intranet.rendering import render
 from intranet.rules import RuleError
@@ -67,7 +68,9 @@ def _context(batch: ImportBatch) -> dict:
     return {"batch": batch, "fields": {f.key: f for f in fields}, "values": values, "row_status": status,
             "shown": shown[:ROWS_SHOWN], "more": max(0, len(shown) - ROWS_SHOWN),
             "progress": read_progress(services.PROGRESS, batch.id), "blockers": services.undo_blockers(batch)
-            if batch.status == BatchStatus.COMMITTED else [], "step": arg_choice("step", ("mapping",), "")}
+            if batch.status == BatchStatus.COMMITTED else [], "step": arg_choice("step", ("mapping",), ""),
+            "uninvited": services.uninvited(batch)
+            if batch.status == BatchStatus.COMMITTED and batch.kind == ImportKind.VOLUNTEERS else []}
 
 
 @bp.get("/imports/<int:import_batch_id>")
@@ -77,7 +80,7 @@ def show(import_batch_id: int, **forms):
     fields = list(context["fields"].values())
     forms.setdefault("options", options_form(batch) if batch.options else None)
     forms.setdefault("mapping", mapping_form(batch, fields, context["values"]) if batch.preview.get("headers") else None)
-    forms.setdefault("decisions", decisions_form(batch) if batch.report.get("groups") else None)
+    forms.setdefault("decisions", decisions_form(batch, context["fields"]) if batch.report.get("groups") else None)
     return render("imports/show.html", "progress" if request.args.get("part") == "progress" else None,
                   action=EmptyForm(), **forms, **context)
 
@@ -137,13 +140,15 @@ def save_mapping(import_batch_id: int):
 @bp.post("/imports/<int:import_batch_id>/decisions")
 def decide(import_batch_id: int):
     batch = get_or_404(ImportBatch, import_batch_id)
-    form = decisions_form(batch, request.form)
+    fields = {f.key: f for f in services.fields_for(batch.kind, batch.association_id)}
+    form = decisions_form(batch, fields, request.form)
     if not form.validate_on_submit():
         return show(import_batch_id, decisions=form), 400
     decisions = {}
     for group in batch.report.get("groups", []):
-        keep = form[f"keep_{group['id']}"].data
-        decisions[group["id"]] = {"action": form[f"action_{group['id']}"].data, "keep": int(keep)}
+        picks = {c["key"]: form[f"pick_{group['id']}_{c['key']}"].data for c in group.get("fields", [])}
+        decisions[group["id"]] = {"action": form[f"action_{group['id']}"].data, "keep": group["keep"],
+                                  "fields": picks}
     try:
         services.set_decisions(batch, decisions)
     except RuleError as error:
@@ -172,6 +177,20 @@ def commit(import_batch_id: int):
 @bp.post("/imports/<int:import_batch_id>/undo")
 def undo(import_batch_id: int):
     return _action(import_batch_id, services.undo, _("L’import a été annulé : ce qu’il avait créé est retiré."))
+
+
+@bp.post("/imports/<int:import_batch_id>/invite")
+def invite(import_batch_id: int):
+    """Send their invitation to the volunteers the import added: the import itself mailed nobody."""
+    batch = get_or_404(ImportBatch, import_batch_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        sent = services.invite_imported(batch, current_user)
+    except RuleError as error:
+        show_rule_error(None, error)
+        return _back(batch)
+    return _back(batch, ngettext("%(num)s invitation envoyée.", "%(num)s invitations envoyées.", sent))
 
 
 @bp.post("/imports/<int:import_batch_id>/cancel")

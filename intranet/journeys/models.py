@@ -101,6 +101,8 @@ class JourneyModule(TenantScoped, db.Model):
     happened_on: Mapped[date | None] = mapped_column(Date)
     coach_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
     notes: Mapped[str] = mapped_column(Text, default="")
+    # Each change bumps it (None for rows older than the column): an import's undo sees a module changed since.
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     journey: Mapped[Journey] = relationship(back_populates="modules")
     module: Mapped[Module] = relationship()

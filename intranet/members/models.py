@@ -95,6 +95,11 @@ class Membership(TenantScoped, db.Model):
     def pending(self) -> bool:
         return self.state == INVITED
 
+    @property
+    def never_invited(self) -> bool:
+        """Added without an invitation (an import of the old spreadsheets): no link was sent yet."""
+        return self.state == INVITED and self.invited_at is None
+
     def invitation_expired(self, now: datetime | None = None) -> bool:
         """Whether the pending invitation's link is too old to be used."""
         age = timedelta(seconds=current_app.config["INVITATION_MAX_AGE"])

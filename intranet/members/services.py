@@ -68,6 +68,35 @@ def invite(association: Association, *, email: str, name: str, role: str, invite
     return membership
 
 
+def add_uninvited(association: Association, *, email: str, name: str, role: str) -> tuple[Membership, bool]:
+    """Make `email` a member-to-be of `association` without mailing anything; True when the account is new.
+
+    For an import of the old spreadsheets: the membership waits in the invited state with no link
+    (`invited_at` empty) until staff send the invitation (`resend_invitation`), so nobody gets access,
+    and nobody is told, before that. An existing account is linked as it is: its name stays its own,
+    the association knows the person by the name it typed.
+    """
+    if role not in Role.values():
+        raise MembershipError(_("Rôle inconnu."))
+    email, name = normalize_email(email), name.strip()
+    user = db.session.scalar(select(User).where(User.email == email))
+    created = user is None
+    if created:
+        user = User(email=email, name=name)
+        db.session.add(user)
+        db.session.flush()
+    elif db.session.scalar(select(Membership.id).where(Membership.association_id == association.id,
+                                                      Membership.user_id == user.id)):
+        raise MembershipError(_("%(email)s fait déjà partie de %(association)s.", email=email,
+                                association=association.name))
+    membership = Membership(association_id=association.id, user_id=user.id, role=role, state=INVITED,
+                            invited_name=name)
+    membership.user, membership.association = user, association
+    db.session.add(membership)
+    db.session.flush()
+    return membership, created
+
+
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 

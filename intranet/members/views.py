@@ -127,6 +127,8 @@ def reactivate(membership_id: int):
 @bp.post("/members/<int:membership_id>/resend")
 def resend(membership_id: int):
     membership = _load(membership_id)
+    first = membership.never_invited
     return posted(lambda: services.resend_invitation(membership, current_user), then=url_for("members.index"),
-                  done=_("Invitation renvoyée à %(email)s. Le lien précédent ne fonctionne plus.",
-                         email=membership.user.email))
+                  done=_("Invitation envoyée à %(email)s.", email=membership.user.email) if first else
+                  _("Invitation renvoyée à %(email)s. Le lien précédent ne fonctionne plus.",
+                    email=membership.user.email))
