@@ -64,21 +64,32 @@ def remote_headline(filters: Filters) -> dict:
 
 
 @dataclass(frozen=True)
-class MapTile:
-    tile: departments.Tile
+class MapDepartment:
+    outline: departments.Outline
     people: int
     shade: int
     has_association: bool
 
 
-def map_tiles(counts: dict[str, int], association_departments: set[str]) -> list[MapTile]:
+def shade_of(people: int, peak: int) -> int:
+    """The map's class of a department: 0 for nobody, then 1 to SHADES - 1 by equal steps up to the peak."""
+    return 0 if not people or not peak else min(SHADES - 1, 1 + (people * (SHADES - 1) - 1) // peak)
+
+
+def france_map(counts: dict[str, int], association_departments: set[str]) -> dict:
+    """The map's departments with their people and shade (those of an association drawn last, so that their
+    outline shows whole), the same for the enlarged Paris box, and the people whose postcode is no department's."""
     peak = max(counts.values(), default=0)
-    tiles = []
-    for tile in departments.TILES:
-        n = counts.get(tile.code, 0)
-        shade = 0 if not n or not peak else min(SHADES - 1, 1 + (n * (SHADES - 1) - 1) // peak)
-        tiles.append(MapTile(tile, n, shade, tile.code in association_departments))
-    return tiles
+
+    def place(outlines) -> list[MapDepartment]:
+        shown = [MapDepartment(o, counts.get(o.code, 0), shade_of(counts.get(o.code, 0), peak),
+                               o.code in association_departments) for o in outlines]
+        return sorted(shown, key=lambda m: m.has_association)
+
+    shown = place(departments.MAP.outlines)
+    return {"map": departments.MAP, "departments": shown, "zoom": place(departments.MAP.zoom_outlines),
+            "table": sorted((m for m in shown if m.people or m.has_association), key=lambda m: m.outline.code),
+            "elsewhere": sum(n for code, n in counts.items() if code not in departments.NAMES)}
 
 
 def shade_bounds(counts: dict[str, int]) -> list[tuple[int, int, int]]:
@@ -104,7 +115,5 @@ def page(filters: Filters, *, with_map: bool = True) -> dict:
         "sections": sections(),
         "series": trends.trends(filters, {k: str(v) for k, v in TREND_TITLES.items()}),
         "department_counts": counts,
-        "map": {"width": departments.WIDTH, "height": departments.HEIGHT, "tile": departments.TILE,
-                "overseas_y": departments.OVERSEAS_Y},
         "shade_bounds": shade_bounds(counts),
     }

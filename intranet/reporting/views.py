@@ -45,7 +45,7 @@ def network():
         "reporting/network.html", "figures", filters=filters, associations=associations, rows=rows,
         programs=dashboard.programs(), sort=sort, descending=descending, compare=dashboard.compare_figures(),
         remote=dashboard.remote_headline(filters), association_departments={a.department_code for a in associations},
-        tiles=dashboard.map_tiles(context["department_counts"], {a.department_code for a in associations}),
+        france=dashboard.france_map(context["department_counts"], {a.department_code for a in associations}),
         PeriodKind=PeriodKind, RuralChoice=RuralChoice, minutes=filters.extra["minutes"],
         announce=_("Chiffres mis à jour : %(period)s", period=filters.period.label), **context)
 

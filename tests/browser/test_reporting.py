@@ -15,20 +15,28 @@ def demo(app, module_rows):
         load_demo()
 
 
+MAP_STATE = """Array.from(document.querySelectorAll('#france-map svg g.departments path'))
+    .map(p => [p.dataset.code, p.getAttribute('class'), p.querySelector('title').textContent])"""
+
+
 def test_changing_the_period_updates_table_chart_and_map_in_place(new_page, live_server, demo):
     page = new_page(signed_in_as="reseau@tremplin.test")
     page.goto(live_server + "/network/?period=month")
     page.evaluate("window.stayed = true")
     table = page.locator("table.compare tbody").inner_html()
     chart = page.locator("#chart-people title").first.text_content()
-    tiles = page.locator("#france-map svg").inner_html()
+    departments = page.evaluate(MAP_STATE)
+    assert len({code for code, _, _ in departments}) == 101 and len(departments) == 105  # + Paris enlarged
+    assert any("has-association" in cls for _, cls, _ in departments)
+    assert page.locator("#france-map svg").bounding_box()["height"] > 200  # drawn, not an empty box
     page.select_option("#f-period", "last_month")
     page.wait_for_url("**/network/?*period=last_month*")
     page.wait_for_function("document.querySelector('.period-line').textContent.includes('1 nov.')")
     assert page.evaluate("window.stayed === true")  # no page load: the figures were swapped in place
     assert page.locator("table.compare tbody").inner_html() != table
     assert page.locator("#chart-people title").first.text_content() != chart
-    assert page.locator("#france-map svg").inner_html() != tiles
+    after = page.evaluate(MAP_STATE)
+    assert len(after) == 105 and after != departments  # the map's shades and titles are those of the new period
     page.go_back()
     page.wait_for_function("document.querySelector('#f-period').value === 'month'")
 
