@@ -387,8 +387,7 @@ def test_the_sessions_waiting_for_their_log_run_the_same_statements_for_2_and_30
     assert len(more) == len(few)
 
 
-@pytest.mark.parametrize("role", ["volunteer"])
-def test_volunteers_see_neither_the_home_nor_the_sessions_to_log(client, bordeaux, login_as, role):
-    login_as(role, bordeaux)
+def test_volunteers_see_neither_the_home_nor_the_sessions_to_log(client, bordeaux, login_as):
+    login_as("volunteer", bordeaux)
     assert client.get("/a/bordeaux/").status_code == 403
     assert client.get("/a/bordeaux/volunteers/sessions/to-log").status_code == 403
