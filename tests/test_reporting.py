@@ -138,7 +138,7 @@ def test_program_territory_and_association_filters(network):
 
 def test_people_by_department_and_twelve_months(network):
     assert trends.people_by_department(november()) == {"33": 2, "24": 1, "69": 1}
-    series = {s.key: s for s in trends.trends(november(), {"people": "p", "sessions": "s", "no_shows": "n"})}
+    series = {s.key: s for s in trends.trends(november(), {"people": "p", "sessions": "s", "no_shows": "n", "volunteer_hours": "h"})}
     assert [v for _, v in series["people"].points][-2:] == [2, 4]  # October: B1 and B5; November: 4
     assert [v for _, v in series["sessions"].points][-2:] == [1, 5]
     assert [v for _, v in series["no_shows"].points][-1] == 1
@@ -219,7 +219,17 @@ def test_the_drill_down_is_read_only_and_shows_no_file(client, network, login_as
 
 def test_the_network_page_runs_the_same_statements_whatever_the_number_of_associations(
         client, network, login_as, count_queries):
-    from tests.factories import make_association
+    from tests.factories import (
+        make_association,
+        make_interaction,
+        make_partner,
+        make_qualification,
+        make_referral,
+        make_session_log,
+        make_training_enrolment,
+        make_training_session,
+        make_volunteer_activity,
+    )
 
     login_as("network")
     client.get(f"/network/?{NOVEMBER_ARGS}")
@@ -228,6 +238,15 @@ def test_the_network_page_runs_the_same_statements_whatever_the_number_of_associ
     for n in range(3):
         other = make_association(f"autre-{n}", name=f"Autre {n}")
         journey(other, person(other, at(3), "59000"), date(2026, 11, 3))
+        coach = make_volunteer(other)  # volunteers' and partners' figures too: hours, trainings, referrals
+        make_session_log(other, make_appointment(other, starts_at=at(4), volunteer=coach, status="done"))
+        make_training_enrolment(other, make_training_session(other, starts_at=at(6), status="completed"),
+                                attendance="present")
+        make_volunteer_activity(other)
+        make_qualification(other, obtained_on=date(2026, 11, 7), valid_until=date(2026, 11, 20))
+        partner = make_partner(other)
+        make_interaction(other, partner, kind="meeting", happened_on=date(2026, 10, 2))
+        make_referral(other, partner, received_on=date(2026, 11, 9), status="accepted")
     with count_queries() as more:
         client.get(f"/network/?{NOVEMBER_ARGS}")
     assert len(more) == len(few)

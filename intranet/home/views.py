@@ -38,7 +38,8 @@ def spaces():
 @space_bp.get("/")
 def dashboard():
     """The association's own dashboard: its sessions, the files waiting, its figures beside the network's median."""
-    from intranet.reporting import esf, home
+    from intranet.clock import today_in, utcnow
+    from intranet.reporting import esf, home, to_handle
     from intranet.reporting.periods import Filters, PeriodKind
     from intranet.reporting.views import read_filters
 
@@ -49,4 +50,5 @@ def dashboard():
     return render("home/dashboard.html", "figures", today=home.today_sessions(g.association),
                   week=home.week_counts(g.association), waiting_count=waiting_count, waiting=waiting,
                   comparisons=home.compared(g.association, filters), filters=filters, PeriodKind=PeriodKind,
-                  operations=operations, names=names, missing_names=esf.MISSING_ITEMS)
+                  operations=operations, names=names, missing_names=esf.MISSING_ITEMS,
+                  to_handle=to_handle.blocks(g.association, today_in(g.association.timezone), utcnow()))

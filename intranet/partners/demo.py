@@ -114,6 +114,7 @@ def _load_association(association: Association, rng: random.Random) -> None:
             for b in db.session.scalars(select(Beneficiary).where(Beneficiary.association_id == association.id,
                                                                   Beneficiary.referrer == text)):
                 b.referrer_partner_id = partner.id
+    _first_referral_this_month(partners, rng, today)
     if association.slug == "lille":  # the same organisation in two associations, by SIRET (the network sees it)
         _shared("Emmaüs Connect Hauts-de-France", "59000", "Lille", association, rng)
     if association.slug == "le-mans":
@@ -209,35 +210,59 @@ def _referrals(partner: Partner, rng: random.Random, today: date, first: date, s
             when = today - timedelta(days=rng.choice([1, 2, 4, 9, 12]))
         elif state == "expired":
             when = today - timedelta(days=rng.randrange(35, 60))
-        first_name, last_name = rng.choice(CANDIDATES)
-        received = _at(when) + timedelta(hours=n)
-        referral = Referral(
-            association_id=partner.association_id, partner_id=partner.id, link_id=link.id if link else None,
-            status=state, first_name=first_name, last_name=last_name,
-            email=f"{fold(first_name)}.{fold(last_name)}{rng.randrange(100)}@exemple.test", phone="",
-            postcode=partner.postcode or "33000", situation=rng.choice(["job_seeker", "long_term", "young", "minimum_income"]),
-            reason="Cherche un emploi dans la vente ; a besoin d’une tenue et de préparer ses entretiens.",
-            availability="Les matins", referrer_name=contact.name if contact else "Conseillère",
-            referrer_email=contact.email if contact and contact.email else "conseil@partenaire.test",
-            submission_key=secrets.token_urlsafe(24), received_at=received, attested_at=received,
-            received_on=when, handled_at=received + timedelta(days=2) if state in ("accepted", "refused") else None)
-        if state == "refused":
-            referral.refusal_reason = rng.choice(["out_of_area", "already_followed", "unreachable", "full"])
-        if state == "expired":
-            referral.expired_at = received + referrals.EXPIRES_AFTER
-        if state == "info_requested":
-            referral.info_request, referral.info_requests = "Pouvez-vous préciser ses disponibilités cette semaine ?", 1
-        db.session.add(referral)
-        db.session.flush()
-        if state == "accepted":
-            beneficiary = Beneficiary(
-                association_id=partner.association_id, first_name=first_name, last_name=last_name, email=referral.email,
-                postcode=referral.postcode, consent_at=received + timedelta(days=2), consent_scope="accompaniment",
-                consent_source="referrer", referrer=partner.name, referrer_partner_id=partner.id,
-                status="in_progress", created_at=received + timedelta(days=2))
-            db.session.add(beneficiary)
-            db.session.flush()
-            referral.beneficiary_id = beneficiary.id
-            if rng.random() < 0.7:
-                referral.first_appointment_at = received + timedelta(days=rng.randrange(5, 15), hours=1)
+        _referral(partner, link, contact, state, when, n, rng)
         when += timedelta(days=rng.randrange(10, 40))
+
+
+def _first_referral_this_month(partners: list[Partner], rng: random.Random, today: date) -> None:
+    """A partner met over the last months sends its first referral yesterday (today on the 1st), accepted the same
+    day: this month's figures have a referral accepted and a first one after some meetings."""
+    partner = next((p for p in partners if p.stage == PartnerStage.MEETINGS), None)
+    if partner is None:
+        return
+    day = today - timedelta(days=1) if today.day > 1 else today
+    contact = db.session.scalar(select(PartnerContact).where(PartnerContact.partner_id == partner.id).limit(1))
+    referral = _referral(partner, None, contact, "accepted", day, 0, rng)
+    referral.handled_at, referral.first_appointment_at = min(referral.received_at + timedelta(hours=3),
+                                                             datetime.now(UTC)), None
+    beneficiary = db.session.get(Beneficiary, referral.beneficiary_id)
+    beneficiary.created_at = beneficiary.consent_at = referral.handled_at
+    db.session.add(StageChange(association_id=partner.association_id, partner_id=partner.id,
+                               from_stage=partner.stage, to_stage=PartnerStage.ACTIVE, changed_at=referral.handled_at))
+    partner.stage, partner.stage_changed_at = PartnerStage.ACTIVE, referral.handled_at
+
+
+def _referral(partner: Partner, link, contact, state: str, when: date, n: int, rng: random.Random) -> Referral:
+    """One referral from `partner` received on `when`, in `state` (an accepted one has its beneficiary)."""
+    first_name, last_name = rng.choice(CANDIDATES)
+    received = _at(when) + timedelta(hours=n)
+    referral = Referral(
+        association_id=partner.association_id, partner_id=partner.id, link_id=link.id if link else None,
+        status=state, first_name=first_name, last_name=last_name,
+        email=f"{fold(first_name)}.{fold(last_name)}{rng.randrange(100)}@exemple.test", phone="",
+        postcode=partner.postcode or "33000", situation=rng.choice(["job_seeker", "long_term", "young", "minimum_income"]),
+        reason="Cherche un emploi dans la vente ; a besoin d’une tenue et de préparer ses entretiens.",
+        availability="Les matins", referrer_name=contact.name if contact else "Conseillère",
+        referrer_email=contact.email if contact and contact.email else "conseil@partenaire.test",
+        submission_key=secrets.token_urlsafe(24), received_at=received, attested_at=received,
+        received_on=when, handled_at=received + timedelta(days=2) if state in ("accepted", "refused") else None)
+    if state == "refused":
+        referral.refusal_reason = rng.choice(["out_of_area", "already_followed", "unreachable", "full"])
+    if state == "expired":
+        referral.expired_at = received + referrals.EXPIRES_AFTER
+    if state == "info_requested":
+        referral.info_request, referral.info_requests = "Pouvez-vous préciser ses disponibilités cette semaine ?", 1
+    db.session.add(referral)
+    db.session.flush()
+    if state == "accepted":
+        beneficiary = Beneficiary(
+            association_id=partner.association_id, first_name=first_name, last_name=last_name, email=referral.email,
+            postcode=referral.postcode, consent_at=received + timedelta(days=2), consent_scope="accompaniment",
+            consent_source="referrer", referrer=partner.name, referrer_partner_id=partner.id,
+            status="in_progress", created_at=received + timedelta(days=2))
+        db.session.add(beneficiary)
+        db.session.flush()
+        referral.beneficiary_id = beneficiary.id
+        if rng.random() < 0.7:
+            referral.first_appointment_at = received + timedelta(days=rng.randrange(5, 15), hours=1)
+    return referral

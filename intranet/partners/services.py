@@ -313,6 +313,16 @@ def steps_due(association_id: int, owner_id: int, until: date) -> list[Interacti
         .options(joinedload(Interaction.partner)).order_by(Interaction.next_step_due, Interaction.id)))
 
 
+def due_by(association_id: int, day: date):
+    """The select statement of the association's open next steps due by `day` (late ones too), the oldest first."""
+    return follow_ups_query(association_id).where(Interaction.next_step_due <= day)
+
+
+def count_due_by(association_id: int, day: date) -> int:
+    return db.session.scalar(select(func.count()).select_from(Interaction).where(
+        Interaction.association_id == association_id, _open_step(), Interaction.next_step_due <= day))
+
+
 def count_overdue(association_id: int, today: date) -> int:
     return db.session.scalar(select(func.count()).select_from(Interaction).where(
         Interaction.association_id == association_id, _open_step(), Interaction.next_step_due < today))

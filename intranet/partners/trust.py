@@ -1,8 +1,9 @@
 """Trust and referral figures: meetings and days from first contact to first referral, outcomes by period.
 
 Per partner, one aggregate query gives the first exchange, the first referral received and the meetings
-("rendez-vous") up to that referral. The averages and medians are computed in Python over those rows,
-one per partner (a few hundred at most, network-wide a few thousand), the same on SQLite and PostgreSQL.
+("rendez-vous") up to that referral (`firsts`). The averages and medians are computed in Python over those rows,
+one per partner (a few hundred at most, network-wide a few thousand), the same on SQLite and PostgreSQL; the
+network's figures group the same subqueries by association in SQL (`first_referrals_between`).
 """
 
 import statistics
@@ -43,13 +44,14 @@ class PartnerTrust:
         return self.days is not None
 
 
-def partner_trust(*, association_id: int | None = None, partner_id: int | None = None) -> list[PartnerTrust]:
-    """The trust figures of each partner of an association (or of the whole network), in one query."""
+def firsts(association_ids: list[int] | None = None):
+    """Per partner, in SQL: the first exchange, the first referral received and the meetings ("rendez-vous") up to
+    it (all of them while none came): three subqueries keyed by `partner_id`, columns `on` and `n`."""
     contact_q = select(Interaction.partner_id, func.min(Interaction.happened_on).label("on"))
     referral_q = select(Referral.partner_id, func.min(Referral.received_on).label("on"))
-    if association_id is not None:
-        contact_q = contact_q.where(Interaction.association_id == association_id)
-        referral_q = referral_q.where(Referral.association_id == association_id)
+    if association_ids is not None:
+        contact_q = contact_q.where(Interaction.association_id.in_(association_ids))
+        referral_q = referral_q.where(Referral.association_id.in_(association_ids))
     first_contact = contact_q.group_by(Interaction.partner_id).subquery()
     first_referral = referral_q.group_by(Referral.partner_id).subquery()
     meetings = (select(Interaction.partner_id, func.count().label("n"))
@@ -57,6 +59,12 @@ def partner_trust(*, association_id: int | None = None, partner_id: int | None =
                 .where(Interaction.kind == InteractionKind.MEETING,
                        or_(first_referral.c.on.is_(None), Interaction.happened_on <= first_referral.c.on))
                 .group_by(Interaction.partner_id).subquery())
+    return first_contact, first_referral, meetings
+
+
+def partner_trust(*, association_id: int | None = None, partner_id: int | None = None) -> list[PartnerTrust]:
+    """The trust figures of each partner of an association (or of the whole network), in one query."""
+    first_contact, first_referral, meetings = firsts(None if association_id is None else [association_id])
     query = (select(Partner.id, Partner.name, Partner.kind, Partner.department_code, Partner.association_id,
                     Association.name, first_contact.c.on, first_referral.c.on, func.coalesce(meetings.c.n, 0))
              .join(Association, Association.id == Partner.association_id)
@@ -69,6 +77,22 @@ def partner_trust(*, association_id: int | None = None, partner_id: int | None =
     if partner_id is not None:
         query = query.where(Partner.id == partner_id)
     return [PartnerTrust(*row) for row in db.session.execute(query)]
+
+
+def first_referrals_between(start: date, end: date, association_ids: list[int] | None = None):
+    """Per association, the partners whose first referral came between `start` and `end` after a first exchange
+    (`PartnerTrust.reached`), and their meetings up to it: columns association_id, partners, meetings."""
+    first_contact, first_referral, meetings = firsts(association_ids)
+    query = (select(Partner.association_id, func.count().label("partners"),
+                    func.sum(func.coalesce(meetings.c.n, 0)).label("meetings"))
+             .join(first_contact, first_contact.c.partner_id == Partner.id)
+             .join(first_referral, first_referral.c.partner_id == Partner.id)
+             .outerjoin(meetings, meetings.c.partner_id == Partner.id)
+             .where(first_referral.c.on >= first_contact.c.on, first_referral.c.on >= start, first_referral.c.on <= end)
+             .group_by(Partner.association_id))
+    if association_ids is not None:
+        query = query.where(Partner.association_id.in_(association_ids))
+    return query
 
 
 def of_partner(partner: Partner) -> PartnerTrust:

@@ -16,7 +16,7 @@ from intranet.reporting.registry import Figure, figures_by_key, sections
 SHADES = 5  # the map's classes of people accompanied, from none to the most
 REMOTE_PROGRAM = "remote"
 TREND_TITLES = {"people": _l("Personnes accompagnées"), "sessions": _l("Séances réalisées"),
-                "no_shows": _l("Absences aux séances")}
+                "no_shows": _l("Absences aux séances"), "volunteer_hours": _l("Heures de bénévolat")}
 
 
 def compare_figures() -> list[Figure]:

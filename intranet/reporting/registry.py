@@ -22,7 +22,7 @@ class Figure:
 
     key: str
     label: str
-    unit: str = "count"  # count | percent | days | hours
+    unit: str = "count"  # count | percent | days | hours | euros | decimal (an average)
     compare: bool = True  # a column of the associations' comparison and of the dashboards' "vs network"
     headline: bool = False  # among the totals at the top of the network's page
     higher_is_better: bool | None = True

@@ -20,6 +20,7 @@ from intranet.reporting.figures import (
     person_conditions,
 )
 from intranet.reporting.periods import Filters, Period, add_months, month_start
+from intranet.volunteers import hours
 
 MONTHS = 12
 
@@ -42,7 +43,8 @@ def months_to(last_day) -> list[Period]:
 
 
 def trends(filters: Filters, titles: dict[str, str]) -> list[Series]:
-    """People accompanied, sessions delivered and no-shows in each of the twelve months up to the period's end."""
+    """People accompanied, sessions delivered, no-shows and volunteer hours (whole hours) in each of the twelve
+    months up to the period's end."""
     months = months_to(filters.period.end)
     keys = [m.start.strftime("%Y-%m") for m in months]
     span = Filters(Period("custom", months[0].start, months[-1].end), filters.associations, filters.program,
@@ -64,11 +66,19 @@ def trends(filters: Filters, titles: dict[str, str]) -> list[Series]:
                    func.count().filter(Appointment.status == AppointmentStatus.NO_SHOW).label("no_show"))
             .where(*appointment_conditions(span)).group_by(month)):
         sessions[row.month], no_shows[row.month] = row.done, row.no_show
+    volunteer_minutes: dict[int, int] = {}
+    scope = hours.Scope(months[0].start, months[-1].end, list(filters.associations) or None,
+                        program=filters.program or None)
+    for (_association, month_number), row in hours.totals(scope, "month").items():
+        # Twelve consecutive months have twelve different numbers.
+        volunteer_minutes[int(month_number)] = volunteer_minutes.get(int(month_number), 0) + row.total_minutes
     labels = [format_date(m.start, "MMM yy") for m in months]
     return [
         Series("people", titles["people"], [(label, people.get(i, 0)) for i, label in enumerate(labels)]),
         Series("sessions", titles["sessions"], [(label, sessions.get(k, 0)) for label, k in zip(labels, keys, strict=True)]),
         Series("no_shows", titles["no_shows"], [(label, no_shows.get(k, 0)) for label, k in zip(labels, keys, strict=True)]),
+        Series("volunteer_hours", titles["volunteer_hours"],
+               [(label, round(volunteer_minutes.get(m.start.month, 0) / 60)) for label, m in zip(labels, months, strict=True)]),
     ]
 
 

@@ -2,14 +2,16 @@
 
 Every coach of a demo booking holds the qualification its module requires on its day, so the demo's
 bookings stay valid; some qualifications end within 30 days (their holder gets the renewal e-mail at
-the first tick) and one has expired (its holder is shown greyed out in the booking form).
+the first tick) and one has expired (its holder is shown greyed out in the booking form). A refresher
+training was held earlier this month (the remote program's in the national space), so this month's figures
+count people trained.
 """
 
 import random
 from datetime import date, datetime, time, timedelta
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from intranet.auth.models import User
 from intranet.calendar.models import Appointment
@@ -20,7 +22,7 @@ from intranet.members.models import Membership
 from intranet.network.models import Association
 from intranet.programs.models import Module
 from intranet.volunteers import services
-from intranet.volunteers.models import Attendance, Training, VolunteerProfile, VolunteerStatus
+from intranet.volunteers.models import Attendance, Qualification, Training, VolunteerProfile, VolunteerStatus
 
 PROFILES = {
     "benevole.bordeaux@tremplin.test": ("+33612457890", "Recrutement, conduite d’entretien, bureautique",
@@ -105,6 +107,7 @@ def _load_association(association: Association, rng: random.Random) -> None:
                        until=today - relativedelta(months=2), source="manual",
                        evidence="Formation suivie à Tremplin Lille")
 
+    _refresher_this_month(association, profiles, volunteers, today, now, rng)
     _coming_sessions(association, profiles, volunteers, today, now, rng)
     _pause_someone(association, profiles, volunteers, needed, today)
 
@@ -130,6 +133,35 @@ def _session(association: Association, training: Training, day: date, at: time, 
         place="" if video else f"Salle de formation, {association.city or 'Paris'}",
         video_link="https://visio.exemple.test/formation" if video else "", trainer=rng.choice(TRAINERS),
         capacity=capacity)
+
+
+def _refresher_this_month(association: Association, profiles: dict, volunteers: list[int], today: date,
+                          now: datetime, rng: random.Random) -> None:
+    """Yesterday (today on the 1st), a refresher training, completed (the remote program's in the national space,
+    the HR coaching's elsewhere): two people whose qualification holds beyond the next 30 days renew it, so the
+    expiring and the expired ones stay as they are."""
+    code = "coup_de_pouce" if association.kind == "national" else "coaching_rh"
+    training = _network_training(code)
+    if training is None:
+        return
+    holding = set(db.session.scalars(
+        select(VolunteerProfile.user_id).join(Qualification, Qualification.profile_id == VolunteerProfile.id)
+        .where(Qualification.association_id == association.id, Qualification.code == code,
+               Qualification.withdrawn_on.is_(None), Qualification.obtained_on <= today,
+               or_(Qualification.valid_until.is_(None), Qualification.valid_until > today + timedelta(days=30)))))
+    people = sorted((u for u in profiles if u in holding), key=lambda u: (u not in volunteers, u))[:2]
+    if not people:
+        return
+    day = today - timedelta(days=1) if today.day > 1 else today
+    session = _session(association, training, day, time(9, 30), capacity=6, rng=rng,
+                       video=association.kind == "national")
+    latest = now - timedelta(minutes=training.duration_minutes)
+    if session.starts_at > latest:  # the 1st, early: it ended a moment ago
+        session.starts_at, session.ends_at = latest, now
+    for user_id in people:
+        enrolment = services.enrol(session, profiles[user_id], by_staff=True, now=session.starts_at - timedelta(days=7))
+        enrolment.attendance = Attendance.PRESENT
+    services.complete(session, now=session.ends_at)
 
 
 def _coming_sessions(association: Association, profiles: dict, volunteers: list[int], today: date,

@@ -6,11 +6,11 @@ number of rows; the value is hours × the hourly rate in force on the day each h
 over the few rates), so a past year keeps its rate.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
 
 from flask_babel import gettext as _
-from sqlalchemy import Integer, case, cast, func, select
+from sqlalchemy import Integer, Select, String, case, cast, exists, func, literal, select, union
 from sqlalchemy.sql import ColumnElement
 
 from intranet.audit.services import record
@@ -19,11 +19,13 @@ from intranet.calendar.models import Appointment, AppointmentStatus
 from intranet.extensions import db
 from intranet.members.models import Membership
 from intranet.network.models import Association
+from intranet.programs.models import Module, Program
 from intranet.volunteers.models import (
     Attendance,
     HourKind,
     HourlyRate,
     SessionLog,
+    Training,
     TrainingEnrolment,
     TrainingSession,
     TrainingSessionStatus,
@@ -113,58 +115,115 @@ class Totals:
 
 @dataclass
 class Scope:
-    """Which hours: a period [first, last], one association or a few (None: the whole network), one person."""
+    """Which hours: a period [first, last], one association or a few (None: the whole network), one person, one
+    program (a `Program.code`: its modules' sessions and the trainings granting what they require; other
+    activities belong to no program)."""
 
     first: date
     last: date
     association_ids: list[int] | None = None
     user_id: int | None = None
+    program: str | None = None
 
 
-def _queries(scope: Scope, by: str, table: list[HourlyRate]):
-    """The three grouped queries; `by` is "user", "association", "month" or "user_month"."""
+def program_codes(program: str):
+    """SQL: the qualification codes the modules of a program require (a subquery)."""
+    return (select(Module.qualification).join(Program, Program.id == Module.program_id)
+            .where(Program.code == program, Module.qualification != "").scalar_subquery())
+
+
+def trains_for(program: str) -> ColumnElement:
+    """SQL: the training (joined) grants a code a module of the program requires (`grants`: codes and spaces)."""
+    padded = literal(" ") + Training.grants + literal(" ")
+    code = func.replace(Module.qualification, "_", "\\_", type_=String)
+    return exists().where(Module.program_id == Program.id, Program.code == program, Module.qualification != "",
+                          padded.like(literal("% ") + code + literal(" %"), escape="\\"))
+
+
+@dataclass(frozen=True)
+class Source:
+    """One kind of volunteer time in a scope: its columns, and a statement holding its FROM and WHERE."""
+
+    kind: str
+    association: ColumnElement
+    person: ColumnElement
+    when: ColumnElement  # a timestamp (`moments`) or a date
+    minutes: ColumnElement
+    moments: bool
+    rows: Select
+
+    def select(self, *columns) -> Select:
+        return self.rows.with_only_columns(*columns)
+
+
+def sources(scope: Scope) -> list[Source]:
+    """The kinds of volunteer time in the scope: sessions done (at the coach's logged duration, else the planned
+    one), completed trainings attended (present), other activities. The one definition hours and figures share."""
     last = date.fromordinal(scope.last.toordinal() + 1)
     log_minutes = func.coalesce(SessionLog.minutes, _minutes_between(Appointment.starts_at, Appointment.ends_at))
-    coaching = (Appointment.association_id, Appointment.volunteer_id, Appointment.starts_at, log_minutes)
-    training = (TrainingSession.association_id, VolunteerProfile.user_id, TrainingSession.starts_at,
-                _minutes_between(TrainingSession.starts_at, TrainingSession.ends_at))
-    other = (VolunteerActivity.association_id, VolunteerProfile.user_id, VolunteerActivity.done_on,
-             VolunteerActivity.minutes)
-    for kind, (association, person, when, minutes), moments in (
-            ("coaching", coaching, True), ("training", training, True), ("other", other, False)):
+    coaching = Source("coaching", Appointment.association_id, Appointment.volunteer_id, Appointment.starts_at,
+                      log_minutes, True,
+                      select(Appointment.id).select_from(Appointment)
+                      .outerjoin(SessionLog, SessionLog.appointment_id == Appointment.id)
+                      .where(Appointment.status == AppointmentStatus.DONE))
+    training = Source("training", TrainingSession.association_id, VolunteerProfile.user_id, TrainingSession.starts_at,
+                      _minutes_between(TrainingSession.starts_at, TrainingSession.ends_at), True,
+                      select(TrainingEnrolment.id).select_from(TrainingEnrolment)
+                      .join(TrainingSession, TrainingSession.id == TrainingEnrolment.training_session_id)
+                      .join(VolunteerProfile, VolunteerProfile.id == TrainingEnrolment.profile_id)
+                      .where(TrainingEnrolment.attendance == Attendance.PRESENT,
+                             TrainingSession.status == TrainingSessionStatus.COMPLETED))
+    other = Source("other", VolunteerActivity.association_id, VolunteerProfile.user_id, VolunteerActivity.done_on,
+                   VolunteerActivity.minutes, False,
+                   select(VolunteerActivity.id).select_from(VolunteerActivity)
+                   .join(VolunteerProfile, VolunteerProfile.id == VolunteerActivity.profile_id))
+    found = []
+    for source in (coaching, training, other):
+        rows = source.rows
+        if scope.program:
+            if source.kind == "coaching":
+                rows = rows.where(Appointment.module_id.in_(
+                    select(Module.id).join(Program, Program.id == Module.program_id)
+                    .where(Program.code == scope.program).scalar_subquery()))
+            elif source.kind == "training":
+                rows = rows.join(Training, Training.id == TrainingSession.training_id).where(
+                    trains_for(scope.program))
+            else:
+                continue
+        low, high = (_moment(scope.first), _moment(last)) if source.moments else (scope.first, last)
+        rows = rows.where(source.when >= low, source.when < high)
+        if scope.association_ids is not None:
+            rows = rows.where(source.association.in_(scope.association_ids))
+        if scope.user_id is not None:
+            rows = rows.where(source.person == scope.user_id)
+        found.append(replace(source, rows=rows))
+    return found
+
+
+def _queries(found: list[Source], by: str, table: list[HourlyRate]):
+    """The grouped queries, one per kind; `by` is "user", "association", "month" or "user_month"."""
+    for source in found:
         # Grouped by the labels of the selected expressions: PostgreSQL matches a CASE with parameters only so.
         keys = [expression.label(f"key{i}") for i, expression in enumerate(
-            {"user": [person], "association": [association], "month": [_month(when)],
-             "user_month": [person, _month(when)]}[by])]
-        bucket = _bucket(when, table, moments).label("bucket")
-        query = select(association, *keys, bucket, func.sum(minutes))
-        if kind == "coaching":
-            query = (query.select_from(Appointment)
-                     .outerjoin(SessionLog, SessionLog.appointment_id == Appointment.id)
-                     .where(Appointment.status == AppointmentStatus.DONE))
-        elif kind == "training":
-            query = (query.select_from(TrainingEnrolment)
-                     .join(TrainingSession, TrainingSession.id == TrainingEnrolment.training_session_id)
-                     .join(VolunteerProfile, VolunteerProfile.id == TrainingEnrolment.profile_id)
-                     .where(TrainingEnrolment.attendance == Attendance.PRESENT,
-                            TrainingSession.status == TrainingSessionStatus.COMPLETED))
-        else:
-            query = query.select_from(VolunteerActivity).join(
-                VolunteerProfile, VolunteerProfile.id == VolunteerActivity.profile_id)
-        low, high = (_moment(scope.first), _moment(last)) if moments else (scope.first, last)
-        query = query.where(when >= low, when < high)
-        if scope.association_ids is not None:
-            query = query.where(association.in_(scope.association_ids))
-        if scope.user_id is not None:
-            query = query.where(person == scope.user_id)
-        yield kind, query.group_by(association, *keys, bucket)
+            {"user": [source.person], "association": [source.association], "month": [_month(source.when)],
+             "user_month": [source.person, _month(source.when)]}[by])]
+        bucket = _bucket(source.when, table, source.moments).label("bucket")
+        query = source.select(source.association, *keys, bucket, func.sum(source.minutes))
+        yield source.kind, query.group_by(source.association, *keys, bucket)
 
 
-def totals(scope: Scope, by: str = "user") -> dict[tuple, Totals]:
-    """Hours and value in the scope, keyed by (association id, user id | association id | month | user id, month)."""
+def volunteers(found: list[Source]):
+    """The (association_id, user_id) pairs who gave time in these `sources(scope)`, each once (a subquery)."""
+    return union(*(source.select(source.association.label("association_id"), source.person.label("user_id"))
+                   for source in found)).subquery()
+
+
+def totals(scope: Scope, by: str = "user", found: list[Source] | None = None) -> dict[tuple, Totals]:
+    """Hours and value in the scope, keyed by (association id, user id | association id | month | user id, month);
+    `found`: the scope's `sources`, when the caller has built them already."""
     table = rates()
     result: dict[tuple, Totals] = {}
-    for kind, query in _queries(scope, by, table):
+    for kind, query in _queries(sources(scope) if found is None else found, by, table):
         for association_id, *key, bucket, minutes in db.session.execute(query):
             row = result.setdefault((association_id, *key), Totals())
             minutes = int(minutes or 0)

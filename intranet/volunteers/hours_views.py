@@ -10,7 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from intranet.args import arg_choice, arg_date, arg_int
+from intranet.args import arg_choice, arg_date, arg_int, paginate
 from intranet.calendar.models import Appointment
 from intranet.clock import today_in, utcnow
 from intranet.dates import format_date
@@ -143,6 +143,13 @@ def staff_log(appointment_id: int):
     return render("volunteers/staff_log.html", appointment=appointment, form=form, existing=existing,
                   membership=membership, audit=history(existing, 20) if existing else [],
                   people=[s.beneficiary.first_name for s in appointment.booked_seats]), 422 if form.errors else 200
+
+
+@bp.get("/volunteers/sessions/to-log")
+def missing_logs():
+    """The sessions of the last 30 days that are over and still wait for their log: staff complete them."""
+    sessions = paginate(logs.missing_logs(g.association.id, utcnow()))
+    return render("volunteers/missing_logs.html", "sessions", sessions=sessions, days=logs.MISSING_DAYS)
 
 
 @bp.route("/volunteer-activities/<int:volunteer_activity_id>/edit", methods=["GET", "POST"])

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from intranet.audit.services import record
 from intranet.auth.models import User
@@ -36,6 +36,7 @@ from intranet.volunteers.services import VolunteerError, profile_for, update_pro
 
 LOG_DAYS = 14  # a volunteer logs a session until 14 days after its day
 CORRECT_DAYS = 7  # and corrects their own log for 7 days after first recording it
+MISSING_DAYS = 30  # staff see the sessions of the last 30 days still without a log
 MAX_MINUTES = 12 * 60
 
 
@@ -184,6 +185,25 @@ def recent_logs(user: User, now: datetime | None = None) -> list[tuple[SessionLo
         .where(SessionLog.volunteer_id == user.id, SessionLog.association_id.in_(ids),
                SessionLog.logged_at >= now - timedelta(days=CORRECT_DAYS))
         .order_by(Appointment.starts_at.desc()).limit(20)).all())
+
+
+def _missing(association_id: int, now: datetime):
+    return (select(Appointment).outerjoin(SessionLog, SessionLog.appointment_id == Appointment.id)
+            .where(Appointment.association_id == association_id, Appointment.ends_at <= now,
+                   Appointment.starts_at >= now - timedelta(days=MISSING_DAYS),
+                   Appointment.status != AppointmentStatus.CANCELLED, SessionLog.id.is_(None)))
+
+
+def missing_logs(association_id: int, now: datetime):
+    """The select statement of the association's sessions of the last 30 days that are over and have no log
+    (whatever their status, cancelled ones aside), with their coach, the oldest first."""
+    return (_missing(association_id, now).options(joinedload(Appointment.volunteer))
+            .order_by(Appointment.starts_at, Appointment.id))
+
+
+def missing_logs_count(association_id: int, now: datetime) -> int:
+    return db.session.scalar(select(func.count()).select_from(
+        _missing(association_id, now).with_only_columns(Appointment.id).subquery()))
 
 
 @dataclass

@@ -230,6 +230,8 @@ class Qualification(TenantScoped, db.Model):
     __table_args__ = (
         Index("ix_qualification_profile_code", "profile_id", "code", "valid_until"),
         Index("ix_qualification_association_valid_until", "association_id", "valid_until"),
+        # The network's figures: volunteers trained in a period, every association or a few.
+        Index("ix_qualification_obtained_on", "obtained_on", "association_id"),
         CheckConstraint(QualificationSource.check("source"), name="source"),
     )
 

@@ -26,12 +26,14 @@ def _expiring(association_id: int, today: date):
                    expiring_between(today, today + EXPIRY_WINDOW)))
 
 
-def expiring(association_id: int, today: date) -> list[Qualification]:
-    """Qualifications of active members ending within 30 days and not renewed yet, soonest first."""
-    return list(db.session.scalars(
-        _expiring(association_id, today)
-        .options(joinedload(Qualification.profile).joinedload(VolunteerProfile.membership).joinedload(Membership.user))
-        .order_by(Qualification.valid_until, Qualification.id)))
+def expiring(association_id: int, today: date, limit: int | None = None) -> list[Qualification]:
+    """Qualifications of active members ending within 30 days and not renewed yet, soonest first (the first
+    `limit` of them)."""
+    query = (_expiring(association_id, today)
+             .options(joinedload(Qualification.profile).joinedload(VolunteerProfile.membership)
+                      .joinedload(Membership.user))
+             .order_by(Qualification.valid_until, Qualification.id))
+    return list(db.session.scalars(query.limit(limit) if limit else query))
 
 
 def expiring_count(association_id: int, today: date) -> int:
