@@ -1,7 +1,7 @@
 """figures of volunteers: qualifications by the day they were obtained (volunteers trained in a period)
 
-Revision ID: 0020_h1_figure_indexes
-Revises: 0019_network_reporting
+Revision ID: 0022_figure_indexes
+Revises: 0021_volunteer_imports
 Create Date: 2026-12-02 09:00:00
 
 """
@@ -9,8 +9,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = "0020_h1_figure_indexes"
-down_revision = "0019_network_reporting"
+revision = "0022_figure_indexes"
+down_revision = "0021_volunteer_imports"
 branch_labels = None
 depends_on = None
 
