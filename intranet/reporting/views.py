@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from intranet.args import arg_choice, arg_int
+from intranet.clock import today_in
 from intranet.exports import files as exports
 from intranet.exports import services as export_services
 from intranet.extensions import db
@@ -107,8 +108,30 @@ def esf_indicators(fmt: str):
     return exports.download(esf.indicator_table(esf.indicators(rows)), fmt, name)
 
 
-def log_export(what: str, rows: int, filters: Filters) -> None:
+def log_export(what: str, rows: int, filters: Filters | dict) -> None:
     """The network office's exports are logged (who, what, when, which filters): a row each, and the log file."""
     fmt = (request.view_args or {}).get("fmt", "csv")
-    export_services.log_network_export(current_user, what, fmt, rows, filters.args())
-    export_log.info("export %s by user %s: %s rows, filters %s", what, current_user.id, rows, filters.args())
+    settings = filters if isinstance(filters, dict) else filters.args()
+    export_services.log_network_export(current_user, what, fmt, rows, settings)
+    export_log.info("export %s by user %s: %s rows, filters %s", what, current_user.id, rows, settings)
+
+
+# --- the volunteers' hours by association ------------------------------------------------------------------
+
+
+@bp.get("/volunteer-hours/export.csv", defaults={"fmt": "csv"})
+@bp.get("/volunteer-hours/export.xlsx", defaults={"fmt": "xlsx"})
+def volunteer_hours_export(fmt: str):
+    """Each association's volunteer hours and their value for a year or a month (the network hours page's table)."""
+    from intranet.volunteers import hours
+
+    year = arg_int("year", today_in("Europe/Paris").year, min=2000, max=2100)
+    month = arg_int("month", min=1, max=12)
+    lines = hours.by_association(*hours.period(year, month))
+    table = exports.Table("Heures par association", [
+        "Association", "Séances d’accompagnement (h)", "Formations suivies (h)", "Autres activités (h)", "Total (h)",
+        "Valorisation (€)"], [[line.name, *(line.totals.hours(k) for k in hours.KINDS), line.totals.hours(),
+                               line.totals.euros] for line in lines])
+    settings = {"year": year, "month": month} if month else {"year": year}
+    log_export("volunteer_hours", len(lines), settings)
+    return exports.download(table, fmt, f"heures-benevoles-reseau-{year}" + (f"-{month:02d}" if month else ""))

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 
 from flask_babel import gettext as _
-from sqlalchemy import Integer, case, cast, func, select
+from sqlalchemy import Integer, Select, case, cast, func, select, union
 from sqlalchemy.sql import ColumnElement
 
 from intranet.audit.services import record
@@ -119,6 +119,14 @@ class Scope:
     last: date
     association_ids: list[int] | None = None
     user_id: int | None = None
+    user_ids: list[int] | None = None  # a few people (a chunk of an export)
+
+
+def period(year: int, month: int | None = None) -> tuple[date, date]:
+    """The first and last days of a year, or of one of its months."""
+    if month is None:
+        return date(year, 1, 1), date(year, 12, 31)
+    return date(year, month, 1), date.fromordinal(date(year + (month == 12), month % 12 + 1, 1).toordinal() - 1)
 
 
 def _queries(scope: Scope, by: str, table: list[HourlyRate]):
@@ -157,6 +165,8 @@ def _queries(scope: Scope, by: str, table: list[HourlyRate]):
             query = query.where(association.in_(scope.association_ids))
         if scope.user_id is not None:
             query = query.where(person == scope.user_id)
+        if scope.user_ids is not None:
+            query = query.where(person.in_(scope.user_ids))
         yield kind, query.group_by(association, *keys, bucket)
 
 
@@ -172,6 +182,13 @@ def totals(scope: Scope, by: str = "user") -> dict[tuple, Totals]:
             if bucket is not None and bucket >= 0:
                 row.cents += round(minutes * table[bucket].cents / 60)
     return result
+
+
+def people(scope: Scope) -> Select:
+    """SQL: the people with hours in the scope (id, name, e-mail), by name."""
+    ids = union(*(select(query.subquery().c.key0) for _kind, query in _queries(scope, "user", [])))
+    return (select(User.id, User.name, User.email).where(User.id.in_(select(ids.subquery().c.key0)))
+            .order_by(func.lower(User.name), User.id))
 
 
 def sum_of(rows) -> Totals:
