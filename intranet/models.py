@@ -13,13 +13,14 @@ from intranet.notifications.models import OutboxMessage
 from intranet.partners.models import Interaction, Partner, PartnerContact, StageChange
 from intranet.partners.referrals.models import Referral, ReferralLink, ReferralSubmission
 from intranet.programs.models import Module, ModuleAdaptation, Program, ProgramOffer
+from intranet.reporting.models import MedianSnapshot, ParticipantRule
 from intranet.selfbooking.models import BookingLink
 from intranet.ticks import PeriodicRun
 from intranet.volunteers.models import Qualification, Training, TrainingEnrolment, TrainingSession, VolunteerProfile
 
 __all__ = ["Absence", "Appointment", "AppointmentEvent", "Association", "AuditEntry", "Availability", "Beneficiary",
            "BookingLink", "Commune", "ExportJob", "ImportBatch", "ImportMapping", "ImportRecord", "Interaction", "Journey",
-           "JourneyModule", "LoginAttempt", "Membership", "Module", "ModuleAdaptation", "OutboxMessage", "Partner",
-           "PartnerContact", "PasswordResetRequest", "PeriodicRun", "Program", "ProgramOffer", "Qualification",
+           "JourneyModule", "LoginAttempt", "MedianSnapshot", "Membership", "Module", "ModuleAdaptation", "OutboxMessage", "Partner",
+           "PartnerContact", "ParticipantRule", "PasswordResetRequest", "PeriodicRun", "Program", "ProgramOffer", "Qualification",
            "Referral", "ReferralLink", "ReferralSubmission", "Resource", "Seat", "StageChange", "Training",
            "TrainingEnrolment", "TrainingSession", "User", "VolunteerProfile"]

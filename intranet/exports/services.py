@@ -102,13 +102,21 @@ def _forget_new_exports(session: Session) -> None:
     session.info.pop("exports_new", None)
 
 
-def log_network_export(user, source: str, fmt: str, rows: int, settings: dict) -> None:
-    """The network office's exports are logged as rows of their own (who, what, when, which filters)."""
+def log_network_export(user, source: str, fmt: str, rows: int, settings: dict) -> int:
+    """The network office's exports are logged as rows of their own (who, what, when, which filters): the row's id."""
     now = utcnow()
-    db.session.add(ExportJob(association_id=None, user_id=user.id, source=source, fmt=fmt, args=json.dumps(settings),
-                             status=ExportStatus.PURGED, rows_total=rows, rows_done=rows, finished_at=now,
-                             created_at=now, filename=f"{source}.{fmt}"))
+    row = ExportJob(association_id=None, user_id=user.id, source=source, fmt=fmt, args=json.dumps(settings),
+                    status=ExportStatus.PURGED, rows_total=rows, rows_done=rows, finished_at=now, created_at=now,
+                    filename=f"{source}.{fmt}")
+    db.session.add(row)
     db.session.flush()
+    return row.id
+
+
+def count_network_export(export_job_id: int, rows: int) -> None:
+    """A streamed export's rows, once its last one is written (after the request's commit: this commits itself)."""
+    db.session.execute(update(ExportJob).where(ExportJob.id == export_job_id).values(rows_total=rows, rows_done=rows))
+    db.session.commit()
 
 
 def expire(now) -> int:
