@@ -3,7 +3,8 @@
 
 def register(app) -> None:
     """Register the figures' sections and the number formats their pages use."""
-    from intranet.reporting import demo, figures  # noqa: F401  (the sections of what exists today, the demo's history)
+    # The sections of what exists today, the demo's history, the medians' periodic step.
+    from intranet.reporting import demo, figures, medians  # noqa: F401
     from intranet.reporting.formats import format_figure
 
     app.jinja_env.filters["figure"] = format_figure
