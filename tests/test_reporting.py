@@ -249,11 +249,12 @@ def test_the_tick_computes_the_missing_or_old_snapshots_and_forgets_other_period
     old = Period("custom", date(2020, 1, 1), date(2020, 1, 31))
     medians.store(old, {"people": 1}, 2, utcnow())  # a period no home offers now
     now = utcnow()
-    assert medians.refresh(now) == 4 and medians.refresh(now) == 0
     today = medians.local(now, medians.TIMEZONE).date()
-    assert medians.read(old) is None
+    assert medians.network_medians(now) == 1  # one period a tick, the homes' default first
     month = medians.read(Period.of(PeriodKind.MONTH, today))
     assert month.computed_at == now and month.associations == 2
+    assert medians.read(Period.of(PeriodKind.YEAR, today)) is None and medians.read(old) is None
+    assert medians.refresh(now) == 3 and medians.refresh(now) == 0
     monkeypatch.setitem(app.config, "MEDIANS_REFRESH_SECONDS", 0)
     assert medians.refresh(now + timedelta(seconds=1)) == 4
 

@@ -3,8 +3,8 @@
 An association's home compares its figures with the median of the network's associations. Computing that median
 means computing every association's figures: the cost grows with the network. So a step of the minute tick keeps,
 for each period a home offers (this month, last month, this quarter, this year), a snapshot of the medians, and
-computes it again once it is older than MEDIANS_REFRESH_SECONDS (15 minutes by default); a home reads it in one
-query and says when it was computed.
+computes it again once it is older than MEDIANS_REFRESH_SECONDS (15 minutes by default), one period a tick at
+most so that the tick's other steps do not wait; a home reads it in one query and says when it was computed.
 """
 
 import json
@@ -23,7 +23,7 @@ from intranet.reporting import dashboard, figures
 from intranet.reporting.models import MedianSnapshot
 from intranet.reporting.periods import Filters, Period, PeriodKind
 
-KINDS = (PeriodKind.MONTH, PeriodKind.LAST_MONTH, PeriodKind.QUARTER, PeriodKind.YEAR)
+KINDS = (PeriodKind.MONTH, PeriodKind.YEAR, PeriodKind.QUARTER, PeriodKind.LAST_MONTH)  # the homes' default first
 TIMEZONE = "Europe/Paris"  # the periods' days, as the network's pages count them
 
 
@@ -55,31 +55,30 @@ def store(period: Period, medians: dict, associations: int, now: datetime) -> No
         set_={k: v for k, v in values.items() if k not in ("period_start", "period_end")}))
 
 
-def refresh(now: datetime, *, force: bool = False) -> int:
-    """Compute again the snapshots that are missing or too old (all of them if `force`); forget other periods.
-    Returns how many were computed."""
+def refresh(now: datetime, *, force: bool = False, limit: int | None = None) -> int:
+    """Compute again the snapshots that are missing or too old (all of them if `force`), the missing then the oldest
+    first, `limit` of them at most; forget other periods. Returns how many were computed."""
     today = local(now, TIMEZONE).date()
     wanted = periods(today)
     max_age = timedelta(seconds=current_app.config["MEDIANS_REFRESH_SECONDS"])
-    fresh = {(start, end) for start, end, at in db.session.execute(
-        select(MedianSnapshot.period_start, MedianSnapshot.period_end, MedianSnapshot.computed_at))
-        if at > now - max_age}
-    computed = 0
-    for period in wanted:
-        if force or (period.start, period.end) not in fresh:
-            medians, associations = compute(period)
-            store(period, medians, associations, now)
-            computed += 1
+    computed_at = {(start, end): at for start, end, at in db.session.execute(
+        select(MedianSnapshot.period_start, MedianSnapshot.period_end, MedianSnapshot.computed_at))}
+    ages = [(computed_at.get((p.start, p.end)), p) for p in wanted]
+    due = [p for at, p in sorted(ages, key=lambda item: item[0] or datetime.min.replace(tzinfo=now.tzinfo))
+           if force or at is None or at <= now - max_age]
+    for period in due[:limit]:
+        medians, associations = compute(period)
+        store(period, medians, associations, now)
     db.session.execute(delete(MedianSnapshot).where(
         tuple_(MedianSnapshot.period_start, MedianSnapshot.period_end).not_in([(p.start, p.end) for p in wanted]))
         .execution_options(synchronize_session=False))
     db.session.flush()
-    return computed
+    return len(due[:limit])
 
 
 @jobs.periodic()
 def network_medians(now: datetime) -> int:
-    return refresh(now)
+    return refresh(now, limit=1)
 
 
 def read(period: Period) -> Medians | None:
