@@ -18,6 +18,7 @@ import pytest
 from openpyxl import load_workbook
 
 from intranet.calendar.models import Seat
+from intranet.exports.models import ExportJob
 from intranet.extensions import db
 from intranet.journeys.models import Journey, JourneyModule
 from intranet.reporting import esf
@@ -137,6 +138,8 @@ def test_the_csv_for_french_excel_and_the_workbook(client, population, login_as)
     assert notes[0][0].startswith("Période : du 01/01/") and notes[0][0].endswith("(personnes entrées dans la période).")
     assert notes[1][0].startswith("Participant·e : une personne du programme à distance")
     assert len(body) == 5 and "Ne souhaite pas répondre" in {row[header.index("Handicap")] for row in body}
+    logged = db.session.scalar(db.select(ExportJob).where(ExportJob.association_id.is_(None)))
+    assert (logged.source, logged.rows_total) == ("esf_participants", 5)  # counted once the last row was written
     p7 = next(row for row in body if row[2] == str(population["p7"]))
     assert (p7[header.index("Tranche d’âge à l’entrée")], p7[header.index("Date de sortie (dernière action)")],
             p7[header.index("Fiche complète")]) == ("55 ans et plus", "08/07/2026", "Oui")

@@ -21,6 +21,7 @@ from intranet.exports.models import ExportFormat, ExportJob, ExportStatus
 from intranet.exports.sources import SOURCES, Source
 from intranet.extensions import db
 from intranet.network.models import Association
+from intranet.tenancy import has_role
 
 KEEP = timedelta(hours=24)
 PROGRESS_EVERY = 1000
@@ -61,8 +62,6 @@ def render(source: Source, fmt: str, association: Association, settings: dict, c
 
 def allowed(source_name: str) -> Source | None:
     """The source, if it exists and the current user may see its list (inside an association's request)."""
-    from intranet.tenancy import has_role
-
     source = SOURCES.get(source_name)
     return source if source is not None and has_role(source.role) else None
 
