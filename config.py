@@ -51,6 +51,8 @@ class Config:
     TICK_SECONDS = int(os.environ.get("TICK_SECONDS", "60"))
     MAIL_TICK_SECONDS = int(os.environ.get("MAIL_TICK_SECONDS", "15"))
     WORKER_TICKS = _env_bool("WORKER_TICKS", True)
+    # The network's medians the association homes show are computed again by the tick once this old.
+    MEDIANS_REFRESH_SECONDS = int(os.environ.get("MEDIANS_REFRESH_SECONDS", "900"))
 
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))

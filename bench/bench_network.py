@@ -4,24 +4,32 @@ The networks are built by bench/scale.py as in bench_pages (association 1 identi
 PostgreSQL when DATABASE_URL is set). /network/ is opened by the network office for this year's figures
 (comparison, trends, map), the association home by association 1's admin, through their real routes: the
 median of RUNS requests, alternating scales, after two warm-ups; one request counts the SQL statements.
-The ESF+ export writes the per-participant CSV of the largest scale's participants of the year (capped at
-ESF_ROWS) and gives its rows per second.
+Before that, the network's medians the homes show are computed as the tick would (`reporting.medians`; its time
+is network_medians_refresh_s_<N>x, the four periods). The ESF+ export streams the per-participant CSV of the
+largest scale's participants of the year from the database (the first ESF_ROWS of them) and gives its rows per
+second.
 
 Printed: network_dashboard_ms_<N>x, network_dashboard_queries_<N>x, network_dashboard_growth_ratio,
-association_home_ms_<N>x, association_home_queries_<N>x, association_home_growth_ratio, esf_export_rows,
-esf_export_rows_per_s. Targets (issue 13): growth under 2, the same statements at every scale.
+association_home_ms_<N>x, association_home_queries_<N>x, association_home_growth_ratio,
+network_medians_refresh_s_<N>x, esf_export_rows, esf_export_s, esf_export_rows_per_s. Targets (issue 13):
+growth under 2, the same statements at every scale. `python bench/bench_network.py` runs it alone.
 """
 
 import contextlib
 import sys
 import time
+from itertools import islice
+from pathlib import Path
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.bench_pages import NAME, Page, _count_queries, _median_ms, _target, label, scales
 from bench.scratch import database
 
 ESF_ROWS = 10_000
 PAGES = [Page("network_dashboard", "network", "/network/?period=year", NAME),
-         Page("association_home", "admin", "/a/{slug}/?period=year", "Médiane du réseau")]
+         Page("association_home", "admin", "/a/{slug}/?period=year", "Médianes calculées le")]
 
 
 def run() -> dict:
@@ -30,7 +38,9 @@ def run() -> dict:
         targets = []
         for scale in scales():
             url = stack.enter_context(database(f"network_{label(scale).replace('.', '_')}"))
-            targets.append(stack.enter_context(_target(url, scale)))
+            target = stack.enter_context(_target(url, scale))
+            figures[f"network_medians_refresh_s_{target.label}"] = _medians(target)
+            targets.append(target)
         for page in PAGES:
             counts = [_count_queries(t, page) for t in targets]
             times = _median_ms(targets, page)
@@ -44,6 +54,22 @@ def run() -> dict:
     return figures
 
 
+def _medians(target) -> float:
+    """The tick's step that computes the medians the homes read (its four periods), timed."""
+    from intranet.clock import utcnow
+    from intranet.extensions import db
+    from intranet.reporting import medians
+
+    with target.app.app_context():
+        started = time.perf_counter()
+        medians.refresh(utcnow(), force=True)
+        db.session.commit()
+        seconds = time.perf_counter() - started
+        db.session.remove()
+    print(f"{target.label} network_medians_refresh_s: {seconds:.3f}", file=sys.stderr, flush=True)
+    return seconds
+
+
 def _esf(target) -> dict:
     from intranet.clock import today_in
     from intranet.exports.files import csv_chunks
@@ -52,9 +78,15 @@ def _esf(target) -> dict:
 
     with target.app.test_request_context():
         today = today_in("Europe/Paris")
+        tally = esf.Tally()
         started = time.perf_counter()
-        rows = esf.participants(Filters(Period.of("year", today)))[:ESF_ROWS]
+        rows = tally.through(islice(esf.iter_participants(Filters(Period.of("year", today))), ESF_ROWS))
         size = sum(len(chunk) for chunk in csv_chunks(esf.participant_table(rows)))
         seconds = time.perf_counter() - started
     assert size > 0
-    return {"esf_export_rows": len(rows), "esf_export_rows_per_s": len(rows) / seconds}
+    return {"esf_export_rows": tally.count, "esf_export_s": seconds, "esf_export_rows_per_s": tally.count / seconds}
+
+
+if __name__ == "__main__":
+    for name, value in run().items():
+        print(f"{name}: {value:.3f}" if isinstance(value, float) else f"{name}: {value}", flush=True)

@@ -33,10 +33,13 @@ PAGES = [
     ("admin.bordeaux@tremplin.test", "/a/bordeaux/partners/follow-ups"),
     ("admin.bordeaux@tremplin.test", "/a/bordeaux/partners/figures"),
     ("admin.bordeaux@tremplin.test", "/a/bordeaux/referrals"),
+    ("admin.bordeaux@tremplin.test", "/a/bordeaux/volunteers"),
+    ("admin.bordeaux@tremplin.test", "/a/bordeaux/volunteers/hours"),
     ("admin.bordeaux@tremplin.test", "/account"),
     ("benevole.bordeaux@tremplin.test", "/me/availability"),
     ("reseau@tremplin.test", "/network/programs"),
     ("reseau@tremplin.test", "/network/partners"),
+    ("reseau@tremplin.test", "/network/esf"),
     ("benevole.bordeaux@tremplin.test", "/me/"),
     ("benevole.bordeaux@tremplin.test", "/account"),
 ]

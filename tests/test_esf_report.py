@@ -18,11 +18,14 @@ import pytest
 from openpyxl import load_workbook
 
 from intranet.calendar.models import Seat
+from intranet.exports.models import ExportJob
 from intranet.extensions import db
 from intranet.journeys.models import Journey, JourneyModule
 from intranet.reporting import esf
+from intranet.reporting.models import ParticipantRule
 from intranet.reporting.periods import Filters, Period
-from tests.factories import make_appointment, make_beneficiary, program
+from intranet.rules import RuleError
+from tests.factories import make_appointment, make_beneficiary, make_module, program
 
 YEAR = Period("year", date(2026, 1, 1), date(2026, 12, 31))
 NO = dict(disability="no", third_country_national="no", foreign_background="no", minority="no", homeless="no")
@@ -130,13 +133,18 @@ def test_the_csv_for_french_excel_and_the_workbook(client, population, login_as)
     text = response.get_data(as_text=True)
     assert text.startswith("\ufeff") and response.headers["Content-Disposition"].startswith("attachment")
     lines = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
-    header, body = lines[0], lines[1:]
+    blank = lines.index([])  # the period and the participant rule follow the rows
+    header, body, notes = lines[0], lines[1:blank], lines[blank + 1:]
+    assert notes[0][0].startswith("Période : du 01/01/") and notes[0][0].endswith("(personnes entrées dans la période).")
+    assert notes[1][0].startswith("Participant·e : une personne du programme à distance")
     assert len(body) == 5 and "Ne souhaite pas répondre" in {row[header.index("Handicap")] for row in body}
+    logged = db.session.scalar(db.select(ExportJob).where(ExportJob.association_id.is_(None)))
+    assert (logged.source, logged.rows_total) == ("esf_participants", 5)  # counted once the last row was written
     p7 = next(row for row in body if row[2] == str(population["p7"]))
     assert (p7[header.index("Tranche d’âge à l’entrée")], p7[header.index("Date de sortie (dernière action)")],
             p7[header.index("Fiche complète")]) == ("55 ans et plus", "08/07/2026", "Oui")
     book = load_workbook(io.BytesIO(client.get("/network/esf/participants.xlsx?period=year").data))
-    assert book.sheetnames == ["Participants FSE+", "Indicateurs communs"]
+    assert book.sheetnames == ["Participants FSE+", "Indicateurs communs", "Notes"]
     assert book["Participants FSE+"].max_row == 6
     indicators = {r[0]: r[2] for r in book["Indicateurs communs"].iter_rows(min_row=2, values_only=True)}
     assert indicators["EECO11"] == 5 and indicators["EECR05"] == 1
@@ -147,3 +155,72 @@ def test_the_report_page_shows_the_rule_and_warns(client, population, login_as):
     page = client.get("/network/esf?period=year").get_data(as_text=True)
     assert "Participant·e : une personne du programme à distance" in page
     assert "badge-error" in page and "badge-warn" in page and "EECO17" in page
+
+
+# --- the participant rule, a setting of the network office -----------------------------------------------------
+
+
+def found_with(rule: esf.Rule) -> set[tuple[bool, int]]:
+    return {(p.remote, p.beneficiary_id) for p in esf.participants(Filters(YEAR), rule)}
+
+
+def test_remote_participants_need_the_rules_days(population):
+    p1, p5, p7 = population["p1"], population["p5"], population["p7"]
+    assert {i for remote, i in found_with(esf.Rule()) if remote} == {p1, p5, p7}
+    assert {i for remote, i in found_with(esf.Rule(remote_min_days=2)) if remote} == {p7}  # two days in July
+
+
+def test_in_person_participants_need_the_rules_days(population, bordeaux):
+    p1, p2 = population["p1"], population["p2"]
+    p3 = db.session.scalar(db.select(Journey.beneficiary_id).where(Journey.started_on == date(2026, 5, 5)))
+    assert {i for remote, i in found_with(esf.Rule()) if not remote} == {p1, p2}
+    assert {i for remote, i in found_with(esf.Rule(in_person_min_days=1)) if not remote} == {p1, p2, p3}
+    assert {i for remote, i in found_with(esf.Rule(in_person_min_days=3)) if not remote} == set()
+
+
+def test_a_person_seen_only_at_collective_sessions_counts_only_if_the_rule_says_so(bordeaux):
+    workshop = make_module("in_person", capacity=8)
+    only_collective = make_beneficiary(bordeaux)
+    j = Journey(association_id=bordeaux.id, beneficiary_id=only_collective.id, started_on=date(2026, 2, 2))
+    j.modules = [JourneyModule(association_id=bordeaux.id, module_id=workshop.id, position=i, name="Atelier",
+                               status="done", happened_on=day) for i, day in enumerate((date(2026, 2, 2), date(2026, 2, 9)))]
+    db.session.add(j)
+    db.session.commit()
+    mixed = make_beneficiary(bordeaux)
+    j = journey(bordeaux, mixed, [("in_person", 0, date(2026, 3, 2), "done")])
+    db.session.add(JourneyModule(association_id=bordeaux.id, journey_id=j.id, module_id=workshop.id, position=5,
+                                 name="Atelier", status="done", happened_on=date(2026, 3, 9)))
+    db.session.commit()
+    assert found_with(esf.Rule()) == {(False, mixed.id)}  # a workshop and an individual module on two days
+    assert found_with(esf.Rule(collective_only_counts=True)) == {(False, mixed.id), (False, only_collective.id)}
+
+
+def test_the_network_office_sets_the_rule_on_the_report_and_its_files_show_it(client, population, login_as):
+    office = login_as("network")
+    page = client.get("/network/esf?period=year").get_data(as_text=True)
+    assert 'action="/network/esf/rule"' in page and 'name="in_person_min_days"' in page and 'value="2"' in page
+    response = client.post("/network/esf/rule", data={"remote_min_days": "2", "in_person_min_days": "3"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/network/esf#rule-title")
+    assert esf.rule() == esf.Rule(2, 3, False)
+    assert db.session.scalar(db.select(ParticipantRule.updated_by_id)) == office.id
+    page = client.get("/network/esf?period=year").get_data(as_text=True)
+    assert "au moins 2 jours différents" in page and "au moins 3 jours différents" in page
+    assert "1 participant·e entré·e dans la période" in page  # P7 alone
+    text = client.get("/network/esf/participants.csv?period=year").get_data(as_text=True)
+    assert "présentiel sur au moins 3 jours différents" in text.splitlines()[-1]
+
+
+def test_a_rule_out_of_bounds_is_refused_and_changes_nothing(client, login_as):
+    login_as("network")
+    response = client.post("/network/esf/rule", data={"remote_min_days": "0", "in_person_min_days": "2"})
+    assert response.status_code == 422 and "Entre 1 et 30 jours." in response.get_data(as_text=True)
+    assert esf.rule() == esf.DEFAULT_RULE and db.session.scalar(db.select(ParticipantRule.id)) is None
+    with pytest.raises(RuleError):
+        esf.set_rule(esf.Rule(in_person_min_days=31), by=None)
+
+
+@pytest.mark.parametrize("role", ["admin", "staff"])
+def test_only_the_network_office_sets_the_rule(client, login_as, bordeaux, role):
+    login_as(role, bordeaux)
+    assert client.post("/network/esf/rule", data={"remote_min_days": "3", "in_person_min_days": "3"}).status_code == 403
+    assert esf.rule() == esf.DEFAULT_RULE

@@ -1,13 +1,13 @@
 """The network's figures on a small crafted network, each checked against values computed by hand."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from intranet.calendar.models import Seat
 from intranet.extensions import db
 from intranet.journeys.models import Journey, JourneyModule
-from intranet.reporting import dashboard, figures, trends
+from intranet.reporting import dashboard, figures, medians, trends
 from intranet.reporting.periods import Filters, Period, PeriodKind
 from tests.factories import make_appointment, make_beneficiary, make_outbox_message, make_volunteer, program
 
@@ -250,3 +250,66 @@ def test_the_network_page_runs_the_same_statements_whatever_the_number_of_associ
     with count_queries() as more:
         client.get(f"/network/?{NOVEMBER_ARGS}")
     assert len(more) == len(few)
+
+
+# --- the network's medians on the association homes: a snapshot the tick keeps ------------------------------
+
+
+def test_the_medians_are_those_of_every_association(network):
+    values, associations = medians.compute(NOVEMBER)
+    assert associations == 2 and values["people"] == 2 and values["first_appointment_days"] == 15
+
+
+def test_the_tick_computes_the_missing_or_old_snapshots_and_forgets_other_periods(app, network, monkeypatch):
+    from intranet import jobs
+    from intranet.clock import utcnow
+
+    assert jobs.PERIODIC["network_medians"] is medians.network_medians
+    old = Period("custom", date(2020, 1, 1), date(2020, 1, 31))
+    medians.store(old, {"people": 1}, 2, utcnow())  # a period no home offers now
+    now = utcnow()
+    today = medians.local(now, medians.TIMEZONE).date()
+    assert medians.network_medians(now) == 1  # one period a tick, the homes' default first
+    month = medians.read(Period.of(PeriodKind.MONTH, today))
+    assert month.computed_at == now and month.associations == 2
+    assert medians.read(Period.of(PeriodKind.YEAR, today)) is None and medians.read(old) is None
+    assert medians.refresh(now) == 3 and medians.refresh(now) == 0
+    monkeypatch.setitem(app.config, "MEDIANS_REFRESH_SECONDS", 0)
+    assert medians.refresh(now + timedelta(seconds=1)) == 4
+
+
+def test_the_home_reads_the_medians_snapshot_and_says_when_it_was_computed(client, network, login_as):
+    from intranet.clock import utcnow
+
+    bordeaux, lyon = network
+    login_as("staff", bordeaux)
+    page = client.get("/a/bordeaux/?period=quarter").get_data(as_text=True)
+    assert "n’ont pas encore été calculées" in page
+    quarter = Period.of(PeriodKind.QUARTER, medians.local(utcnow(), medians.TIMEZONE).date())
+    medians.store(quarter, {"people": 17, "new_files": None}, 2, datetime(2026, 12, 1, 8, 30, tzinfo=UTC))
+    page = client.get("/a/bordeaux/?period=quarter").get_data(as_text=True)
+    assert "Médianes calculées le 1 décembre 2026 à 09:30." in page  # in Paris
+    people = page[page.index("Personnes accompagnées</th>"):]
+    assert people.split('data-label="Médiane du réseau">')[1].startswith("17<")
+
+
+def test_the_home_runs_the_same_statements_whatever_the_number_of_associations(client, network, login_as,
+                                                                                 count_queries, monkeypatch):
+    from tests.factories import make_association
+
+    bordeaux, lyon = network
+    login_as("staff", bordeaux)
+    client.get("/a/bordeaux/?period=year")
+    with count_queries() as few:
+        client.get("/a/bordeaux/?period=year")
+    for n in range(3):
+        other = make_association(f"autre-{n}", name=f"Autre {n}")
+        journey(other, person(other, at(3), "59000"), date(2026, 11, 3))
+    with count_queries() as more:
+        client.get("/a/bordeaux/?period=year")
+    assert len(more) == len(few)
+    asked = []
+    compute = figures.compute
+    monkeypatch.setattr(figures, "compute", lambda filters: asked.append(filters.associations) or compute(filters))
+    client.get("/a/bordeaux/?period=year")
+    assert asked == [(bordeaux.id,)]  # its own figures only: the medians are the snapshot's

@@ -1,13 +1,10 @@
 """Session logs from /me (the window, the journey, notes for the next coach), reminders, other activities, the
-self-pause, hours and their value (corrections, rate changes), the exports and certificate; who sees what."""
+self-pause, hours and their value (corrections, rate changes), the certificate; who sees what."""
 
-import csv
-import io
 import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from openpyxl import load_workbook
 from sqlalchemy import select
 
 from intranet.audit.models import AuditEntry
@@ -256,28 +253,6 @@ def test_a_new_rate_values_hours_from_its_date_only_and_a_staff_correction_chang
                                                              AuditEntry.object_id == log.id)) == "staff_correction"
 
 
-def test_the_hours_report_exports_csv_and_xlsx_with_french_headers(client, staff, bordeaux):
-    volunteer = make_volunteer(bordeaux, "Zoé Export")
-    make_appointment(bordeaux, volunteer=volunteer, status="done", starts_at=datetime(2026, 3, 2, 9, tzinfo=UTC))
-    body = client.get("/a/bordeaux/volunteers/hours/export?format=csv&year=2026").data
-    assert body.startswith("\ufeff".encode())
-    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig")), delimiter=";"))
-    assert rows[0][0] == "Bénévole" and rows[1][0] == "Zoé Export"
-    assert client.get("/a/bordeaux/volunteers/hours/export?format=csv&year=2025").data.decode("utf-8-sig") \
-        .count("\n") == 1
-    xlsx = client.get("/a/bordeaux/volunteers/hours/export?format=xlsx&year=2026").data
-    sheet = load_workbook(io.BytesIO(xlsx)).active
-    assert sheet["A1"].value == "Bénévole" and sheet["A2"].value == "Zoé Export"
-
-
-def test_the_directory_export_follows_the_filters(client, staff, bordeaux):
-    make_volunteer(bordeaux, "Alice Filtre")
-    make_volunteer(bordeaux, "Bruno Autre")
-    text = client.get("/a/bordeaux/volunteers/export?format=csv&q=alice").data.decode("utf-8-sig")
-    assert "Alice Filtre" in text and "Bruno Autre" not in text and text.splitlines()[0].startswith("Nom;")
-    assert client.get("/a/bordeaux/volunteers/export?format=xlsx").status_code == 200
-
-
 def test_the_certificate_and_the_network_page(client, bordeaux, login_as):
     volunteer = make_volunteer(bordeaux, "Inès Attestée")
     make_appointment(bordeaux, volunteer=volunteer, status="done", starts_at=datetime(2026, 3, 2, 9, tzinfo=UTC))
@@ -295,8 +270,7 @@ def test_the_certificate_and_the_network_page(client, bordeaux, login_as):
     assert hours.rate_on(date(2027, 2, 1)) == 1230 and hours.rate_on(date(2026, 2, 1)) == 1202
 
 
-@pytest.mark.parametrize("url", ["/a/bordeaux/volunteers/hours", "/a/bordeaux/volunteers/hours/export",
-                                 "/a/bordeaux/volunteers/export"])
+@pytest.mark.parametrize("url", ["/a/bordeaux/volunteers/hours"])
 def test_a_volunteer_sees_no_staff_hours_page(client, bordeaux, coach, url):
     assert client.get(url).status_code in (403, 404)
 

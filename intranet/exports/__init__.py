@@ -2,8 +2,8 @@
 
 
 def register(app) -> None:
-    """Register the exports' periodic step (expired files deleted, forgotten jobs queued again)."""
-    from intranet.exports import jobs, services  # noqa: F401
+    """Register the exports' periodic step (expired files deleted, forgotten jobs queued again) and their sources."""
+    from intranet.exports import jobs, partner_sources, services, volunteer_sources  # noqa: F401
     from intranet.exports.views import export_form
 
     app.jinja_env.globals["export_form_for"] = export_form

@@ -2,11 +2,11 @@
 
 import csv
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from flask import Response
+from flask import Response, stream_with_context
 from openpyxl import Workbook
 
 FORMATS = ("csv", "xlsx")
@@ -15,11 +15,13 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 @dataclass(frozen=True)
 class Table:
-    """A header row and the rows under it (any iterable, read once)."""
+    """A header row and the rows under it (any iterable, read once), and notes on what the rows are (a rule, a
+    period): under the rows after a blank line in CSV, on a sheet of their own in XLSX."""
 
     title: str
     headers: list[str]
     rows: Iterable[list]
+    notes: tuple[str, ...] = ()
 
 
 def _cell(value):
@@ -56,6 +58,10 @@ def csv_chunks(table: Table) -> Iterator[str]:
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
+    if table.notes:
+        writer.writerow([])
+        for note in table.notes:
+            writer.writerow([_cell(note)])
     yield buffer.getvalue()
 
 
@@ -68,17 +74,29 @@ def xlsx_bytes(*tables: Table) -> bytes:
         for row in table.rows:
             sheet.append([v if isinstance(v, int | float | date) and not isinstance(v, bool) else _cell(v)
                           for v in row])
+    notes = [(table.title, note) for table in tables for note in table.notes]
+    if notes:
+        sheet = book.create_sheet(title="Notes")
+        sheet.append(["Feuille", "Note"])
+        for title, note in notes:
+            sheet.append([title, _cell(note)])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
 
 
-def download(table: Table, fmt: str, filename: str, *extra: Table) -> Response:
-    """Answer with the file: CSV streamed, XLSX built in memory."""
+def download(table: Table, fmt: str, filename: str, *extra: Table, then: Callable[[], None] | None = None) -> Response:
+    """Answer with the file: CSV streamed (its rows may come from the database as it goes, inside the request's
+    context; `then` runs once the last row is written), XLSX built in memory."""
     if fmt == "xlsx":
         response = Response(xlsx_bytes(table, *extra), mimetype=XLSX_TYPE)
     else:
-        response = Response(csv_chunks(table), mimetype="text/csv; charset=utf-8")
+        def chunks():
+            yield from csv_chunks(table)
+            if then is not None:
+                then()
+
+        response = Response(stream_with_context(chunks()), mimetype="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -36,18 +36,17 @@ def run(job_id: int) -> None:
         single = len(query.column_descriptions) == 1
         done = 0
 
-        def rows():
+        def chunks():
             nonlocal done
             while True:
                 chunk = db.session.execute(query.limit(PROGRESS_EVERY).offset(done)).all()
-                for row in chunk:
-                    yield row[0] if single else row
+                yield [row[0] for row in chunk] if single else chunk
                 done += len(chunk)
                 progress.report(PROGRESS, job_id, done, max(total, done))
                 if len(chunk) < PROGRESS_EVERY:
                     return
 
-        content = render(source, fmt, association, settings, rows())
+        content = render(source, fmt, association, settings, chunks())
     except Exception as error:  # the job says so; the person may start it again
         db.session.rollback()
         db.session.execute(update(ExportJob).where(ExportJob.id == job_id).values(

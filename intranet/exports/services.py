@@ -7,6 +7,7 @@ the database (every machine can hand it out) until `KEEP` has passed.
 """
 
 import json
+from collections.abc import Iterable, Iterator
 from datetime import timedelta
 
 from flask import current_app
@@ -22,6 +23,7 @@ from intranet.exports.sources import SOURCES, Source
 from intranet.extensions import db
 from intranet.network.models import Association
 from intranet.progress import Progress
+from intranet.tenancy import has_role
 
 KEEP = timedelta(hours=24)
 PROGRESS_EVERY = 1000
@@ -33,13 +35,38 @@ def count(source: Source, association: Association, settings: dict) -> int:
     return db.session.scalar(select(func.count()).select_from(source.query(association, settings).subquery()))
 
 
-def table(source: Source, association: Association, settings: dict, rows) -> Table:
-    return Table(source.title, source.headers, (source.row(association, row) for row in rows))
+def chunked(rows: Iterable, size: int) -> Iterator[list]:
+    """The rows in lists of `size` (the last one shorter)."""
+    chunk = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
-def render(source: Source, fmt: str, association: Association, settings: dict, rows) -> bytes:
-    data = table(source, association, settings, rows)
+def table(source: Source, association: Association, settings: dict, chunks: Iterable[list]) -> Table:
+    """The file's table from the query's rows in chunks: each chunk is read in full before the next is asked for."""
+
+    def lines():
+        for chunk in chunks:
+            for item in source.batch(association, settings, chunk) if source.batch else chunk:
+                yield source.row(association, item)
+
+    return Table(source.title, source.headers, lines())
+
+
+def render(source: Source, fmt: str, association: Association, settings: dict, chunks: Iterable[list]) -> bytes:
+    data = table(source, association, settings, chunks)
     return xlsx_bytes(data) if fmt == ExportFormat.XLSX else "".join(csv_chunks(data)).encode("utf-8")
+
+
+def allowed(source_name: str) -> Source | None:
+    """The source, if it exists and the current user may see its list (inside an association's request)."""
+    source = SOURCES.get(source_name)
+    return source if source is not None and has_role(source.role) else None
 
 
 def filename(source: Source, association: Association, fmt: str) -> str:
@@ -52,9 +79,10 @@ def start(source_name: str, fmt: str, association: Association, user, args: Mult
     settings = source.filters(args)
     total = count(source, association, settings)
     if total <= current_app.config["EXPORT_SYNC_ROWS"]:
-        rows = db.session.execute(source.query(association, settings))
-        rows = rows.scalars() if len(source.query(association, settings).column_descriptions) == 1 else rows
-        return None, render(source, fmt, association, settings, rows)
+        query = source.query(association, settings)
+        rows = db.session.execute(query)
+        rows = rows.scalars() if len(query.column_descriptions) == 1 else rows
+        return None, render(source, fmt, association, settings, chunked(rows, PROGRESS_EVERY))
     job = ExportJob(association_id=association.id, user_id=user.id, source=source.name, fmt=fmt,
                     args=json.dumps(settings), rows_total=total, filename=filename(source, association, fmt))
     db.session.add(job)
@@ -76,13 +104,21 @@ def _forget_new_exports(session: Session) -> None:
     session.info.pop("exports_new", None)
 
 
-def log_network_export(user, source: str, fmt: str, rows: int, settings: dict) -> None:
-    """The network office's exports are logged as rows of their own (who, what, when, which filters)."""
+def log_network_export(user, source: str, fmt: str, rows: int, settings: dict) -> int:
+    """The network office's exports are logged as rows of their own (who, what, when, which filters): the row's id."""
     now = utcnow()
-    db.session.add(ExportJob(association_id=None, user_id=user.id, source=source, fmt=fmt, args=json.dumps(settings),
-                             status=ExportStatus.PURGED, rows_total=rows, rows_done=rows, finished_at=now,
-                             created_at=now, filename=f"{source}.{fmt}"))
+    row = ExportJob(association_id=None, user_id=user.id, source=source, fmt=fmt, args=json.dumps(settings),
+                    status=ExportStatus.PURGED, rows_total=rows, rows_done=rows, finished_at=now, created_at=now,
+                    filename=f"{source}.{fmt}")
+    db.session.add(row)
     db.session.flush()
+    return row.id
+
+
+def count_network_export(export_job_id: int, rows: int) -> None:
+    """A streamed export's rows, once its last one is written (after the request's commit: this commits itself)."""
+    db.session.execute(update(ExportJob).where(ExportJob.id == export_job_id).values(rows_total=rows, rows_done=rows))
+    db.session.commit()
 
 
 def expire(now) -> int:

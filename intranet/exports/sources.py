@@ -1,4 +1,8 @@
-"""What can be exported: each source reads its list's filters, builds its query and names its columns in French."""
+"""What can be exported: each source reads its list's filters, builds its query and names its columns in French.
+
+The beneficiaries and the appointments are here; the volunteers and their hours (`volunteer_sources`) and the
+partners, their contact log and the referrals (`partner_sources`) have modules of their own.
+"""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +30,9 @@ class Source:
     filters: Callable[[MultiDict], dict]  # the list's query arguments -> the settings kept with the job
     query: Callable[[Association, dict], Select]  # rows for those settings, ordered by a unique key
     row: Callable[[Association, object], list]
+    # A chunk of the query's rows -> what `row` reads, in a constant few queries a chunk (None: the rows).
+    batch: Callable[[Association, dict, list], list] | None = None
+    role: str = "staff"  # who may see the list, so export it
 
 
 SOURCES: dict[str, Source] = {}

@@ -38,7 +38,7 @@ def _file(content: bytes, fmt: str, name: str) -> Response:
 
 @bp.post("/exports/<source>")
 def start(source: str):
-    if source not in SOURCES:
+    if services.allowed(source) is None:  # unknown, or a list this person does not see
         abort(404)
     form = ExportForm()
     if not form.validate_on_submit():

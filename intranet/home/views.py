@@ -47,8 +47,9 @@ def dashboard():
     filters = Filters(base.period, extra=base.extra)  # the whole network: the medians need every association
     waiting_count, waiting = home.waiting_first_appointment(g.association)
     operations, names = home.esf_completeness(g.association, filters.period.end)
+    comparisons, medians_at = home.compared(g.association, filters)
     return render("home/dashboard.html", "figures", today=home.today_sessions(g.association),
                   week=home.week_counts(g.association), waiting_count=waiting_count, waiting=waiting,
-                  comparisons=home.compared(g.association, filters), filters=filters, PeriodKind=PeriodKind,
+                  comparisons=comparisons, medians_at=medians_at, filters=filters, PeriodKind=PeriodKind,
                   operations=operations, names=names, missing_names=esf.MISSING_ITEMS,
                   to_handle=to_handle.blocks(g.association, today_in(g.association.timezone), utcnow()))

@@ -110,5 +110,7 @@ class JourneyModule(TenantScoped, db.Model):
 
     __table_args__ = (
         Index("ix_journey_module_association_status", "association_id", "status"),
+        # The ESF+ report starts from the modules done in its period (association by association).
+        Index("ix_journey_module_association_happened_on", "association_id", "happened_on"),
         CheckConstraint(ModuleStatus.check("status"), name="status"),
     )

@@ -1,18 +1,20 @@
 """The ESF+ participant report (Regulation (EU) 2021/1057, Annex I): participants, common indicators, completeness.
 
 An operation is one association's delivery of one program. A participant of an operation is a person whose
-done modules of that program make an accompaniment: any done module of the remote program, or in-person
-modules done on more than one day (a person seen once, or only at a collective awareness session, is not
-one). Each participant counts once per operation, whatever the number of their journeys (a re-entry
+done modules of that program make an accompaniment, by the network office's rule (`Rule`; by default any done
+module of the remote program, or in-person modules done on more than one day; a person seen once, or only at
+collective sessions, is not one). Each participant counts once per operation, whatever the number of their journeys (a re-entry
 included): entry is the first done module of the program, exit the last one once every journey of the person
 with that program's modules is closed, and the situations at exit and six months on are those of the last of them.
 Participants are those who entered during the period.
 """
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, or_, select
 
@@ -26,17 +28,17 @@ from intranet.beneficiaries.models import (
     SensitiveAnswer,
     YesNo,
 )
+from intranet.clock import utcnow
 from intranet.extensions import db
 from intranet.journeys.models import ExitSituation, FollowUpResult, Journey, JourneyModule, ModuleStatus
 from intranet.network.models import Association
 from intranet.programs.models import Module, Program
+from intranet.reporting.models import ParticipantRule
 from intranet.reporting.periods import Filters
+from intranet.rules import RuleError
 
-PARTICIPANT_RULE = _l("Participant·e : une personne du programme à distance ayant suivi au moins un module, ou une "
-                      "personne accompagnée en présentiel sur plus d’un jour ; une personne venue seulement à une "
-                      "séance collective de sensibilisation n’en est pas une. Chaque personne compte une fois par "
-                      "opération (une association et un programme), même si elle est sortie puis revenue.")
 WARN_FROM, CORRECTION_ABOVE = 0.20, 0.35
+MAX_DAYS = 30  # the participant rule's days, at most
 UNDISCLOSED = SensitiveAnswer.UNDISCLOSED.value
 
 
@@ -97,23 +99,102 @@ MISSING_ITEMS = {
 }
 
 
-def participants(filters: Filters) -> list[Participant]:
-    """Every participant who entered an operation in the period, one row per person and operation."""
+# --- who counts as a participant -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Who counts as a participant: done modules on at least so many different days, remote or in person, and
+    whether a person seen only at collective sessions (modules of more than one seat) counts."""
+
+    remote_min_days: int = 1
+    in_person_min_days: int = 2
+    collective_only_counts: bool = False
+
+    @property
+    def text(self) -> str:
+        """The rule in words, as the report and its files show it."""
+        remote = (_("une personne du programme à distance ayant suivi au moins un module") if self.remote_min_days == 1
+                  else _("une personne du programme à distance ayant suivi des modules sur au moins %(num)d jours "
+                         "différents", num=self.remote_min_days))
+        in_person = (_("une personne ayant suivi au moins un module en présentiel") if self.in_person_min_days == 1
+                     else _("une personne accompagnée en présentiel sur plus d’un jour") if self.in_person_min_days == 2
+                     else _("une personne accompagnée en présentiel sur au moins %(num)d jours différents",
+                            num=self.in_person_min_days))
+        collective = (_("une personne venue seulement à des séances collectives compte aussi")
+                      if self.collective_only_counts else
+                      _("une personne venue seulement à une séance collective de sensibilisation n’en est pas une"))
+        return _("Participant·e : %(remote)s, ou %(in_person)s ; %(collective)s. Chaque personne compte une fois par "
+                 "opération (une association et un programme), même si elle est sortie puis revenue.",
+                 remote=remote, in_person=in_person, collective=collective)
+
+
+DEFAULT_RULE = Rule()
+
+
+def rule() -> Rule:
+    """The network office's rule (the default until it sets one)."""
+    row = db.session.scalar(select(ParticipantRule).order_by(ParticipantRule.id).limit(1))
+    if row is None:
+        return DEFAULT_RULE
+    return Rule(row.remote_min_days, row.in_person_min_days, row.collective_only_counts)
+
+
+def set_rule(new: Rule, *, by) -> bool:
+    """Change the participant rule (a row of its own, made the first time); False when it was so already."""
+    for days in (new.remote_min_days, new.in_person_min_days):
+        if not 1 <= days <= MAX_DAYS:
+            raise RuleError("remote_min_days" if days == new.remote_min_days else "in_person_min_days",
+                            _("Indiquez un nombre de jours entre 1 et %(max)d.", max=MAX_DAYS))
+    if new == rule():
+        return False
+    row = db.session.scalar(select(ParticipantRule).order_by(ParticipantRule.id).limit(1))
+    if row is None:
+        row = ParticipantRule()
+        db.session.add(row)
+    row.remote_min_days, row.in_person_min_days = new.remote_min_days, new.in_person_min_days
+    row.collective_only_counts, row.updated_at, row.updated_by_id = new.collective_only_counts, utcnow(), by.id
+    db.session.flush()
+    return True
+
+
+# --- the participants ------------------------------------------------------------------------------------------
+
+
+def _statement(filters: Filters, chosen: Rule):
+    """The participants' query: the people with a done module in the period first (an index range on the
+    association and the day), then everything about those people only."""
+    start, end = filters.period.start, filters.period.end
+    done_module = and_(JourneyModule.status == ModuleStatus.DONE, JourneyModule.happened_on.is_not(None))
+    seen = (select(Journey.beneficiary_id).join(JourneyModule, JourneyModule.journey_id == Journey.id)
+            .where(done_module, JourneyModule.happened_on >= start, JourneyModule.happened_on <= end))
+    if filters.associations:
+        seen = seen.where(JourneyModule.association_id.in_(filters.associations))
+    if filters.program:
+        seen = seen.where(JourneyModule.module_id.in_(
+            select(Module.id).join(Program, Program.id == Module.program_id).where(Program.code == filters.program)))
+    seen = seen.distinct().cte("seen")
+    people = select(seen.c.beneficiary_id)
+    # Each of those people's operations: entry (first done module ever), last done module, days, individual days.
+    individual = case((Module.capacity <= 1, JourneyModule.happened_on))
     done = (select(JourneyModule.association_id, Module.program_id, Journey.beneficiary_id,
                    func.min(JourneyModule.happened_on).label("entry"), func.max(JourneyModule.happened_on).label("last"),
-                   func.count(func.distinct(JourneyModule.happened_on)).label("days"))
+                   func.count(func.distinct(JourneyModule.happened_on)).label("days"),
+                   func.count(individual).label("individual"))
             .join(Journey, Journey.id == JourneyModule.journey_id).join(Module, Module.id == JourneyModule.module_id)
-            .where(JourneyModule.status == ModuleStatus.DONE, JourneyModule.happened_on.is_not(None))
-            .group_by(JourneyModule.association_id, Module.program_id, Journey.beneficiary_id))
+            .where(done_module, Journey.beneficiary_id.in_(people))
+            .group_by(JourneyModule.association_id, Module.program_id, Journey.beneficiary_id)
+            .having(func.min(JourneyModule.happened_on) >= start, func.min(JourneyModule.happened_on) <= end))
     if filters.associations:
         done = done.where(JourneyModule.association_id.in_(filters.associations))
     done = done.subquery()
-    # Each journey with the programs it has done modules of: the operation's open journeys and its last exit.
+    # Each journey of those people with the programs it has done modules of: open journeys and the last exit.
     journey_programs = (select(Journey.id, Journey.beneficiary_id, Module.program_id, Journey.exited_on,
                                Journey.exit_situation, Journey.follow_up_result)
                         .join(JourneyModule, JourneyModule.journey_id == Journey.id)
                         .join(Module, Module.id == JourneyModule.module_id)
-                        .where(JourneyModule.status == ModuleStatus.DONE).distinct().subquery())
+                        .where(JourneyModule.status == ModuleStatus.DONE, Journey.beneficiary_id.in_(people))
+                        .distinct().subquery())
     journeys = (select(journey_programs.c.beneficiary_id, journey_programs.c.program_id,
                        func.max(case((journey_programs.c.exited_on.is_(None), 1), else_=0)).label("open"))
                 .group_by(journey_programs.c.beneficiary_id, journey_programs.c.program_id).subquery())
@@ -123,6 +204,10 @@ def participants(filters: Filters) -> list[Participant]:
                             partition_by=(journey_programs.c.beneficiary_id, journey_programs.c.program_id),
                             order_by=(journey_programs.c.exited_on.desc(), journey_programs.c.id.desc())).label("rn"))
                  .where(journey_programs.c.exited_on.is_not(None)).subquery())
+    counts = or_(and_(Program.remote, done.c.days >= chosen.remote_min_days),
+                 and_(~Program.remote, done.c.days >= chosen.in_person_min_days))
+    if not chosen.collective_only_counts:
+        counts = and_(counts, done.c.individual > 0)
     statement = (
         select(done, journeys.c.open, last_exit.c.exit_situation, last_exit.c.follow_up_result,
                Association.name.label("association"), Program.name.label("program"), Program.remote,
@@ -135,23 +220,31 @@ def participants(filters: Filters) -> list[Participant]:
                              journeys.c.program_id == done.c.program_id))
         .outerjoin(last_exit, and_(last_exit.c.beneficiary_id == done.c.beneficiary_id,
                                    last_exit.c.program_id == done.c.program_id, last_exit.c.rn == 1))
-        .where(done.c.entry >= filters.period.start, done.c.entry <= filters.period.end,
-               or_(Program.remote, done.c.days > 1))
+        .where(counts)
         .order_by(Association.name, Program.position, done.c.beneficiary_id))
     if filters.program:
         statement = statement.where(Program.code == filters.program)
-    result = []
+    return statement
+
+
+def iter_participants(filters: Filters, chosen: Rule | None = None) -> Iterator[Participant]:
+    """Every participant who entered an operation in the period, one per person and operation, read as they come."""
+    statement = _statement(filters, chosen or rule()).execution_options(yield_per=1000)
     for row in db.session.execute(statement):
         closed = not row.open
-        result.append(Participant(
+        yield Participant(
             association_id=row.association_id, association=row.association, program=row.program, remote=row.remote,
             beneficiary_id=row.beneficiary_id, gender=row.gender, birth_date=row.birth_date,
             labour_status=row.labour_status, education_level=row.education_level,
             answers={**{item: getattr(row, item) for item in SENSITIVE_ITEMS}, "rural": row.rural},
             email=row.email, phone=row.phone, entry=row.entry, exit=row.last if closed else None,
             exit_situation=(row.exit_situation or "") if closed else "",
-            follow_up_result=(row.follow_up_result or "") if closed else ""))
-    return result
+            follow_up_result=(row.follow_up_result or "") if closed else "")
+
+
+def participants(filters: Filters, chosen: Rule | None = None) -> list[Participant]:
+    """Every participant who entered an operation in the period, one row per person and operation."""
+    return list(iter_participants(filters, chosen))
 
 
 # --- the per-participant file ----------------------------------------------------------------------------
@@ -164,7 +257,8 @@ def _known(value: str, test) -> str:
     return "" if not value else _yes(test(value))
 
 
-def participant_table(rows: list[Participant]):
+def participant_table(rows: Iterable[Participant], notes: tuple[str, ...] = ()):
+    """The per-participant file's table; its rows are written as `rows` yields them."""
     from intranet.exports.files import Table
 
     headers = ["Association", "Programme", "N° de fiche", "Genre", "Tranche d’âge à l’entrée",
@@ -188,8 +282,8 @@ def participant_table(rows: list[Participant]):
                 ExitSituation.label_of(p.exit_situation, ""), FollowUpResult.label_of(p.follow_up_result, ""),
                 _yes(not p.missing), ", ".join(str(MISSING_ITEMS[m]) for m in p.missing)]
 
-    return Table("Participants FSE+", headers, [[v if v is None or isinstance(v, int | date) else str(v)
-                                                 for v in line(p)] for p in rows])
+    return Table("Participants FSE+", headers, ([v if v is None or isinstance(v, int | date) else str(v)
+                                                 for v in line(p)] for p in rows), notes)
 
 
 # --- the common indicators ------------------------------------------------------------------------------------
@@ -273,11 +367,16 @@ class IndicatorRow:
         return sum(self.by_gender.values())
 
 
-def indicators(rows: list[Participant]) -> list[IndicatorRow]:
-    """Each common indicator over the participants, by gender; "prefers not to say" and unknown apart."""
-    table = [IndicatorRow(i) for i in INDICATORS]
-    for p in rows:
-        for line in table:
+class Tally:
+    """The common indicators and the number of participants, added up as the participants go by (read once)."""
+
+    def __init__(self) -> None:
+        self.rows = [IndicatorRow(i) for i in INDICATORS]
+        self.count = 0
+
+    def add(self, p: Participant) -> None:
+        self.count += 1
+        for line in self.rows:
             value = line.indicator.test(p)
             if value is None:
                 line.unknown += 1
@@ -285,17 +384,31 @@ def indicators(rows: list[Participant]) -> list[IndicatorRow]:
                 line.undisclosed += 1
             elif value:
                 line.by_gender[p.gender] += 1
-    return table
+
+    def through(self, participants: Iterable[Participant]) -> Iterator[Participant]:
+        """The participants, each counted as it passes."""
+        for p in participants:
+            self.add(p)
+            yield p
 
 
-def indicator_table(rows: list[IndicatorRow]):
+def indicators(rows: Iterable[Participant]) -> list[IndicatorRow]:
+    """Each common indicator over the participants, by gender; "prefers not to say" and unknown apart."""
+    tally = Tally()
+    for p in rows:
+        tally.add(p)
+    return tally.rows
+
+
+def indicator_table(rows: list[IndicatorRow], notes: tuple[str, ...] = ()):
+    """The indicators' table; its cells are read when it is written (after a tally's participants, in a workbook)."""
     from intranet.exports.files import Table
 
     headers = ["Code", "Indicateur", "Total", "Femmes", "Hommes", "Non binaires", "Genre non renseigné",
                "Ne souhaite pas répondre", "Non renseigné"]
-    return Table("Indicateurs communs", headers, [
+    return Table("Indicateurs communs", headers, (
         [r.indicator.code, str(r.indicator.label), r.total, *(r.by_gender[g] for g in GENDER_COLUMNS),
-         r.undisclosed if r.indicator.sensitive else "", r.unknown] for r in rows])
+         r.undisclosed if r.indicator.sensitive else "", r.unknown] for r in rows), notes)
 
 
 # --- completeness ---------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """An association's own dashboard: today's and this week's sessions, files waiting, figures beside the network's median."""
 
 from dataclasses import dataclass
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import joinedload, load_only
@@ -12,7 +12,7 @@ from intranet.calendar.models import Appointment, AppointmentStatus, Seat, SeatS
 from intranet.clock import to_utc, today_in
 from intranet.extensions import db
 from intranet.network.models import Association
-from intranet.reporting import dashboard, esf, figures
+from intranet.reporting import dashboard, esf, figures, medians
 from intranet.reporting.periods import Filters, Period, PeriodKind
 
 WAITING_SHOWN = 8
@@ -69,14 +69,16 @@ def waiting_first_appointment(association: Association) -> tuple[int, list[Benef
     return count, list(shown)
 
 
-def compared(association: Association, filters: Filters) -> list[Comparison]:
-    """Each compared figure for this association beside the median of the network's associations (no names)."""
-    values = figures.compute(filters)
-    ids = [a.id for a in dashboard.associations()]
-    medians = dashboard.network_medians(values, ids)
-    own = values.get(association.id, {})
-    return [Comparison(f, own.get(f.key, 0 if f.unit in ("count", "hours") else None), medians.get(f.key))
-            for f in dashboard.compare_figures()]
+def compared(association: Association, filters: Filters) -> tuple[list[Comparison], datetime | None]:
+    """Each compared figure for this association beside the median of the network's associations (no names), and
+    when those medians were computed (None: not yet). Only this association's figures are computed here; the
+    medians are the periodic step's snapshot (`medians`), so the home costs the same whatever the network's size."""
+    own_filters = Filters(filters.period, (association.id,), extra={"minutes": figures.DEFAULT_MINUTES_PER_MAIL})
+    own = figures.compute(own_filters).get(association.id, {})
+    snapshot = medians.read(filters.period)
+    network = snapshot.values if snapshot else {}
+    return ([Comparison(f, own.get(f.key, 0 if f.unit in ("count", "hours") else None), network.get(f.key))
+             for f in dashboard.compare_figures()], snapshot.computed_at if snapshot else None)
 
 
 def esf_completeness(association: Association, day) -> tuple[list[esf.Completeness], dict[int, str]]:

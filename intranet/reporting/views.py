@@ -2,20 +2,24 @@
 
 import logging
 
-from flask import abort, request
+from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from intranet.args import arg_choice, arg_int
+from intranet.clock import today_in
 from intranet.exports import files as exports
 from intranet.exports import services as export_services
 from intranet.extensions import db
+from intranet.forms import show_rule_error
 from intranet.network.models import Association
 from intranet.rendering import render
 from intranet.reporting import dashboard, esf
 from intranet.reporting.figures import DEFAULT_MINUTES_PER_MAIL
+from intranet.reporting.forms import ParticipantRuleForm
 from intranet.reporting.periods import Filters, Period, PeriodKind, RuralChoice, filters_from_request
 from intranet.reporting.registry import figures_by_key
+from intranet.rules import RuleError
 from intranet.tenancy import network_blueprint
 
 bp = network_blueprint("reporting", __name__)
@@ -75,40 +79,102 @@ def _esf_filters() -> Filters:
     return filters
 
 
-@bp.get("/esf")
-def esf_report():
+def _esf_page(form: ParticipantRuleForm | None = None, status: int = 200):
     filters = _esf_filters()
-    rows = esf.participants(filters)
+    chosen = esf.rule()
+    rows = esf.participants(filters, chosen)
+    form = form or ParticipantRuleForm(formdata=None, obj=chosen)
     return render("reporting/esf.html", "figures", filters=filters, programs=dashboard.programs(),
                   associations=dashboard.associations(), indicators=esf.indicators(rows), participants=len(rows),
-                  operations=esf.completeness(rows), rule=esf.PARTICIPANT_RULE, missing_names=esf.MISSING_ITEMS,
-                  WARN=esf.WARN_FROM, CORRECTION=esf.CORRECTION_ABOVE, PeriodKind=PeriodKind, RuralChoice=RuralChoice,
-                  minutes=filters.extra["minutes"], gender_columns=esf.GENDER_COLUMNS,
-                  exports_log=export_services.network_log())
+                  operations=esf.completeness(rows), rule=chosen.text, rule_form=form,
+                  missing_names=esf.MISSING_ITEMS, WARN=esf.WARN_FROM, CORRECTION=esf.CORRECTION_ABOVE,
+                  PeriodKind=PeriodKind, RuralChoice=RuralChoice, minutes=filters.extra["minutes"],
+                  gender_columns=esf.GENDER_COLUMNS, exports_log=export_services.network_log()), status
+
+
+@bp.get("/esf")
+def esf_report():
+    return _esf_page()
+
+
+@bp.post("/esf/rule")
+def esf_rule():
+    """The network office changes who counts as a participant; the report and its files follow at once."""
+    form = ParticipantRuleForm()
+    if form.validate_on_submit():
+        try:
+            changed = esf.set_rule(esf.Rule(form.remote_min_days.data, form.in_person_min_days.data,
+                                            form.collective_only_counts.data), by=current_user)
+        except RuleError as error:
+            show_rule_error(form, error)
+        else:
+            flash(_("Règle des participant·es enregistrée.") if changed else _("La règle n’a pas changé."), "success")
+            return redirect(url_for("reporting.esf_report") + "#rule-title")
+    return _esf_page(form, 422)
+
+
+def _notes(filters: Filters, chosen: esf.Rule) -> tuple[str, ...]:
+    return (_("Période : du %(start)s au %(end)s (personnes entrées dans la période).",
+              start=f"{filters.period.start:%d/%m/%Y}", end=f"{filters.period.end:%d/%m/%Y}"), chosen.text)
 
 
 @bp.get("/esf/participants.csv", defaults={"fmt": "csv"})
 @bp.get("/esf/participants.xlsx", defaults={"fmt": "xlsx"})
 def esf_participants(fmt: str):
+    """One row per participant and operation, read from the database as the file is written (CSV streamed; the
+    workbook adds the indicators, tallied on the way); the rule and the period under the rows."""
     filters = _esf_filters()
-    rows = esf.participants(filters)
+    chosen = esf.rule()
+    notes = _notes(filters, chosen)
     name = f"fse-participants-{filters.period.start.isoformat()}-{filters.period.end.isoformat()}"
-    log_export("esf_participants", len(rows), filters)
-    return exports.download(esf.participant_table(rows), fmt, name, esf.indicator_table(esf.indicators(rows)))
+    tally = esf.Tally()
+    table = esf.participant_table(tally.through(esf.iter_participants(filters, chosen)), notes)
+    if fmt == "xlsx":
+        response = exports.download(table, fmt, name, esf.indicator_table(tally.rows, notes))
+        log_export("esf_participants", tally.count, filters)
+        return response
+    logged = log_export("esf_participants", 0, filters)  # the count once the last row is written
+    return exports.download(table, fmt, name, then=lambda: export_services.count_network_export(logged, tally.count))
 
 
 @bp.get("/esf/indicators.csv", defaults={"fmt": "csv"})
 @bp.get("/esf/indicators.xlsx", defaults={"fmt": "xlsx"})
 def esf_indicators(fmt: str):
     filters = _esf_filters()
-    rows = esf.participants(filters)
+    chosen = esf.rule()
+    tally = esf.Tally()
+    for participant in esf.iter_participants(filters, chosen):
+        tally.add(participant)
     name = f"fse-indicateurs-{filters.period.start.isoformat()}-{filters.period.end.isoformat()}"
-    log_export("esf_indicators", len(rows), filters)
-    return exports.download(esf.indicator_table(esf.indicators(rows)), fmt, name)
+    log_export("esf_indicators", tally.count, filters)
+    return exports.download(esf.indicator_table(tally.rows, _notes(filters, chosen)), fmt, name)
 
 
-def log_export(what: str, rows: int, filters: Filters) -> None:
-    """The network office's exports are logged (who, what, when, which filters): a row each, and the log file."""
+def log_export(what: str, rows: int, filters: Filters | dict) -> int:
+    """The network office's exports are logged (who, what, when, which filters): a row each (its id returned), and
+    the log file."""
     fmt = (request.view_args or {}).get("fmt", "csv")
-    export_services.log_network_export(current_user, what, fmt, rows, filters.args())
-    export_log.info("export %s by user %s: %s rows, filters %s", what, current_user.id, rows, filters.args())
+    settings = filters if isinstance(filters, dict) else filters.args()
+    export_log.info("export %s by user %s: %s rows, filters %s", what, current_user.id, rows, settings)
+    return export_services.log_network_export(current_user, what, fmt, rows, settings)
+
+
+# --- the volunteers' hours by association ------------------------------------------------------------------
+
+
+@bp.get("/volunteer-hours/export.csv", defaults={"fmt": "csv"})
+@bp.get("/volunteer-hours/export.xlsx", defaults={"fmt": "xlsx"})
+def volunteer_hours_export(fmt: str):
+    """Each association's volunteer hours and their value for a year or a month (the network hours page's table)."""
+    from intranet.volunteers import hours
+
+    year = arg_int("year", today_in("Europe/Paris").year, min=2000, max=2100)
+    month = arg_int("month", min=1, max=12)
+    lines = hours.by_association(*hours.period(year, month))
+    table = exports.Table("Heures par association", [
+        "Association", "Séances d’accompagnement (h)", "Formations suivies (h)", "Autres activités (h)", "Total (h)",
+        "Valorisation (€)"], [[line.name, *(line.totals.hours(k) for k in hours.KINDS), line.totals.hours(),
+                               line.totals.euros] for line in lines])
+    settings = {"year": year, "month": month} if month else {"year": year}
+    log_export("volunteer_hours", len(lines), settings)
+    return exports.download(table, fmt, f"heures-benevoles-reseau-{year}" + (f"-{month:02d}" if month else ""))

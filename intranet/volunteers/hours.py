@@ -124,6 +124,14 @@ class Scope:
     association_ids: list[int] | None = None
     user_id: int | None = None
     program: str | None = None
+    user_ids: list[int] | None = None  # a few people (a chunk of an export)
+
+
+def period(year: int, month: int | None = None) -> tuple[date, date]:
+    """The first and last days of a year, or of one of its months."""
+    if month is None:
+        return date(year, 1, 1), date(year, 12, 31)
+    return date(year, month, 1), date.fromordinal(date(year + (month == 12), month % 12 + 1, 1).toordinal() - 1)
 
 
 def program_codes(program: str):
@@ -196,6 +204,8 @@ def sources(scope: Scope) -> list[Source]:
             rows = rows.where(source.association.in_(scope.association_ids))
         if scope.user_id is not None:
             rows = rows.where(source.person == scope.user_id)
+        if scope.user_ids is not None:
+            rows = rows.where(source.person.in_(scope.user_ids))
         found.append(replace(source, rows=rows))
     return found
 
@@ -231,6 +241,13 @@ def totals(scope: Scope, by: str = "user", found: list[Source] | None = None) ->
             if bucket is not None and bucket >= 0:
                 row.cents += round(minutes * table[bucket].cents / 60)
     return result
+
+
+def people(scope: Scope) -> Select:
+    """SQL: the people with hours in the scope (id, name, e-mail), by name."""
+    ids = union(*(select(query.subquery().c.key0) for _kind, query in _queries(scope, "user", [])))
+    return (select(User.id, User.name, User.email).where(User.id.in_(select(ids.subquery().c.key0)))
+            .order_by(func.lower(User.name), User.id))
 
 
 def sum_of(rows) -> Totals:

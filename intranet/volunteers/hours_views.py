@@ -1,5 +1,5 @@
-"""Hours and their value: the association's report and exports, a volunteer's certificate, staff logging and
-correcting sessions and activities; the network office's view and its hourly rates."""
+"""Hours and their value: the association's report, a volunteer's certificate, staff logging and correcting
+sessions and activities; the network office's view and its hourly rates. (Their exports are `exports` sources.)"""
 
 from datetime import date
 from decimal import Decimal
@@ -10,7 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from intranet.args import arg_choice, arg_date, arg_int, paginate
+from intranet.args import arg_date, arg_int, paginate
 from intranet.calendar.models import Appointment
 from intranet.clock import today_in, utcnow
 from intranet.dates import format_date
@@ -20,13 +20,10 @@ from intranet.members.models import Membership
 from intranet.rendering import render
 from intranet.rules import RuleError
 from intranet.tenancy import association_blueprint, get_or_404, network_blueprint
-from intranet.volunteers import directory, hours, logs, services
-from intranet.volunteers.exports import FORMATS, download
+from intranet.volunteers import hours, logs
 from intranet.volunteers.forms import ActivityForm, RateForm
-from intranet.volunteers.gate import qualification_names
 from intranet.volunteers.log_views import log_form
-from intranet.volunteers.models import ActivityCategory, HourKind, VolunteerActivity
-from intranet.volunteers.views import _filters
+from intranet.volunteers.models import ActivityCategory, VolunteerActivity
 
 bp = association_blueprint("volunteer_hours", __name__, role="staff")
 network_bp = network_blueprint("network_hours", __name__)
@@ -38,20 +35,7 @@ def _period(today: date) -> tuple[int, int | None, date, date]:
     """The report's year and month (None: the whole year) from the query, and its first and last days."""
     year = arg_int("year", today.year, min=2000, max=2100)
     month = arg_int("month", min=1, max=12)
-    if month is None:
-        return year, None, date(year, 1, 1), date(year, 12, 31)
-    last = date(year + (month == 12), month % 12 + 1, 1).toordinal() - 1
-    return year, month, date(year, month, 1), date.fromordinal(last)
-
-
-def _headers() -> list[str]:
-    return [_("Bénévole"), _("E-mail")] + [_("%(kind)s (h)", kind=k.label) for k in HourKind] + [
-        _("Total (h)"), _("Valorisation (€)")]
-
-
-def _cells(line: hours.Line) -> list:
-    return [line.name, line.email] + [line.totals.hours(k) for k in hours.KINDS] + [line.totals.hours(),
-                                                                                    line.totals.euros]
+    return year, month, *hours.period(year, month)
 
 
 @bp.get("/volunteers/hours")
@@ -63,45 +47,6 @@ def index():
                   year=year, month=month, first=first, last=last,
                   years=range(today.year, today.year - 6, -1), rates=hours.rates(),
                   args={k: v for k, v in (("year", year), ("month", month)) if v is not None})
-
-
-@bp.get("/volunteers/hours/export")
-def export():
-    today = today_in(g.association.timezone)
-    year, month, first, last = _period(today)
-    fmt = arg_choice("format", FORMATS, "csv")
-    lines = hours.by_volunteer(g.association.id, first, last)
-    name = f"heures-benevoles-{g.association.slug}-{year}" + (f"-{month:02d}" if month else "")
-    return download(fmt, name, _headers(), (_cells(line) for line in lines))
-
-
-@bp.get("/volunteers/export")
-def directory_export():
-    """The directory as filtered on its page, every page of it."""
-    today, now = today_in(g.association.timezone), utcnow()
-    codes = services.qualification_codes(g.association.id)
-    filters = _filters(codes)
-    fmt = arg_choice("format", FORMATS, "csv")
-    memberships = list(db.session.scalars(directory.search(g.association.id, filters, today, now).limit(5000))
-                       .unique())
-    names = qualification_names(g.association.id)
-    headers = [_("Nom"), _("E-mail"), _("Téléphone"), _("Statut"), _("Compétences"), _("Langues"),
-               _("Habilitations"), _("Dernière séance"), _("Bénévole depuis le")]
-    from intranet.volunteers.models import VolunteerStatus
-
-    def cells(row: directory.Row) -> list:
-        profile = row.profile
-        held = ", ".join(
-            names.get(q.code, q.code) + (f" ({_('jusqu’au')} {format_date(q.valid_until, 'short')})"
-                                         if q.valid_until else "") for q in row.qualifications)
-        return [row.membership.user.name, row.membership.user.email, profile.phone if profile else "",
-                str(VolunteerStatus.of(row.status).label), profile.skills if profile else "",
-                profile.languages if profile else "", held,
-                format_date(row.last_session, "short", timezone=g.association.timezone) if row.last_session else "",
-                format_date(profile.joined_on, "short") if profile and profile.joined_on else ""]
-
-    rows = directory.rows(g.association.id, memberships, today, now)
-    return download(fmt, f"annuaire-benevoles-{g.association.slug}", headers, (cells(r) for r in rows))
 
 
 @bp.get("/volunteers/<int:membership_id>/certificate")
@@ -209,16 +154,3 @@ def set_rate():
                   "success")
             return redirect(url_for("network_hours.index") + "#rates-title")
     return _network_page(form, 422)
-
-
-@network_bp.get("/volunteer-hours/export")
-def network_export():
-    today = today_in("Europe/Paris")
-    year, month, first, last = _period(today)
-    fmt = arg_choice("format", FORMATS, "csv")
-    headers = [_("Association")] + [_("%(kind)s (h)", kind=k.label) for k in HourKind] + [
-        _("Total (h)"), _("Valorisation (€)")]
-    lines = hours.by_association(first, last)
-    rows = ([line.name] + [line.totals.hours(k) for k in hours.KINDS] + [line.totals.hours(), line.totals.euros]
-            for line in lines)
-    return download(fmt, f"heures-benevoles-reseau-{year}" + (f"-{month:02d}" if month else ""), headers, rows)
