@@ -116,9 +116,8 @@ def log_network_export(user, source: str, fmt: str, rows: int, settings: dict) -
 
 
 def count_network_export(export_job_id: int, rows: int) -> None:
-    """A streamed export's rows, once its last one is written (after the request's commit: this commits itself)."""
+    """A streamed export's rows, once its last one is written (after the request's commit: the caller commits)."""
     db.session.execute(update(ExportJob).where(ExportJob.id == export_job_id).values(rows_total=rows, rows_done=rows))
-    db.session.commit()
 
 
 def expire(now) -> int:

@@ -43,7 +43,7 @@ from intranet.volunteers.models import Qualification, VolunteerProfile
 KEEP_DAYS = 7
 PROGRESS = "import"  # the kind of job, for intranet.progress
 PARSE_CHUNK = 1000  # rows read with the mapping between two reports of the dry run's progress
-ROWS_FORMAT = 1  # the version of the rows a dry run keeps beside the file (a new one makes them read again)
+ROWS_FORMAT = 2  # the version of the rows a dry run keeps beside the file (a new one makes them read again)
 # A new file's columns before the row's own values ("" where the model's default is "").
 NEW_FILE = {"first_name": "", "last_name": "", "email": "", "phone": "", "postcode": "", "commune": "",
             "referrer": "", "target_job": "", "interview_on": None, "notes": "", "gender": "", "birth_date": None,
@@ -244,13 +244,14 @@ def _parsed(batch: ImportBatch, today: date) -> tuple[list[Row], dict]:
 
 
 def _row_to(row: Row) -> list:
-    return [row.n, row.data, list(row.modules.items()), row.errors, row.warnings]
+    return [row.n, row.data, list(row.modules.items()), list(row.qualifications.items()), row.errors, row.warnings]
 
 
 def _row_from(kept: list) -> Row:
-    n, data, modules, errors, warnings = kept
-    return Row(n, {k: _from_json(v) for k, v in data.items()}, {m: _from_json(d) for m, d in modules}, errors,
-               warnings)
+    n, data, modules, qualifications, errors, warnings = kept
+    return Row(n, {k: _from_json(v) for k, v in data.items()}, modules={m: _from_json(d) for m, d in modules},
+               qualifications={t: tuple(_from_json(v) for v in held) for t, held in qualifications},
+               errors=errors, warnings=warnings)
 
 
 def _to_json(value):
@@ -270,6 +271,8 @@ def _from_json(value):
         reader = {"datetime": datetime.fromisoformat, "date": date.fromisoformat, "time": time.fromisoformat}.get(kind)
         if reader is not None:
             return reader(text)
+    if isinstance(value, list):  # a cell holding several values (the trainings and dates of one column)
+        return [_from_json(v) for v in value]
     return value
 
 

@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from intranet.clock import UTCDateTime, utcnow
@@ -20,12 +20,7 @@ class ParticipantRule(db.Model):
     # A person whose done modules are all collective sessions (modules of more than one seat) counts.
     collective_only_counts: Mapped[bool] = mapped_column(default=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-
-    __table_args__ = (
-        CheckConstraint("remote_min_days BETWEEN 1 AND 30", name="remote_min_days"),
-        CheckConstraint("in_person_min_days BETWEEN 1 AND 30", name="in_person_min_days"),
-    )
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))  # days: 1 to 30, the form checks
 
 
 class MedianSnapshot(db.Model):

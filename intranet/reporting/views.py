@@ -134,7 +134,12 @@ def esf_participants(fmt: str):
         log_export("esf_participants", tally.count, filters)
         return response
     logged = log_export("esf_participants", 0, filters)  # the count once the last row is written
-    return exports.download(table, fmt, name, then=lambda: export_services.count_network_export(logged, tally.count))
+
+    def counted() -> None:
+        export_services.count_network_export(logged, tally.count)
+        db.session.commit()  # the request's own commit is past: the last row was written after it
+
+    return exports.download(table, fmt, name, then=counted)
 
 
 @bp.get("/esf/indicators.csv", defaults={"fmt": "csv"})

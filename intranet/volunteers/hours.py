@@ -245,7 +245,7 @@ def totals(scope: Scope, by: str = "user", found: list[Source] | None = None) ->
 
 def people(scope: Scope) -> Select:
     """SQL: the people with hours in the scope (id, name, e-mail), by name."""
-    ids = union(*(select(query.subquery().c.key0) for _kind, query in _queries(scope, "user", [])))
+    ids = union(*(select(query.subquery().c.key0) for _kind, query in _queries(sources(scope), "user", [])))
     return (select(User.id, User.name, User.email).where(User.id.in_(select(ids.subquery().c.key0)))
             .order_by(func.lower(User.name), User.id))
 

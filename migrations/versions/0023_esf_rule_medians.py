@@ -26,8 +26,6 @@ def upgrade():
         sa.Column('collective_only_counts', sa.Boolean(), nullable=False),
         sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
         sa.Column('updated_by_id', sa.Integer(), nullable=True),
-        sa.CheckConstraint('remote_min_days BETWEEN 1 AND 30', name=op.f('ck_participant_rule_remote_min_days')),
-        sa.CheckConstraint('in_person_min_days BETWEEN 1 AND 30', name=op.f('ck_participant_rule_in_person_min_days')),
         sa.ForeignKeyConstraint(['updated_by_id'], ['user.id'], name=op.f('fk_participant_rule_updated_by_id_user')),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_participant_rule')),
     )
