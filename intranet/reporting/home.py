@@ -88,5 +88,5 @@ def esf_completeness(association: Association, day) -> tuple[list[esf.Completene
     ids = {i for op in operations for i, _ in op.incomplete}
     names = dict(db.session.execute(
         select(Beneficiary.id, Beneficiary.first_name + " " + Beneficiary.last_name)
-        .where(Beneficiary.association_id == association.id, Beneficiary.id.in_(ids))).tuples().all()) if ids else {}
+        .where(Beneficiary.association_id == association.id, Beneficiary.id.in_(ids))).all()) if ids else {}
     return operations, names
