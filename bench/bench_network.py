@@ -4,8 +4,10 @@ The networks are built by bench/scale.py as in bench_pages (association 1 identi
 PostgreSQL when DATABASE_URL is set). /network/ is opened by the network office for this year's figures
 (comparison, trends, map), the association home by association 1's admin, through their real routes: the
 median of RUNS requests, alternating scales, after two warm-ups; one request counts the SQL statements.
-Before that, the network's medians the homes show are computed as the tick would (`reporting.medians`; its time
-is network_medians_refresh_s_<N>x, the four periods). The ESF+ export streams the per-participant CSV of the
+Before that, the snapshot the tick keeps — the network's medians the homes show, and the network page's figures
+with no filter — is computed as the tick would (`reporting.medians`; its time is network_medians_refresh_s_<N>x,
+the four periods), so /network/ reads it as in production; network_dashboard_live_ms_<N>x is the same page
+filtered (rural and not: every person), which computes its figures on demand. The ESF+ export streams the per-participant CSV of the
 largest scale's participants of the year from the database (the first ESF_ROWS of them) and gives its rows per
 second.
 
@@ -29,6 +31,7 @@ from bench.scratch import database
 
 ESF_ROWS = 10_000
 PAGES = [Page("network_dashboard", "network", "/network/?period=year", NAME),
+         Page("network_dashboard_live", "network", "/network/?period=year&minutes=4", NAME),
          Page("association_home", "admin", "/a/{slug}/?period=year", "Médianes calculées le")]
 
 

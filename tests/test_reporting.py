@@ -256,7 +256,7 @@ def test_the_network_page_runs_the_same_statements_whatever_the_number_of_associ
 
 
 def test_the_medians_are_those_of_every_association(network):
-    values, associations = medians.compute(NOVEMBER)
+    values, associations, _page = medians.compute(NOVEMBER)
     assert associations == 2 and values["people"] == 2 and values["first_appointment_days"] == 15
 
 
@@ -276,6 +276,34 @@ def test_the_tick_computes_the_missing_or_old_snapshots_and_forgets_other_period
     assert medians.refresh(now) == 3 and medians.refresh(now) == 0
     monkeypatch.setitem(app.config, "MEDIANS_REFRESH_SECONDS", 0)
     assert medians.refresh(now + timedelta(seconds=1)) == 4
+
+
+def test_the_network_page_reads_the_tick_snapshot_when_no_filter_is_chosen(client, network, login_as,
+                                                                           count_queries):
+    from intranet.clock import utcnow
+
+    now = utcnow()
+    year = Period.of(PeriodKind.YEAR, medians.local(now, medians.TIMEZONE).date())
+    unfiltered = Filters(year, extra={"minutes": figures.DEFAULT_MINUTES_PER_MAIL})
+    live = dashboard.page(unfiltered)
+    assert dashboard.network_page(unfiltered)[2] is None  # no snapshot yet: computed on demand
+    medians.refresh(now, force=True)
+    context, remote, computed_at = dashboard.network_page(unfiltered)
+    assert computed_at == now
+    assert context["values"] == live["values"] and context["department_counts"] == live["department_counts"]
+    assert [s.points for s in context["series"]] == [s.points for s in live["series"]]
+    assert remote == dashboard.remote_headline(unfiltered)
+    login_as("network")
+    with count_queries() as kept:
+        page = client.get("/network/?period=year").get_data(as_text=True)
+    assert "chiffres calculés le" in page and "Tremplin Bordeaux" in page and 'id="france-map"' in page
+    with count_queries() as computed:
+        filtered = client.get("/network/?period=year&rural=yes").get_data(as_text=True)
+    assert "chiffres calculés le" not in filtered
+    assert len(kept) < len(computed)
+    with count_queries() as other_minutes:
+        client.get("/network/?period=year&minutes=5")
+    assert len(other_minutes) == len(computed)  # the time saved at another rate is computed
 
 
 def test_the_home_reads_the_medians_snapshot_and_says_when_it_was_computed(client, network, login_as):

@@ -108,12 +108,31 @@ def shade_bounds(counts: dict[str, int]) -> list[tuple[int, int, int]]:
 
 def page(filters: Filters, *, with_map: bool = True) -> dict:
     """Everything the network's page (or one association's figures) shows for these filters."""
-    values = figures.compute(filters)
     counts = trends.people_by_department(filters) if with_map else {}
+    return _page(figures.compute(filters), trends.numbers(filters), counts, filters)
+
+
+def _page(values: dict, numbers: dict, counts: dict, filters: Filters) -> dict:
     return {
         "values": values,
         "sections": sections(),
-        "series": trends.trends(filters, {k: str(v) for k, v in TREND_TITLES.items()}),
+        "series": trends.series(numbers, filters.period.end, {k: str(v) for k, v in TREND_TITLES.items()}),
         "department_counts": counts,
         "shade_bounds": shade_bounds(counts),
     }
+
+
+def network_page(filters: Filters) -> tuple[dict, dict, object]:
+    """The network page's context, its remote headline, and when its figures were computed (None: just now).
+
+    With no filter but the period, they are the tick's snapshot of the period (`reporting.medians`): computing the
+    whole network's figures on each request grows with the network. A filtered view is computed on demand.
+    """
+    from intranet.reporting import medians
+
+    unfiltered = not (filters.associations or filters.program or filters.department or filters.rural)
+    default_minutes = filters.extra.get("minutes", figures.DEFAULT_MINUTES_PER_MAIL) == figures.DEFAULT_MINUTES_PER_MAIL
+    kept = medians.network_figures(filters.period) if unfiltered and default_minutes else None
+    if kept is None:
+        return page(filters), remote_headline(filters), None
+    return _page(kept.values, kept.trends, kept.departments, filters), kept.remote, kept.computed_at

@@ -19,7 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from intranet import jobs
 from intranet.clock import local
 from intranet.extensions import db
-from intranet.reporting import dashboard, figures
+from intranet.reporting import dashboard, figures, trends
 from intranet.reporting.models import MedianSnapshot
 from intranet.reporting.periods import Filters, Period, PeriodKind
 
@@ -38,18 +38,24 @@ def periods(today: date) -> list[Period]:
     return [Period.of(kind, today) for kind in KINDS]
 
 
-def compute(period: Period) -> tuple[dict[str, float | None], int]:
-    """Each compared figure's median over the active associations, at the default minutes per e-mail."""
+def compute(period: Period) -> tuple[dict[str, float | None], int, dict]:
+    """Each compared figure's median over the active associations, at the default minutes per e-mail; and the
+    network page's numbers for the period with no filter, computed on the way (`NetworkFigures`)."""
     ids = [a.id for a in dashboard.associations()]
-    values = figures.compute(Filters(period, extra={"minutes": figures.DEFAULT_MINUTES_PER_MAIL}))
-    return dashboard.network_medians(values, ids), len(ids)
+    filters = Filters(period, extra={"minutes": figures.DEFAULT_MINUTES_PER_MAIL})
+    values = figures.compute(filters)
+    page = {"values": {"" if key is None else str(key): row for key, row in values.items()},
+            "remote": dashboard.remote_headline(filters), "departments": trends.people_by_department(filters),
+            "trends": trends.numbers(filters)}
+    return dashboard.network_medians(values, ids), len(ids), page
 
 
-def store(period: Period, medians: dict, associations: int, now: datetime) -> None:
+def store(period: Period, medians: dict, associations: int, now: datetime, page: dict | None = None) -> None:
     """Write the period's snapshot, replacing the one before (safe if two processes write it at once)."""
     insert = postgresql_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
     values = {"period_kind": period.kind, "period_start": period.start, "period_end": period.end,
-              "medians": json.dumps(medians), "associations": associations, "computed_at": now}
+              "medians": json.dumps(medians), "associations": associations, "computed_at": now,
+              "figures": json.dumps(page or {})}
     db.session.execute(insert(MedianSnapshot).values(**values).on_conflict_do_update(
         index_elements=["period_start", "period_end"],
         set_={k: v for k, v in values.items() if k not in ("period_start", "period_end")}))
@@ -67,8 +73,8 @@ def refresh(now: datetime, *, force: bool = False, limit: int | None = None) -> 
     due = [p for at, p in sorted(ages, key=lambda item: item[0] or datetime.min.replace(tzinfo=now.tzinfo))
            if force or at is None or at <= now - max_age]
     for period in due[:limit]:
-        medians, associations = compute(period)
-        store(period, medians, associations, now)
+        medians, associations, page = compute(period)
+        store(period, medians, associations, now, page)
     db.session.execute(delete(MedianSnapshot).where(
         tuple_(MedianSnapshot.period_start, MedianSnapshot.period_end).not_in([(p.start, p.end) for p in wanted]))
         .execution_options(synchronize_session=False))
@@ -88,3 +94,27 @@ def read(period: Period) -> Medians | None:
                                     MedianSnapshot.period_end == period.end)).first()
     return None if row is None else Medians(json.loads(row.medians), row.computed_at, row.associations)
 
+
+
+@dataclass(frozen=True)
+class NetworkFigures:
+    """The network page's numbers for a period with no filter, as the tick last computed them."""
+
+    values: dict
+    remote: dict
+    departments: dict[str, int]
+    trends: dict[str, list[int]]
+    computed_at: datetime
+
+
+def network_figures(period: Period) -> NetworkFigures | None:
+    """The period's network figures as last computed (None: not yet, or a snapshot written before they were kept)."""
+    row = db.session.execute(select(MedianSnapshot.figures, MedianSnapshot.computed_at)
+                             .where(MedianSnapshot.period_start == period.start,
+                                    MedianSnapshot.period_end == period.end,
+                                    MedianSnapshot.period_kind == period.kind)).first()
+    page = json.loads(row.figures) if row is not None else {}
+    if not page:
+        return None
+    values = {None if key == "" else int(key): row_values for key, row_values in page["values"].items()}
+    return NetworkFigures(values, page["remote"], page["departments"], page["trends"], row.computed_at)

@@ -34,6 +34,9 @@ class MedianSnapshot(db.Model):
     period_start: Mapped[date] = mapped_column(Date)
     period_end: Mapped[date] = mapped_column(Date)
     medians: Mapped[str] = mapped_column(Text, default="{}")  # JSON: {figure key: median or null}
+    # JSON: the network page's numbers for the period with no filter (values by association, "" for the network,
+    # the remote program's headline, people by department, the twelve months of each chart).
+    figures: Mapped[str] = mapped_column(Text, default="{}", server_default="{}")
     associations: Mapped[int] = mapped_column(default=0)  # how many associations the medians are over
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -45,6 +45,18 @@ def months_to(last_day) -> list[Period]:
 def trends(filters: Filters, titles: dict[str, str]) -> list[Series]:
     """People accompanied, sessions delivered, no-shows and volunteer hours (whole hours) in each of the twelve
     months up to the period's end."""
+    return series(numbers(filters), filters.period.end, titles)
+
+
+def series(values: dict[str, list[int]], last_day, titles: dict[str, str]) -> list[Series]:
+    """The charts of `numbers()`, their months named in the reader's language."""
+    labels = [format_date(m.start, "MMM yy") for m in months_to(last_day)]
+    return [Series(key, titles[key], list(zip(labels, values[key], strict=True)))
+            for key in ("people", "sessions", "no_shows", "volunteer_hours")]
+
+
+def numbers(filters: Filters) -> dict[str, list[int]]:
+    """The twelve monthly values of each chart, oldest first."""
     months = months_to(filters.period.end)
     keys = [m.start.strftime("%Y-%m") for m in months]
     span = Filters(Period("custom", months[0].start, months[-1].end), filters.associations, filters.program,
@@ -72,14 +84,10 @@ def trends(filters: Filters, titles: dict[str, str]) -> list[Series]:
     for (_association, month_number), row in hours.totals(scope, "month").items():
         # Twelve consecutive months have twelve different numbers.
         volunteer_minutes[int(month_number)] = volunteer_minutes.get(int(month_number), 0) + row.total_minutes
-    labels = [format_date(m.start, "MMM yy") for m in months]
-    return [
-        Series("people", titles["people"], [(label, people.get(i, 0)) for i, label in enumerate(labels)]),
-        Series("sessions", titles["sessions"], [(label, sessions.get(k, 0)) for label, k in zip(labels, keys, strict=True)]),
-        Series("no_shows", titles["no_shows"], [(label, no_shows.get(k, 0)) for label, k in zip(labels, keys, strict=True)]),
-        Series("volunteer_hours", titles["volunteer_hours"],
-               [(label, round(volunteer_minutes.get(m.start.month, 0) / 60)) for label, m in zip(labels, months, strict=True)]),
-    ]
+    return {"people": [people.get(i, 0) for i in range(len(months))],
+            "sessions": [sessions.get(k, 0) for k in keys],
+            "no_shows": [no_shows.get(k, 0) for k in keys],
+            "volunteer_hours": [round(volunteer_minutes.get(m.start.month, 0) / 60) for m in months]}
 
 
 def people_by_department(filters: Filters) -> dict[str, int]:

@@ -43,12 +43,12 @@ def network():
     associations = dashboard.associations()
     shown = [a for a in associations if not filters.associations or a.id in filters.associations]
     sort, descending = _sort()
-    context = dashboard.page(filters)
+    context, remote, computed_at = dashboard.network_page(filters)
     rows = dashboard.comparison(context["values"], shown, sort, descending)
     return render(
         "reporting/network.html", "figures", filters=filters, associations=associations, rows=rows,
         programs=dashboard.programs(), sort=sort, descending=descending, compare=dashboard.compare_figures(),
-        remote=dashboard.remote_headline(filters), association_departments={a.department_code for a in associations},
+        remote=remote, computed_at=computed_at, association_departments={a.department_code for a in associations},
         france=dashboard.france_map(context["department_counts"], {a.department_code for a in associations}),
         PeriodKind=PeriodKind, RuralChoice=RuralChoice, minutes=filters.extra["minutes"],
         announce=_("Chiffres mis à jour : %(period)s", period=filters.period.label), **context)

@@ -36,6 +36,7 @@ def upgrade():
         sa.Column('period_start', sa.Date(), nullable=False),
         sa.Column('period_end', sa.Date(), nullable=False),
         sa.Column('medians', sa.Text(), nullable=False),
+        sa.Column('figures', sa.Text(), nullable=False, server_default='{}'),
         sa.Column('associations', sa.Integer(), nullable=False),
         sa.Column('computed_at', sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_median_snapshot')),
