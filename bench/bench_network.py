@@ -7,7 +7,7 @@ median of RUNS requests, alternating scales, after two warm-ups; one request cou
 Before that, the snapshot the tick keeps — the network's medians the homes show, and the network page's figures
 with no filter — is computed as the tick would (`reporting.medians`; its time is network_medians_refresh_s_<N>x,
 the four periods), so /network/ reads it as in production; network_dashboard_live_ms_<N>x is the same page
-filtered (rural and not: every person), which computes its figures on demand. The ESF+ export streams the per-participant CSV of the
+at another rate of minutes per e-mail, which computes its figures on demand. The ESF+ export streams the per-participant CSV of the
 largest scale's participants of the year from the database (the first ESF_ROWS of them) and gives its rows per
 second.
 
