@@ -28,6 +28,7 @@ from intranet.beneficiaries.models import (
     SensitiveAnswer,
     YesNo,
 )
+from intranet.beneficiaries.rules import age_band
 from intranet.clock import utcnow
 from intranet.extensions import db
 from intranet.journeys.models import ExitSituation, FollowUpResult, Journey, JourneyModule, ModuleStatus
@@ -40,19 +41,6 @@ from intranet.rules import RuleError
 WARN_FROM, CORRECTION_ABOVE = 0.20, 0.35
 MAX_DAYS = 30  # the participant rule's days, at most
 UNDISCLOSED = SensitiveAnswer.UNDISCLOSED.value
-
-
-def age_band(birth: date | None, on: date) -> str:
-    if birth is None:
-        return ""
-    age = on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
-    if age < 18:
-        return AgeBand.UNDER_18
-    if age < 30:
-        return AgeBand.FROM_18_TO_29
-    if age < 55:
-        return AgeBand.FROM_30_TO_54
-    return AgeBand.FROM_55
 
 
 @dataclass
