@@ -142,6 +142,7 @@ def _register_blueprints(app: Flask) -> None:
     from intranet.calendar.setup_views import bp as availability
     from intranet.calendar.views import bp as calendar
     from intranet.exports.views import bp as exports
+    from intranet.exports.views import network_bp as network_exports
     from intranet.followups.views import bp as followups
     from intranet.followups.views import public_bp as followups_public
     from intranet.home.views import bp as home
@@ -163,7 +164,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (ops, cli, auth, home, space, me, members, invitations, mailbox, network, network_mailbox,
                       network_programs, programs, beneficiaries, journeys, calendar, availability, feeds,
-                      followups, followups_public, exports, reporting):
+                      followups, followups_public, exports, network_exports, reporting):
         app.register_blueprint(blueprint)
     for feature in FEATURES:
         register = getattr(importlib.import_module(feature), "register", None)

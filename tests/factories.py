@@ -409,13 +409,28 @@ FACTORIES = {
 }
 
 
+def make_network_export_job(user, **fields):
+    """A finished file of the network office's (an ESF+ report), asked for by `user`."""
+    from intranet.exports.models import ExportJob
+
+    job = ExportJob(association_id=None, user_id=user.id, source="esf_participants", fmt="csv", status="done",
+                    rows_total=1, rows_done=1, filename="fse-participants.csv", content=b"Participants", **fields)
+    db.session.add(job)
+    db.session.commit()
+    return job
+
+
 def _export_job_factory():
     from intranet.exports.models import ExportJob
 
     FACTORIES[ExportJob] = make_export_job
+    NETWORK_FACTORIES[ExportJob] = make_network_export_job
 
 
+# What the network office owns itself (its own files), made for the person of the network office signed in.
+NETWORK_FACTORIES = {}
 _export_job_factory()
+
 def _log_factories() -> None:
     from intranet.volunteers.models import SessionLog, VolunteerActivity
 

@@ -17,7 +17,10 @@ from datetime import UTC, date, datetime
 import pytest
 from openpyxl import load_workbook
 
+from intranet import progress
 from intranet.calendar.models import Seat
+from intranet.exports import jobs as export_jobs
+from intranet.exports import services as export_services
 from intranet.exports.models import ExportJob
 from intranet.extensions import db
 from intranet.journeys.models import Journey, JourneyModule
@@ -127,9 +130,18 @@ def test_completeness_per_operation(population):
     assert remote.missing == {"rural": 1, "contact": 1}
 
 
+def esf_file(client, file: str, query: str = "period=year"):
+    """Ask for one of the report's files as the page's buttons do, run its job, download it."""
+    response = client.post(f"/network/esf/export?{query}", data={"file": file})
+    assert response.status_code == 302
+    job_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    export_jobs.run(job_id)
+    return client.get(f"/network/exports/{job_id}/file")
+
+
 def test_the_csv_for_french_excel_and_the_workbook(client, population, login_as):
     login_as("network")
-    response = client.get("/network/esf/participants.csv?period=year")
+    response = esf_file(client, "participants-csv")
     text = response.get_data(as_text=True)
     assert text.startswith("\ufeff") and response.headers["Content-Disposition"].startswith("attachment")
     lines = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
@@ -139,15 +151,71 @@ def test_the_csv_for_french_excel_and_the_workbook(client, population, login_as)
     assert notes[1][0].startswith("Participant·e : une personne du programme à distance")
     assert len(body) == 5 and "Ne souhaite pas répondre" in {row[header.index("Handicap")] for row in body}
     logged = db.session.scalar(db.select(ExportJob).where(ExportJob.association_id.is_(None)))
-    assert (logged.source, logged.rows_total) == ("esf_participants", 5)  # counted once the last row was written
+    assert (logged.source, logged.rows_total, logged.fmt) == ("esf_participants", 5, "csv")
     p7 = next(row for row in body if row[2] == str(population["p7"]))
     assert (p7[header.index("Tranche d’âge à l’entrée")], p7[header.index("Date de sortie (dernière action)")],
             p7[header.index("Fiche complète")]) == ("55 ans et plus", "08/07/2026", "Oui")
-    book = load_workbook(io.BytesIO(client.get("/network/esf/participants.xlsx?period=year").data))
+    book = load_workbook(io.BytesIO(esf_file(client, "participants-xlsx").data))
     assert book.sheetnames == ["Participants FSE+", "Indicateurs communs", "Notes"]
     assert book["Participants FSE+"].max_row == 6
     indicators = {r[0]: r[2] for r in book["Indicateurs communs"].iter_rows(min_row=2, values_only=True)}
     assert indicators["EECO11"] == 5 and indicators["EECR05"] == 1
+
+
+def test_a_file_is_prepared_by_a_job_with_its_progress_for_its_author_only(client, population, login_as, bordeaux,
+                                                                           monkeypatch):
+    office = login_as("network")
+    page = client.get("/network/esf?period=year").get_data(as_text=True)
+    assert 'action="/network/esf/export?period=year"' in page and 'value="participants-xlsx"' in page
+    response = client.post("/network/esf/export?period=year", data={"file": "participants-csv"})
+    job = db.session.scalar(db.select(ExportJob).where(ExportJob.association_id.is_(None)))
+    assert response.headers["Location"] == f"/network/exports/{job.id}"
+    assert (job.user_id, job.status, job.filename) == (office.id, "pending", f"fse-participants-{YEAR.start}-{YEAR.end}.csv")
+    page = client.get(f"/network/exports/{job.id}").get_data(as_text=True)
+    assert 'hx-trigger="every 1s"' in page and "Rapport FSE+" in page
+    monkeypatch.setattr(export_jobs, "PROGRESS_EVERY", 2)
+    seen, real = [], progress.report
+    monkeypatch.setattr(progress, "report", lambda kind, key, done, total=0: seen.append((done, total)) or real(
+        kind, key, done, total))
+    export_jobs.run(job.id)
+    assert seen == [(0, 5), (2, 5), (4, 5)]  # counted first, then every two participants
+    db.session.refresh(job)
+    assert (job.status, job.rows_done, job.rows_total) == ("done", 5, 5)
+    page = client.get(f"/network/exports/{job.id}").get_data(as_text=True)
+    assert "every 1s" not in page and f"/network/exports/{job.id}/file" in page
+    assert export_services.network_log()[0].source == "esf_participants"  # the job's row is the log
+    login_as("network")  # another person of the network office
+    assert client.get(f"/network/exports/{job.id}").status_code == 404
+    assert client.get(f"/network/exports/{job.id}/file").status_code == 404
+
+
+def test_an_associations_export_is_not_a_network_file(client, login_as, bordeaux):
+    from tests.factories import make_export_job
+
+    office = login_as("network")
+    job = make_export_job(bordeaux, user=office)
+    assert client.get(f"/network/exports/{job.id}").status_code == 404
+    assert client.get(f"/network/exports/{job.id}/file").status_code == 404
+
+
+def test_a_file_keeps_the_rule_and_period_it_was_asked_with(client, population, login_as):
+    office = login_as("network")
+    client.post("/network/esf/export?period=year", data={"file": "indicators-csv"})
+    job = db.session.scalar(db.select(ExportJob).where(ExportJob.association_id.is_(None)))
+    esf.set_rule(esf.Rule(2, 3, False), by=office)  # changed before the job ran: the file says what the page said
+    db.session.commit()
+    export_jobs.run(job.id)
+    text = client.get(f"/network/exports/{job.id}/file").get_data(as_text=True)
+    lines = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
+    assert next(row for row in lines if row and row[0] == "EECO11")[2] == "5"
+    assert "présentiel sur plus d’un jour" in text
+
+
+@pytest.mark.parametrize("file", ["", "participants-pdf", "../etc"])
+def test_an_unknown_file_is_refused(client, login_as, file):
+    login_as("network")
+    assert client.post("/network/esf/export?period=year", data={"file": file}).status_code == 400
+    assert db.session.scalar(db.select(db.func.count(ExportJob.id))) == 0
 
 
 def test_the_report_page_shows_the_rule_and_warns(client, population, login_as):
@@ -206,7 +274,7 @@ def test_the_network_office_sets_the_rule_on_the_report_and_its_files_show_it(cl
     page = client.get("/network/esf?period=year").get_data(as_text=True)
     assert "au moins 2 jours différents" in page and "au moins 3 jours différents" in page
     assert "1 participant·e entré·e dans la période" in page  # P7 alone
-    text = client.get("/network/esf/participants.csv?period=year").get_data(as_text=True)
+    text = esf_file(client, "participants-csv").get_data(as_text=True)
     assert "présentiel sur au moins 3 jours différents" in text.splitlines()[-1]
 
 

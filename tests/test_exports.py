@@ -103,9 +103,9 @@ def test_an_export_is_its_authors_and_is_deleted_after_a_day(client, login_as, b
 
 def test_network_exports_are_logged(client, login_as):
     office = login_as("network", name="Claire Fontaine")
-    client.get("/network/esf/participants.csv?period=year")
+    client.get("/network/volunteer-hours/export.csv?year=2026")
     logged = db.session.scalar(db.select(ExportJob).where(ExportJob.association_id.is_(None)))
-    assert (logged.user_id, logged.source, logged.fmt) == (office.id, "esf_participants", "csv")
+    assert (logged.user_id, logged.source, logged.fmt) == (office.id, "volunteer_hours", "csv")
     assert "Claire Fontaine" in client.get("/network/esf").get_data(as_text=True)
 
 

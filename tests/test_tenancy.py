@@ -15,7 +15,7 @@ from werkzeug.routing import IntegerConverter
 from intranet import create_app
 from intranet.enums import all_enums
 from intranet.extensions import db
-from tests.factories import FACTORIES, make_association, make_membership
+from tests.factories import FACTORIES, NETWORK_FACTORIES, make_association, make_membership
 from tests.test_roles import build_url, roles_allowed
 
 _APP = create_app()
@@ -118,11 +118,13 @@ def test_the_owner_reaches_the_same_object(rule, client, login_as):
         assert client.get(build_url(rule, ids=ids)).status_code == 200
         return
     role = "network" if rule.rule.startswith("/network") else max(roles_allowed(_APP, rule), key=len)
-    login_as("admin" if role != "network" else "network", owner)
+    user = login_as("admin" if role != "network" else "network", owner)
     ids = {}
     for arg, conv in rule._converters.items():
         if isinstance(conv, IntegerConverter):
-            ids[arg] = FACTORIES[MODELS_BY_ARG[arg]](owner).id
+            model = MODELS_BY_ARG[arg]
+            own = NETWORK_FACTORIES.get(model) if role == "network" else None
+            ids[arg] = (own(user) if own else FACTORIES[model](owner)).id
     response = client.get(build_url(rule, slug=owner.slug, ids=ids))
     assert response.status_code == 200
 

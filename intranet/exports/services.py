@@ -1,6 +1,7 @@
 """Start an export, run it with its progress, hand its file out, delete it after 24 hours (the row stays as the log).
 
-An export of at most `EXPORT_SYNC_ROWS` rows is answered at once; a larger one is a job row that a worker runs
+An export of at most `EXPORT_SYNC_ROWS` rows is answered at once; a larger one, and every file of the network
+office's reports (`sources.REPORTS`: their rows are counted by running their query), is a job row that a worker runs
 (queued after the request's commit; a periodic step queues again any job left waiting), reporting its progress
 every `PROGRESS_EVERY` rows (`jobs.run`, through `intranet.progress`) so the page polling it moves, and its file in
 the database (every machine can hand it out) until `KEEP` has passed.
@@ -19,7 +20,7 @@ from intranet import progress
 from intranet.clock import utcnow
 from intranet.exports.files import Table, csv_chunks, xlsx_bytes
 from intranet.exports.models import ExportFormat, ExportJob, ExportStatus
-from intranet.exports.sources import SOURCES, Source
+from intranet.exports.sources import REPORTS, SOURCES, Source
 from intranet.extensions import db
 from intranet.network.models import Association
 from intranet.progress import Progress
@@ -104,6 +105,16 @@ def _forget_new_exports(session: Session) -> None:
     session.info.pop("exports_new", None)
 
 
+def start_report(report_name: str, fmt: str, user, settings: dict, filename: str) -> ExportJob:
+    """A network office's file, always a job (its row is also the log of who exported what)."""
+    job = ExportJob(association_id=None, user_id=user.id, source=REPORTS[report_name].name, fmt=fmt,
+                    args=json.dumps(settings), filename=f"{filename}.{fmt}")
+    db.session.add(job)
+    db.session.flush()
+    db.session.info.setdefault("exports_new", []).append(job.id)
+    return job
+
+
 def log_network_export(user, source: str, fmt: str, rows: int, settings: dict) -> int:
     """The network office's exports are logged as rows of their own (who, what, when, which filters): the row's id."""
     now = utcnow()
@@ -113,11 +124,6 @@ def log_network_export(user, source: str, fmt: str, rows: int, settings: dict) -
     db.session.add(row)
     db.session.flush()
     return row.id
-
-
-def count_network_export(export_job_id: int, rows: int) -> None:
-    """A streamed export's rows, once its last one is written (after the request's commit: the caller commits)."""
-    db.session.execute(update(ExportJob).where(ExportJob.id == export_job_id).values(rows_total=rows, rows_done=rows))
 
 
 def expire(now) -> int:

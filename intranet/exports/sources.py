@@ -18,6 +18,7 @@ from intranet.beneficiaries import services as beneficiaries
 from intranet.beneficiaries.models import Beneficiary, BeneficiaryStatus
 from intranet.calendar.models import Appointment, AppointmentStatus, Seat, SeatStatus
 from intranet.clock import local, to_utc, today_in
+from intranet.exports.files import Table
 from intranet.network.models import Association
 from intranet.programs.models import Mode
 
@@ -41,6 +42,26 @@ SOURCES: dict[str, Source] = {}
 def export_source(source: Source) -> Source:
     SOURCES[source.name] = source
     return source
+
+
+@dataclass(frozen=True)
+class Report:
+    """A file of the network office's, always written by a job: `count(settings)` rows to come, then
+    `tables(settings, seen)` the file's tables (a CSV is the first one), their rows read as they are written and
+    `seen()` called after each counted row."""
+
+    name: str
+    title: str
+    count: Callable[[dict], int]
+    tables: Callable[[dict, Callable[[], None]], list[Table]]
+
+
+REPORTS: dict[str, Report] = {}
+
+
+def export_report(report: Report) -> Report:
+    REPORTS[report.name] = report
+    return report
 
 
 # --- beneficiaries: the list's filters ------------------------------------------------------------------------

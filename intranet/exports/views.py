@@ -11,11 +11,13 @@ from wtforms import HiddenField, SelectField
 from intranet.exports import services
 from intranet.exports.files import XLSX_TYPE
 from intranet.exports.models import ExportFormat, ExportJob
-from intranet.exports.sources import SOURCES
+from intranet.exports.sources import REPORTS, SOURCES
+from intranet.extensions import db
 from intranet.rendering import render
-from intranet.tenancy import association_blueprint, get_or_404, has_role
+from intranet.tenancy import association_blueprint, get_or_404, has_role, network_blueprint
 
 bp = association_blueprint("exports", __name__, role="staff")
+network_bp = network_blueprint("network_exports", __name__)
 
 
 class ExportForm(FlaskForm):
@@ -64,13 +66,43 @@ def _load(export_job_id: int) -> ExportJob:
 @bp.get("/exports/<int:export_job_id>")
 def show(export_job_id: int):
     job = _load(export_job_id)
-    return render("exports/show.html", "progress", job=job, source=SOURCES.get(job.source),
-                  progress=services.progress_of(job))
+    return render("exports/show.html", "progress", job=job, title=SOURCES[job.source].title,
+                  progress=services.progress_of(job), here=url_for("exports.show", export_job_id=job.id),
+                  file_url=url_for("exports.download", export_job_id=job.id))
 
 
 @bp.get("/exports/<int:export_job_id>/file")
 def download(export_job_id: int):
     job = _load(export_job_id)
+    if job.content is None:
+        abort(404)
+    return _file(job.content, job.fmt, job.filename)
+
+
+# --- the network office's reports' files -------------------------------------------------------------------
+
+
+def _load_report(export_job_id: int) -> ExportJob:
+    """A network office's file, its author's only (never an association's export)."""
+    job = db.session.get(ExportJob, export_job_id)
+    if job is None or job.association_id is not None or job.user_id != current_user.id:
+        abort(404)
+    return job
+
+
+@network_bp.get("/exports/<int:export_job_id>")
+def report_show(export_job_id: int):
+    job = _load_report(export_job_id)
+    report = REPORTS.get(job.source)
+    return render("exports/show.html", "progress", job=job, title=report.title if report else job.source,
+                  progress=services.progress_of(job), here=url_for("network_exports.report_show", export_job_id=job.id),
+                  file_url=url_for("network_exports.report_download", export_job_id=job.id),
+                  back=url_for("reporting.esf_report"))
+
+
+@network_bp.get("/exports/<int:export_job_id>/file")
+def report_download(export_job_id: int):
+    job = _load_report(export_job_id)
     if job.content is None:
         abort(404)
     return _file(job.content, job.fmt, job.filename)

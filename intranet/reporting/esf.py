@@ -176,43 +176,41 @@ def _statement(filters: Filters, chosen: Rule):
     if filters.associations:
         done = done.where(JourneyModule.association_id.in_(filters.associations))
     done = done.subquery()
-    # Each journey of those people with the programs it has done modules of: open journeys and the last exit.
-    journey_programs = (select(Journey.id, Journey.beneficiary_id, Module.program_id, Journey.exited_on,
-                               Journey.exit_situation, Journey.follow_up_result)
-                        .join(JourneyModule, JourneyModule.journey_id == Journey.id)
-                        .join(Module, Module.id == JourneyModule.module_id)
-                        .where(JourneyModule.status == ModuleStatus.DONE, Journey.beneficiary_id.in_(people))
-                        .distinct().subquery())
-    journeys = (select(journey_programs.c.beneficiary_id, journey_programs.c.program_id,
-                       func.max(case((journey_programs.c.exited_on.is_(None), 1), else_=0)).label("open"))
-                .group_by(journey_programs.c.beneficiary_id, journey_programs.c.program_id).subquery())
-    last_exit = (select(journey_programs.c.beneficiary_id, journey_programs.c.program_id,
-                        journey_programs.c.exit_situation, journey_programs.c.follow_up_result,
-                        func.row_number().over(
-                            partition_by=(journey_programs.c.beneficiary_id, journey_programs.c.program_id),
-                            order_by=(journey_programs.c.exited_on.desc(), journey_programs.c.id.desc())).label("rn"))
-                 .where(journey_programs.c.exited_on.is_not(None)).subquery())
+    # The person's journeys with done modules of the operation's program: is one still open, which one left last.
+    # Correlated to each operation's row (a person has a journey or two: index lookups, whatever the history).
+    with_program = (select(JourneyModule.id).join(Module, Module.id == JourneyModule.module_id)
+                    .where(JourneyModule.journey_id == Journey.id, JourneyModule.status == ModuleStatus.DONE,
+                           Module.program_id == done.c.program_id).correlate_except(JourneyModule, Module).exists())
+    theirs = and_(Journey.beneficiary_id == done.c.beneficiary_id, with_program)
+    still_open = select(Journey.id).where(theirs, Journey.exited_on.is_(None)).correlate_except(Journey).exists()
+
+    def at_last_exit(column):
+        return (select(column).where(theirs, Journey.exited_on.is_not(None))
+                .order_by(Journey.exited_on.desc(), Journey.id.desc()).limit(1).correlate_except(Journey).scalar_subquery())
+
     counts = or_(and_(Program.remote, done.c.days >= chosen.remote_min_days),
                  and_(~Program.remote, done.c.days >= chosen.in_person_min_days))
     if not chosen.collective_only_counts:
         counts = and_(counts, done.c.individual > 0)
     statement = (
-        select(done, journeys.c.open, last_exit.c.exit_situation, last_exit.c.follow_up_result,
+        select(done, still_open.label("open"), at_last_exit(Journey.exit_situation).label("exit_situation"),
+               at_last_exit(Journey.follow_up_result).label("follow_up_result"),
                Association.name.label("association"), Program.name.label("program"), Program.remote,
                Beneficiary.gender, Beneficiary.birth_date, Beneficiary.labour_status, Beneficiary.education_level,
                Beneficiary.email, Beneficiary.phone, *(getattr(Beneficiary, item) for item in SENSITIVE_ITEMS),
                Beneficiary.rural)
         .join(Beneficiary, Beneficiary.id == done.c.beneficiary_id)
         .join(Association, Association.id == done.c.association_id).join(Program, Program.id == done.c.program_id)
-        .join(journeys, and_(journeys.c.beneficiary_id == done.c.beneficiary_id,
-                             journeys.c.program_id == done.c.program_id))
-        .outerjoin(last_exit, and_(last_exit.c.beneficiary_id == done.c.beneficiary_id,
-                                   last_exit.c.program_id == done.c.program_id, last_exit.c.rn == 1))
         .where(counts)
         .order_by(Association.name, Program.position, done.c.beneficiary_id))
     if filters.program:
         statement = statement.where(Program.code == filters.program)
     return statement
+
+
+def count(filters: Filters, chosen: Rule) -> int:
+    """How many participants `iter_participants` gives (the same query, counted)."""
+    return db.session.scalar(select(func.count()).select_from(_statement(filters, chosen).order_by(None).subquery()))
 
 
 def iter_participants(filters: Filters, chosen: Rule | None = None) -> Iterator[Participant]:

@@ -5,6 +5,7 @@ import logging
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf import FlaskForm
 
 from intranet.args import arg_choice, arg_int
 from intranet.clock import today_in
@@ -14,7 +15,7 @@ from intranet.extensions import db
 from intranet.forms import show_rule_error
 from intranet.network.models import Association
 from intranet.rendering import render
-from intranet.reporting import dashboard, esf
+from intranet.reporting import dashboard, esf, esf_files
 from intranet.reporting.figures import DEFAULT_MINUTES_PER_MAIL
 from intranet.reporting.forms import ParticipantRuleForm
 from intranet.reporting.periods import Filters, Period, PeriodKind, RuralChoice, filters_from_request
@@ -113,53 +114,31 @@ def esf_rule():
     return _esf_page(form, 422)
 
 
-def _notes(filters: Filters, chosen: esf.Rule) -> tuple[str, ...]:
-    return (_("Période : du %(start)s au %(end)s (personnes entrées dans la période).",
-              start=f"{filters.period.start:%d/%m/%Y}", end=f"{filters.period.end:%d/%m/%Y}"), chosen.text)
+ESF_FILES = {"participants-xlsx": (esf_files.PARTICIPANTS, "xlsx"), "participants-csv": (esf_files.PARTICIPANTS, "csv"),
+             "indicators-csv": (esf_files.INDICATORS, "csv")}
 
 
-@bp.get("/esf/participants.csv", defaults={"fmt": "csv"})
-@bp.get("/esf/participants.xlsx", defaults={"fmt": "xlsx"})
-def esf_participants(fmt: str):
-    """One row per participant and operation, read from the database as the file is written (CSV streamed; the
-    workbook adds the indicators, tallied on the way); the rule and the period under the rows."""
+@bp.post("/esf/export")
+def esf_export():
+    """Prepare one of the report's files for the page's filters and the rule in force (a job: the page shows its
+    progress, then the file); the job's row logs who exported what."""
+    form = FlaskForm()
+    chosen = ESF_FILES.get(request.form.get("file", ""))
+    if chosen is None or not form.validate_on_submit():
+        abort(400)
+    report, fmt = chosen
     filters = _esf_filters()
-    chosen = esf.rule()
-    notes = _notes(filters, chosen)
-    name = f"fse-participants-{filters.period.start.isoformat()}-{filters.period.end.isoformat()}"
-    tally = esf.Tally()
-    table = esf.participant_table(tally.through(esf.iter_participants(filters, chosen)), notes)
-    if fmt == "xlsx":
-        response = exports.download(table, fmt, name, esf.indicator_table(tally.rows, notes))
-        log_export("esf_participants", tally.count, filters)
-        return response
-    logged = log_export("esf_participants", 0, filters)  # the count once the last row is written
-
-    def counted() -> None:
-        export_services.count_network_export(logged, tally.count)
-        db.session.commit()  # the request's own commit is past: the last row was written after it
-
-    return exports.download(table, fmt, name, then=counted)
+    settings = esf_files.settings(filters, esf.rule())
+    job = export_services.start_report(report.name, fmt, current_user, settings, esf_files.filename(
+        "participants" if report is esf_files.PARTICIPANTS else "indicateurs", filters))
+    export_log.info("export %s by user %s: filters %s", report.name, current_user.id, settings)
+    return redirect(url_for("network_exports.report_show", export_job_id=job.id))
 
 
-@bp.get("/esf/indicators.csv", defaults={"fmt": "csv"})
-@bp.get("/esf/indicators.xlsx", defaults={"fmt": "xlsx"})
-def esf_indicators(fmt: str):
-    filters = _esf_filters()
-    chosen = esf.rule()
-    tally = esf.Tally()
-    for participant in esf.iter_participants(filters, chosen):
-        tally.add(participant)
-    name = f"fse-indicateurs-{filters.period.start.isoformat()}-{filters.period.end.isoformat()}"
-    log_export("esf_indicators", tally.count, filters)
-    return exports.download(esf.indicator_table(tally.rows, _notes(filters, chosen)), fmt, name)
-
-
-def log_export(what: str, rows: int, filters: Filters | dict) -> int:
-    """The network office's exports are logged (who, what, when, which filters): a row each (its id returned), and
-    the log file."""
+def log_export(what: str, rows: int, settings: dict) -> int:
+    """The network office's exports written at once are logged (who, what, when, which filters): a row each (its id
+    returned), and the log file."""
     fmt = (request.view_args or {}).get("fmt", "csv")
-    settings = filters if isinstance(filters, dict) else filters.args()
     export_log.info("export %s by user %s: %s rows, filters %s", what, current_user.id, rows, settings)
     return export_services.log_network_export(current_user, what, fmt, rows, settings)
 

@@ -55,3 +55,20 @@ def test_a_large_export_shows_its_progress_then_downloads(new_page, live_server,
         link.click()
     content = Path(download.value.path()).read_text(encoding="utf-8-sig")
     assert content.startswith("N° de fiche;Prénom;Nom") and content.count("\n") > 5
+
+
+def test_the_esf_report_file_is_prepared_then_downloaded(new_page, live_server, demo):
+    page = new_page(signed_in_as="reseau@tremplin.test")
+    page.goto(live_server + "/network/esf?period=year")
+    page.get_by_role("button", name="Participant·es (CSV)").click()
+    page.wait_for_url("**/network/exports/*")
+    assert page.locator("progress").count() == 1
+    link = page.get_by_role("button", name="Télécharger")
+    link.wait_for(timeout=30_000)
+    with page.expect_download() as download:
+        link.click()
+    assert download.value.suggested_filename.startswith("fse-participants-")
+    content = Path(download.value.path()).read_text(encoding="utf-8-sig")
+    assert content.startswith("Association;Programme;N° de fiche") and "Participant·e : " in content
+    page.get_by_role("link", name="Rapport FSE+").click()
+    page.wait_for_url("**/network/esf")
