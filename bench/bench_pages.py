@@ -49,7 +49,7 @@ SEARCH = "garn"  # part of a surname, as staff type it
 class Page:
     name: str
     who: str  # network, admin, staff, volunteer
-    path: str  # formatted with slug, day, beneficiary_id
+    path: str  # formatted with slug, day, beneficiary_id, association_id
     expect: str  # a piece of text the page must show
 
 
@@ -151,7 +151,8 @@ def _build(scale: float, build_it: bool = True) -> tuple[float, dict, dict]:
         select(Beneficiary.id).where(Beneficiary.association_id == association.id,
                                      Beneficiary.status == "completed", Beneficiary.email != "")
         .order_by(Beneficiary.created_at.desc()).limit(1))
-    values = {"slug": SLUG, "day": today_in(association.timezone).isoformat(), "beneficiary_id": beneficiary_id}
+    values = {"slug": SLUG, "day": today_in(association.timezone).isoformat(), "beneficiary_id": beneficiary_id,
+              "association_id": association.id}
     states = {who: signed_in_state(db.session.scalar(select(User).where(User.email == email)))
               for who, email in PEOPLE.items()}
     return build_s, values, states

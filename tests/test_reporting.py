@@ -9,6 +9,7 @@ from intranet.extensions import db
 from intranet.journeys.models import Journey, JourneyModule
 from intranet.reporting import dashboard, figures, medians, trends
 from intranet.reporting.periods import Filters, Period, PeriodKind
+from intranet.reporting.registry import figures_by_key
 from tests.factories import make_appointment, make_beneficiary, make_outbox_message, make_volunteer, program
 
 NOVEMBER = Period("custom", date(2026, 11, 1), date(2026, 11, 30))
@@ -303,7 +304,55 @@ def test_the_network_page_reads_the_tick_snapshot_when_no_filter_is_chosen(clien
     assert len(kept) < len(computed)
     with count_queries() as other_minutes:
         client.get("/network/?period=year&minutes=5")
-    assert len(other_minutes) == len(computed)  # the time saved at another rate is computed
+    def reads(statements):
+        return [s for s in statements if "SAVEPOINT" not in s]
+
+    assert len(reads(other_minutes)) == len(reads(kept))  # the time saved at another rate: from the snapshot too
+
+
+def shown(context: dict, key) -> dict:
+    """What a page shows of a context's figures for `key` (an association, or None for the totals): the registered
+    figures as they read."""
+    row = context["values"].get(key, {})
+    return {key: row.get(key) for key in figures_by_key()}
+
+
+@pytest.mark.parametrize("minutes", [3, 5])
+def test_one_associations_figures_and_another_rate_are_read_from_the_snapshot_as_computed(network, bordeaux, lyon,
+                                                                                         minutes, app):
+    from intranet.clock import utcnow
+    from tests.factories import make_association
+
+    quiet = make_association("calme", name="Association sans activité")
+    now = utcnow()
+    year = Period.of(PeriodKind.YEAR, medians.local(now, medians.TIMEZONE).date())
+    medians.refresh(now, force=True)
+    for chosen in ((), (bordeaux.id,), (lyon.id,), (quiet.id,)):
+        filters = Filters(year, chosen, extra={"minutes": minutes})
+        with app.test_request_context():
+            live = dashboard.page(filters)
+            live_remote = dashboard.remote_headline(filters)
+            kept, remote, computed_at = dashboard.network_page(filters)
+        assert computed_at == now, chosen
+        for key in {None, *chosen}:
+            assert shown(kept, key) == shown(live, key), (chosen, key)
+        assert kept["department_counts"] == live["department_counts"], chosen
+        assert [s.points for s in kept["series"]] == [s.points for s in live["series"]], chosen
+        headline = [k for k in live_remote if k in figures_by_key()]
+        assert {k: remote.get(k) for k in headline} == {k: live_remote[k] for k in headline}, chosen
+    assert dashboard.network_page(Filters(year, (bordeaux.id, lyon.id)))[2] is None  # several: computed on demand
+    assert dashboard.network_page(Filters(year, (bordeaux.id,), "remote"))[2] is None
+
+
+def test_the_drill_down_reads_the_snapshot_and_says_when(client, network, bordeaux, login_as):
+    from intranet.clock import utcnow
+
+    medians.refresh(utcnow(), force=True)
+    login_as("network")
+    page = client.get(f"/network/figures/{bordeaux.id}?period=year").get_data(as_text=True)
+    assert "chiffres calculés le" in page and "Tremplin Bordeaux" in page
+    page = client.get(f"/network/figures/{bordeaux.id}?period=year&program=remote").get_data(as_text=True)
+    assert "chiffres calculés le" not in page
 
 
 def test_the_home_reads_the_medians_snapshot_and_says_when_it_was_computed(client, network, login_as):

@@ -54,12 +54,18 @@ def network_medians(values: dict, ids) -> dict[str, float | None]:
 
 def remote_headline(filters: Filters) -> dict:
     """The remote program at a glance: people reached, sessions delivered, and what other sections add."""
+    return remote_by_association(filters).get(None, {})
+
+
+def remote_by_association(filters: Filters) -> dict:
+    """The remote program's headline figures of each association and of all (key None)."""
     remote = Filters(filters.period, filters.associations, REMOTE_PROGRAM, filters.department, filters.rural,
                      dict(filters.extra))
-    values = {}
+    values: dict = {None: {}}
     for section in sections():
         if section.remote_headline:
-            values.update(section.compute(remote).get(None, {}))
+            for association_id, row in section.compute(remote).items():
+                values.setdefault(association_id, {}).update(row)
     return values
 
 
@@ -122,17 +128,30 @@ def _page(values: dict, numbers: dict, counts: dict, filters: Filters) -> dict:
     }
 
 
-def network_page(filters: Filters) -> tuple[dict, dict, object]:
+def network_page(filters: Filters, *, whole: bool = True) -> tuple[dict, dict, object]:
     """The network page's context, its remote headline, and when its figures were computed (None: just now).
 
-    With no filter but the period, they are the tick's snapshot of the period (`reporting.medians`): computing the
-    whole network's figures on each request grows with the network. A filtered view is computed on demand.
+    With no filter but the period, or one association, they are the tick's snapshot of the period
+    (`reporting.medians`): computing the whole network's figures on each request grows with the network. The rate
+    of minutes per e-mail applies on reading. Several associations, a program or a territory are computed on demand,
+    without the map and the remote program's headline unless `whole`.
     """
     from intranet.reporting import medians
 
-    unfiltered = not (filters.associations or filters.program or filters.department or filters.rural)
-    default_minutes = filters.extra.get("minutes", figures.DEFAULT_MINUTES_PER_MAIL) == figures.DEFAULT_MINUTES_PER_MAIL
-    kept = medians.network_figures(filters.period) if unfiltered and default_minutes else None
+    served = len(filters.associations) <= 1 and not (filters.program or filters.department or filters.rural)
+    kept = medians.network_figures(filters.period) if served else None
     if kept is None:
-        return page(filters), remote_headline(filters), None
-    return _page(kept.values, kept.trends, kept.departments, filters), kept.remote, kept.computed_at
+        return page(filters, with_map=whole), remote_headline(filters) if whole else {}, None
+    values = figures.at_minutes(kept.values, filters.extra.get("minutes", figures.DEFAULT_MINUTES_PER_MAIL))
+    if not filters.associations:
+        return _page(values, kept.trends[None], kept.departments[None], filters), kept.remote[None], kept.computed_at
+    key = filters.associations[0]  # one association: its row is also the total
+    values = {key: values.get(key, {}), None: _alone(values.get(key, {}))}
+    numbers = kept.trends.get(key) or {chart: [0] * len(months) for chart, months in kept.trends[None].items()}
+    return (_page(values, numbers, kept.departments.get(key, {}), filters), _alone(kept.remote.get(key, {})),
+            kept.computed_at)
+
+
+def _alone(row: dict) -> dict:
+    """The network's totals when one association is chosen: its own figures, 0 for what it counted none of."""
+    return {**{f.key: 0 if f.unit in ("count", "hours", "euros") else None for f in figures_by_key().values()}, **row}

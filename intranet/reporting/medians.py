@@ -25,6 +25,7 @@ from intranet.reporting.periods import Filters, Period, PeriodKind
 
 KINDS = (PeriodKind.MONTH, PeriodKind.YEAR, PeriodKind.QUARTER, PeriodKind.LAST_MONTH)  # the homes' default first
 TIMEZONE = "Europe/Paris"  # the periods' days, as the network's pages count them
+FIGURES_VERSION = 2  # of the network figures kept beside the medians (an older snapshot is computed again)
 
 
 @dataclass(frozen=True)
@@ -44,10 +45,19 @@ def compute(period: Period) -> tuple[dict[str, float | None], int, dict]:
     ids = [a.id for a in dashboard.associations()]
     filters = Filters(period, extra={"minutes": figures.DEFAULT_MINUTES_PER_MAIL})
     values = figures.compute(filters)
-    page = {"values": {"" if key is None else str(key): row for key, row in values.items()},
-            "remote": dashboard.remote_headline(filters), "departments": trends.people_by_department(filters),
-            "trends": trends.numbers(filters)}
+    page = {"version": FIGURES_VERSION, "values": _keyed(values), "remote": _keyed(dashboard.remote_by_association(filters)),
+            "departments": _keyed(trends.people_by_department_and_association(filters)),
+            "trends": _keyed(trends.numbers_by_association(filters))}
     return dashboard.network_medians(values, ids), len(ids), page
+
+
+def _keyed(by_association: dict) -> dict:
+    """JSON's keys are text: the association's id, "" for the network."""
+    return {"" if key is None else str(key): row for key, row in by_association.items()}
+
+
+def _read_keys(by_association: dict) -> dict:
+    return {None if key == "" else int(key): row for key, row in by_association.items()}
 
 
 def store(period: Period, medians: dict, associations: int, now: datetime, page: dict | None = None) -> None:
@@ -98,12 +108,13 @@ def read(period: Period) -> Medians | None:
 
 @dataclass(frozen=True)
 class NetworkFigures:
-    """The network page's numbers for a period with no filter, as the tick last computed them."""
+    """The network page's numbers for a period with no filter, as the tick last computed them, each by association
+    and for the network (key None)."""
 
     values: dict
     remote: dict
-    departments: dict[str, int]
-    trends: dict[str, list[int]]
+    departments: dict[int | None, dict[str, int]]
+    trends: dict[int | None, dict[str, list[int]]]
     computed_at: datetime
 
 
@@ -114,7 +125,7 @@ def network_figures(period: Period) -> NetworkFigures | None:
                                     MedianSnapshot.period_end == period.end,
                                     MedianSnapshot.period_kind == period.kind)).first()
     page = json.loads(row.figures) if row is not None else {}
-    if not page:
+    if page.get("version") != FIGURES_VERSION:
         return None
-    values = {None if key == "" else int(key): row_values for key, row_values in page["values"].items()}
-    return NetworkFigures(values, page["remote"], page["departments"], page["trends"], row.computed_at)
+    return NetworkFigures(*(_read_keys(page[part]) for part in ("values", "remote", "departments", "trends")),
+                          row.computed_at)

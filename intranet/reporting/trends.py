@@ -57,42 +57,68 @@ def series(values: dict[str, list[int]], last_day, titles: dict[str, str]) -> li
 
 def numbers(filters: Filters) -> dict[str, list[int]]:
     """The twelve monthly values of each chart, oldest first."""
+    return numbers_by_association(filters)[None]
+
+
+def numbers_by_association(filters: Filters) -> dict[int | None, dict[str, list[int]]]:
+    """The twelve monthly values of each chart, oldest first, for each association and for all (key None): a
+    file is one association's, so the network's people are the sum of the associations'."""
     months = months_to(filters.period.end)
     keys = [m.start.strftime("%Y-%m") for m in months]
     span = Filters(Period("custom", months[0].start, months[-1].end), filters.associations, filters.program,
                    filters.department, filters.rural)
     table = union_all(*(select(literal(i).label("i"), literal(m.start, db.Date).label("first"),
                                literal(m.end, db.Date).label("last")) for i, m in enumerate(months))).subquery()
-    people = dict(db.session.execute(
-        select(table.c.i, func.count(func.distinct(Journey.beneficiary_id)))
-        .join(Journey, (Journey.started_on <= table.c.last)
-              & ((Journey.exited_on.is_(None)) | (Journey.exited_on >= table.c.first)))
-        .join(Beneficiary, Beneficiary.id == Journey.beneficiary_id)
-        .where(*association_conditions(Journey.association_id, filters), *person_conditions(filters),
-               *journey_in_program(filters))
-        .group_by(table.c.i)).all())
+    found: dict[int | None, dict[str, dict]] = {None: {"people": {}, "sessions": {}, "no_shows": {}, "hours": {}}}
+
+    def add(association_id: int, chart: str, key, value: int) -> None:
+        for each in (association_id, None):
+            charts = found.setdefault(each, {"people": {}, "sessions": {}, "no_shows": {}, "hours": {}})
+            charts[chart][key] = charts[chart].get(key, 0) + value
+
+    for i, association_id, n in db.session.execute(
+            select(table.c.i, Journey.association_id, func.count(func.distinct(Journey.beneficiary_id)))
+            .join(Journey, (Journey.started_on <= table.c.last)
+                  & ((Journey.exited_on.is_(None)) | (Journey.exited_on >= table.c.first)))
+            .join(Beneficiary, Beneficiary.id == Journey.beneficiary_id)
+            .where(*association_conditions(Journey.association_id, filters), *person_conditions(filters),
+                   *journey_in_program(filters))
+            .group_by(table.c.i, Journey.association_id)):
+        add(association_id, "people", i, n)
     month = month_of(Appointment.starts_at).label("month")
-    sessions, no_shows = {}, {}
     for row in db.session.execute(
-            select(month, func.count().filter(Appointment.status == AppointmentStatus.DONE).label("done"),
+            select(Appointment.association_id, month,
+                   func.count().filter(Appointment.status == AppointmentStatus.DONE).label("done"),
                    func.count().filter(Appointment.status == AppointmentStatus.NO_SHOW).label("no_show"))
-            .where(*appointment_conditions(span)).group_by(month)):
-        sessions[row.month], no_shows[row.month] = row.done, row.no_show
-    volunteer_minutes: dict[int, int] = {}
+            .where(*appointment_conditions(span)).group_by(Appointment.association_id, month)):
+        add(row.association_id, "sessions", row.month, row.done)
+        add(row.association_id, "no_shows", row.month, row.no_show)
     scope = hours.Scope(months[0].start, months[-1].end, list(filters.associations) or None,
                         program=filters.program or None)
-    for (_association, month_number), row in hours.totals(scope, "month").items():
+    for (association_id, month_number), row in hours.totals(scope, "month").items():
         # Twelve consecutive months have twelve different numbers.
-        volunteer_minutes[int(month_number)] = volunteer_minutes.get(int(month_number), 0) + row.total_minutes
-    return {"people": [people.get(i, 0) for i in range(len(months))],
-            "sessions": [sessions.get(k, 0) for k in keys],
-            "no_shows": [no_shows.get(k, 0) for k in keys],
-            "volunteer_hours": [round(volunteer_minutes.get(m.start.month, 0) / 60) for m in months]}
+        add(association_id, "hours", int(month_number), row.total_minutes)
+    return {association_id: {"people": [charts["people"].get(i, 0) for i in range(len(months))],
+                             "sessions": [charts["sessions"].get(k, 0) for k in keys],
+                             "no_shows": [charts["no_shows"].get(k, 0) for k in keys],
+                             "volunteer_hours": [round(charts["hours"].get(m.start.month, 0) / 60) for m in months]}
+            for association_id, charts in found.items()}
 
 
 def people_by_department(filters: Filters) -> dict[str, int]:
     """How many people were accompanied in the period, by the department of their postcode."""
+    return people_by_department_and_association(filters)[None]
+
+
+def people_by_department_and_association(filters: Filters) -> dict[int | None, dict[str, int]]:
+    """How many people each association (and all, key None) accompanied in the period, by department."""
     department = department_of(Beneficiary.postcode).label("department")
     people = people_by_mode(filters, department).subquery()
-    return {code: n for code, n in db.session.execute(
-        select(people.c.department, func.count()).group_by(people.c.department)) if code}
+    counts: dict[int | None, dict[str, int]] = {None: {}}
+    for association_id, code, n in db.session.execute(
+            select(people.c.association_id, people.c.department, func.count())
+            .group_by(people.c.association_id, people.c.department)):
+        if code:
+            for each in (association_id, None):
+                counts.setdefault(each, {})[code] = counts.get(each, {}).get(code, 0) + n
+    return counts

@@ -63,9 +63,9 @@ def association_figures(association_id: int):
         abort(404)
     base = read_filters(associations=False)
     filters = Filters(base.period, (association.id,), base.program, base.department, base.rural, base.extra)
-    context = dashboard.page(filters, with_map=False)
+    context, _remote, computed_at = dashboard.network_page(filters, whole=False)
     return render("reporting/association.html", "figures", association=association, filters=filters,
-                  programs=dashboard.programs(), PeriodKind=PeriodKind, RuralChoice=RuralChoice,
+                  programs=dashboard.programs(), PeriodKind=PeriodKind, RuralChoice=RuralChoice, computed_at=computed_at,
                   minutes=filters.extra["minutes"], own=context["values"].get(association.id, {}), **context)
 
 
