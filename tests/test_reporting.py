@@ -390,3 +390,13 @@ def test_the_home_runs_the_same_statements_whatever_the_number_of_associations(c
     monkeypatch.setattr(figures, "compute", lambda filters: asked.append(filters.associations) or compute(filters))
     client.get("/a/bordeaux/?period=year")
     assert asked == [(bordeaux.id,)]  # its own figures only: the medians are the snapshot's
+
+
+def test_a_periods_days_are_those_of_paris(bordeaux):
+    """00:30 in Paris on 1 November is 23:30 UTC on 31 October: a November session, in the figures and the chart."""
+    coach = make_volunteer(bordeaux)
+    for starts_at in (datetime(2026, 10, 31, 23, 30, tzinfo=UTC), datetime(2026, 11, 30, 23, 30, tzinfo=UTC)):
+        make_appointment(bordeaux, starts_at=starts_at, volunteer=coach, status="done")
+    assert figures.session_figures(november())[bordeaux.id]["sessions_individual"] == 1  # the second is December's
+    sessions = trends.numbers(november())["sessions"]
+    assert sessions[-1] == 1 and sessions[-2] == 0  # November's bar; October has none

@@ -50,13 +50,6 @@ def days_between(later, earlier):
     return func.cast(func.julianday(func.date(later)) - func.julianday(func.date(earlier)), db.Integer)
 
 
-def month_of(column):
-    """'2026-12' for a UTC timestamp or a date."""
-    if _dialect() == "postgresql":
-        return func.to_char(column, "YYYY-MM")
-    return func.strftime("%Y-%m", column)
-
-
 def person_conditions(filters: Filters) -> list:
     """What the territory filters ask of a beneficiary."""
     conditions = []
@@ -254,7 +247,10 @@ def median_of(rows, value: str, partition=None) -> dict:
 
 def first_appointment_medians(filters: Filters) -> dict:
     rows = first_appointments(filters).subquery()
-    return {**median_of(rows, "days", "association_id"), **median_of(rows, "days")}
+    by_association = median_of(rows, "days", "association_id")
+    if len(filters.associations) == 1:  # the network's median is the association's
+        return {**by_association, None: by_association.get(filters.associations[0])}
+    return {**by_association, **median_of(rows, "days")}
 
 
 # --- outcomes ------------------------------------------------------------------------------------------------
@@ -287,18 +283,21 @@ def outcome_figures(filters: Filters) -> Values:
         v = values.setdefault(row.association_id, {})
         key = f"six_months_{row.follow_up_result or 'unknown'}"
         v[key] = v.get(key, 0) + row.n
-    answered = or_(and_(OutboxMessage.kind == "follow_up_1m", Journey.answer_1m != ""),
-                   and_(OutboxMessage.kind == "follow_up_6m", Journey.answer_6m != ""))
+    # The follow-up mails alone, by the index of follow-ups (association, day); their journey is looked up per mail.
+    theirs = Journey.id == OutboxMessage.journey_id
+    answered = exists().where(theirs, or_(and_(OutboxMessage.kind == "follow_up_1m", Journey.answer_1m != ""),
+                                          and_(OutboxMessage.kind == "follow_up_6m", Journey.answer_6m != "")))
+    concerned = []
+    if person_conditions(filters) or journey_in_program(filters):
+        concerned.append(exists().where(theirs, Beneficiary.id == Journey.beneficiary_id, *person_conditions(filters),
+                                        *journey_in_program(filters)))
     for row in db.session.execute(
             select(OutboxMessage.association_id, func.count().label("sent"),
                    func.count().filter(answered).label("answered"))
-            .join(Journey, Journey.id == OutboxMessage.journey_id)
-            .join(Beneficiary, Beneficiary.id == Journey.beneficiary_id)
             .where(OutboxMessage.journey_id.is_not(None), OutboxMessage.kind.in_(("follow_up_1m", "follow_up_6m")),
                    OutboxMessage.status == OutboxStatus.SENT,
                    OutboxMessage.created_at >= filters.period.since, OutboxMessage.created_at < filters.period.until,
-                   *association_conditions(OutboxMessage.association_id, filters), *person_conditions(filters),
-                   *journey_in_program(filters))
+                   *association_conditions(OutboxMessage.association_id, filters), *concerned)
             .group_by(OutboxMessage.association_id)):
         values.setdefault(row.association_id, {}).update(follow_ups_sent=row.sent, follow_ups_answered=row.answered)
     keys = [f.key for f in OUTCOME_FIGURES if f.unit == "count"] + ["follow_ups_sent", "follow_ups_answered"]

@@ -21,10 +21,10 @@ from intranet.clock import local
 from intranet.extensions import db
 from intranet.reporting import dashboard, figures, trends
 from intranet.reporting.models import MedianSnapshot
-from intranet.reporting.periods import Filters, Period, PeriodKind
+from intranet.reporting.periods import NETWORK_TIMEZONE, Filters, Period, PeriodKind
 
 KINDS = (PeriodKind.MONTH, PeriodKind.YEAR, PeriodKind.QUARTER, PeriodKind.LAST_MONTH)  # the homes' default first
-TIMEZONE = "Europe/Paris"  # the periods' days, as the network's pages count them
+TIMEZONE = NETWORK_TIMEZONE  # the periods' days, as the network's pages count them
 FIGURES_VERSION = 2  # of the network figures kept beside the medians (an older snapshot is computed again)
 
 

@@ -1,14 +1,14 @@
 """The period a report covers (this month, last month, quarter, year, custom dates) and the filters beside it."""
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from flask import request
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 
 from intranet.args import arg_choice, arg_date, arg_ints, arg_str
-from intranet.clock import today_in
+from intranet.clock import to_utc, today_in
 from intranet.enums import LabelledEnum
 
 
@@ -26,6 +26,7 @@ class RuralChoice(LabelledEnum):
 
 
 MAX_CUSTOM_DAYS = 5 * 366  # a custom period spans at most five years
+NETWORK_TIMEZONE = "Europe/Paris"  # a period's days begin and end at midnight there
 
 
 def month_start(day: date) -> date:
@@ -63,13 +64,14 @@ class Period:
 
     @property
     def since(self) -> datetime:
-        """The first instant of the period (UTC): datetime columns are compared with it."""
-        return datetime.combine(self.start, time(0), tzinfo=UTC)
+        """The first instant of the period, midnight in the network's time zone (as UTC): datetime columns are
+        compared with it."""
+        return to_utc(self.start, time(0), NETWORK_TIMEZONE)
 
     @property
     def until(self) -> datetime:
-        """The first instant after the period (UTC)."""
-        return datetime.combine(self.end + timedelta(days=1), time(0), tzinfo=UTC)
+        """The first instant after the period."""
+        return to_utc(self.end + timedelta(days=1), time(0), NETWORK_TIMEZONE)
 
     @property
     def label(self) -> str:
@@ -105,7 +107,7 @@ def filters_from_request(program_codes, today: date | None = None, *, associatio
 
     Changing a date in place (htmx names the field that changed) chooses custom dates.
     """
-    today = today or today_in("Europe/Paris")
+    today = today or today_in(NETWORK_TIMEZONE)
     kind = arg_choice("period", PeriodKind, PeriodKind.MONTH)
     if request.headers.get("HX-Trigger-Name") in ("from", "to"):
         kind = PeriodKind.CUSTOM

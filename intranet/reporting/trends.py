@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask_babel import format_date
-from sqlalchemy import func, literal, select, union_all
+from sqlalchemy import and_, case, func, literal, select, union_all
 
 from intranet.beneficiaries.models import Beneficiary
 from intranet.calendar.models import Appointment, AppointmentStatus
@@ -15,7 +15,6 @@ from intranet.reporting.figures import (
     association_conditions,
     department_of,
     journey_in_program,
-    month_of,
     people_by_mode,
     person_conditions,
 )
@@ -64,7 +63,6 @@ def numbers_by_association(filters: Filters) -> dict[int | None, dict[str, list[
     """The twelve monthly values of each chart, oldest first, for each association and for all (key None): a
     file is one association's, so the network's people are the sum of the associations'."""
     months = months_to(filters.period.end)
-    keys = [m.start.strftime("%Y-%m") for m in months]
     span = Filters(Period("custom", months[0].start, months[-1].end), filters.associations, filters.program,
                    filters.department, filters.rural)
     table = union_all(*(select(literal(i).label("i"), literal(m.start, db.Date).label("first"),
@@ -85,7 +83,9 @@ def numbers_by_association(filters: Filters) -> dict[int | None, dict[str, list[
                    *journey_in_program(filters))
             .group_by(table.c.i, Journey.association_id)):
         add(association_id, "people", i, n)
-    month = month_of(Appointment.starts_at).label("month")
+    # The month of a session, from midnight to midnight in the network's time zone (as the period's figures).
+    month = case(*((and_(Appointment.starts_at >= m.since, Appointment.starts_at < m.until), i)
+                   for i, m in enumerate(months))).label("month")
     for row in db.session.execute(
             select(Appointment.association_id, month,
                    func.count().filter(Appointment.status == AppointmentStatus.DONE).label("done"),
@@ -99,8 +99,8 @@ def numbers_by_association(filters: Filters) -> dict[int | None, dict[str, list[
         # Twelve consecutive months have twelve different numbers.
         add(association_id, "hours", int(month_number), row.total_minutes)
     return {association_id: {"people": [charts["people"].get(i, 0) for i in range(len(months))],
-                             "sessions": [charts["sessions"].get(k, 0) for k in keys],
-                             "no_shows": [charts["no_shows"].get(k, 0) for k in keys],
+                             "sessions": [charts["sessions"].get(i, 0) for i in range(len(months))],
+                             "no_shows": [charts["no_shows"].get(i, 0) for i in range(len(months))],
                              "volunteer_hours": [round(charts["hours"].get(m.start.month, 0) / 60) for m in months]}
             for association_id, charts in found.items()}
 

@@ -22,6 +22,7 @@ MAP_STATE = """Array.from(document.querySelectorAll('#france-map svg g.departmen
 def test_changing_the_period_updates_table_chart_and_map_in_place(new_page, live_server, demo):
     page = new_page(signed_in_as="reseau@tremplin.test")
     page.goto(live_server + "/network/?period=month")
+    assert page.locator("#f-sort").is_hidden()  # a wide screen sorts by the column titles
     page.evaluate("window.stayed = true")
     table = page.locator("table.compare tbody").inner_html()
     chart = page.locator("#chart-people title").first.text_content()
@@ -72,3 +73,20 @@ def test_the_esf_report_file_is_prepared_then_downloaded(new_page, live_server, 
     assert content.startswith("Association;Programme;N° de fiche") and "Participant·e : " in content
     page.get_by_role("link", name="Rapport FSE+").click()
     page.wait_for_url("**/network/esf")
+
+
+def test_on_a_phone_the_associations_are_sorted_from_the_filters(new_page, live_server, demo):
+    page = new_page(signed_in_as="reseau@tremplin.test")
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.goto(live_server + "/network/?period=year")
+    assert page.locator("#f-sort").is_visible()  # the column titles are off screen: the cards sort from here
+    names = "Array.from(document.querySelectorAll('table.compare tbody th')).map(th => th.textContent.trim())"
+    page.select_option("#f-sort", "name")
+    page.wait_for_url("**/network/?*sort=name*order=desc*")
+    page.select_option("#f-order", "asc")
+    page.wait_for_url("**/network/?*sort=name*order=asc*")
+    ascending = page.evaluate(names)
+    assert ascending == sorted(ascending, key=str.lower) and len(ascending) > 2
+    page.select_option("#f-order", "desc")
+    page.wait_for_url("**order=desc*")
+    page.wait_for_function(f"JSON.stringify({names}) === JSON.stringify({ascending[::-1]!r})".replace("'", '"'))
