@@ -6,9 +6,10 @@ PostgreSQL when DATABASE_URL is set). /network/ is opened by the network office 
 median of RUNS requests, alternating scales, after two warm-ups; one request counts the SQL statements.
 Before that, the snapshot the tick keeps — the network's medians the homes show, and the network page's figures
 with no filter — is computed as the tick would (`reporting.medians`; its time is network_medians_refresh_s_<N>x,
-the four periods), so /network/ reads it as in production, and so does one association's drill-down
-(network_association_figures_ms_<N>x); network_dashboard_live_ms_<N>x is the page filtered on the remote program,
-which computes its figures on demand. The ESF+ export runs the export job of the
+the four periods), so /network/ reads it as in production, and so do one association's drill-down
+(network_association_figures_ms_<N>x) and the page filtered on the remote program (network_dashboard_program);
+network_dashboard_live_ms_<N>x is the page filtered on a territory (rural areas), which computes its figures on
+demand. The ESF+ export runs the export job of the
 per-participant CSV of the largest scale's participants of the year (15,900 at 10x: counted, then read from the
 database and written) and gives its rows per second.
 
@@ -32,7 +33,8 @@ from bench.scratch import database
 PAGES = [Page("network_dashboard", "network", "/network/?period=year", NAME),
          Page("network_association_figures", "network", "/network/figures/{association_id}?period=year",
               "chiffres calculés le"),
-         Page("network_dashboard_live", "network", "/network/?period=year&program=remote", NAME),
+         Page("network_dashboard_program", "network", "/network/?period=year&program=remote", NAME),
+         Page("network_dashboard_live", "network", "/network/?period=year&rural=yes", NAME),
          Page("association_home", "admin", "/a/{slug}/?period=year", "Médianes calculées le")]
 
 

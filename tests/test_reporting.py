@@ -293,7 +293,8 @@ def test_the_network_page_reads_the_tick_snapshot_when_no_filter_is_chosen(clien
     assert computed_at == now
     assert context["values"] == live["values"] and context["department_counts"] == live["department_counts"]
     assert [s.points for s in context["series"]] == [s.points for s in live["series"]]
-    assert remote == dashboard.remote_headline(unfiltered)
+    live_remote = dashboard.remote_headline(unfiltered)
+    assert {k: remote[k] for k in live_remote} == live_remote
     login_as("network")
     with count_queries() as kept:
         page = client.get("/network/?period=year").get_data(as_text=True)
@@ -318,7 +319,7 @@ def shown(context: dict, key) -> dict:
 
 
 @pytest.mark.parametrize("minutes", [3, 5])
-def test_one_associations_figures_and_another_rate_are_read_from_the_snapshot_as_computed(network, bordeaux, lyon,
+def test_one_association_a_program_and_another_rate_are_read_from_the_snapshot_as_computed(network, bordeaux, lyon,
                                                                                          minutes, app):
     from intranet.clock import utcnow
     from tests.factories import make_association
@@ -327,21 +328,26 @@ def test_one_associations_figures_and_another_rate_are_read_from_the_snapshot_as
     now = utcnow()
     year = Period.of(PeriodKind.YEAR, medians.local(now, medians.TIMEZONE).date())
     medians.refresh(now, force=True)
-    for chosen in ((), (bordeaux.id,), (lyon.id,), (quiet.id,)):
-        filters = Filters(year, chosen, extra={"minutes": minutes})
+    cases = [(chosen, code) for chosen in ((), (bordeaux.id,), (lyon.id,), (quiet.id,))
+             for code in ("", "in_person", "remote")]
+    for chosen, code in cases:
+        filters = Filters(year, chosen, code, extra={"minutes": minutes})
         with app.test_request_context():
             live = dashboard.page(filters)
             live_remote = dashboard.remote_headline(filters)
             kept, remote, computed_at = dashboard.network_page(filters)
-        assert computed_at == now, chosen
+        case = (chosen, code)
+        assert computed_at == now, case
         for key in {None, *chosen}:
-            assert shown(kept, key) == shown(live, key), (chosen, key)
-        assert kept["department_counts"] == live["department_counts"], chosen
-        assert [s.points for s in kept["series"]] == [s.points for s in live["series"]], chosen
+            assert shown(kept, key) == shown(live, key), (case, key)
+        assert kept["department_counts"] == live["department_counts"], case
+        assert [s.points for s in kept["series"]] == [s.points for s in live["series"]], case
         headline = [k for k in live_remote if k in figures_by_key()]
-        assert {k: remote.get(k) for k in headline} == {k: live_remote[k] for k in headline}, chosen
+        assert {k: remote.get(k) for k in headline} == {k: live_remote[k] for k in headline}, case
+    assert any(shown(dashboard.page(Filters(year, (), p)), None) != shown(dashboard.page(Filters(year)), None)
+               for p in ("in_person", "remote"))  # the programs' figures differ from the whole's
     assert dashboard.network_page(Filters(year, (bordeaux.id, lyon.id)))[2] is None  # several: computed on demand
-    assert dashboard.network_page(Filters(year, (bordeaux.id,), "remote"))[2] is None
+    assert dashboard.network_page(Filters(year, (bordeaux.id,), department="33"))[2] is None  # a territory too
 
 
 def test_the_drill_down_reads_the_snapshot_and_says_when(client, network, bordeaux, login_as):
@@ -351,7 +357,7 @@ def test_the_drill_down_reads_the_snapshot_and_says_when(client, network, bordea
     login_as("network")
     page = client.get(f"/network/figures/{bordeaux.id}?period=year").get_data(as_text=True)
     assert "chiffres calculés le" in page and "Tremplin Bordeaux" in page
-    page = client.get(f"/network/figures/{bordeaux.id}?period=year&program=remote").get_data(as_text=True)
+    page = client.get(f"/network/figures/{bordeaux.id}?period=year&rural=yes").get_data(as_text=True)
     assert "chiffres calculés le" not in page
 
 

@@ -54,18 +54,12 @@ def network_medians(values: dict, ids) -> dict[str, float | None]:
 
 def remote_headline(filters: Filters) -> dict:
     """The remote program at a glance: people reached, sessions delivered, and what other sections add."""
-    return remote_by_association(filters).get(None, {})
-
-
-def remote_by_association(filters: Filters) -> dict:
-    """The remote program's headline figures of each association and of all (key None)."""
     remote = Filters(filters.period, filters.associations, REMOTE_PROGRAM, filters.department, filters.rural,
                      dict(filters.extra))
-    values: dict = {None: {}}
+    values = {}
     for section in sections():
         if section.remote_headline:
-            for association_id, row in section.compute(remote).items():
-                values.setdefault(association_id, {}).update(row)
+            values.update(section.compute(remote).get(None, {}))
     return values
 
 
@@ -131,17 +125,22 @@ def _page(values: dict, numbers: dict, counts: dict, filters: Filters) -> dict:
 def network_page(filters: Filters, *, whole: bool = True) -> tuple[dict, dict, object]:
     """The network page's context, its remote headline, and when its figures were computed (None: just now).
 
-    With no filter but the period, or one association, they are the tick's snapshot of the period
+    With no filter but the period, a program or one association, they are the tick's snapshot of the period
     (`reporting.medians`): computing the whole network's figures on each request grows with the network. The rate
-    of minutes per e-mail applies on reading. Several associations, a program or a territory are computed on demand,
-    without the map and the remote program's headline unless `whole`.
+    of minutes per e-mail applies on reading. Several associations or a territory are computed on demand, without
+    the map and the remote program's headline unless `whole`.
     """
     from intranet.reporting import medians
 
-    served = len(filters.associations) <= 1 and not (filters.program or filters.department or filters.rural)
-    kept = medians.network_figures(filters.period) if served else None
+    served = len(filters.associations) <= 1 and not (filters.department or filters.rural)
+    kept = medians.network_figures(filters.period, filters.program) if served else None
     if kept is None:
-        return page(filters, with_map=whole), remote_headline(filters) if whole else {}, None
+        context = page(filters, with_map=whole)
+        if not whole:
+            return context, {}, None
+        # Filtered on the remote program, the page's totals are its headline already.
+        remote = context["values"][None] if filters.program == REMOTE_PROGRAM else remote_headline(filters)
+        return context, remote, None
     values = figures.at_minutes(kept.values, filters.extra.get("minutes", figures.DEFAULT_MINUTES_PER_MAIL))
     if not filters.associations:
         return _page(values, kept.trends[None], kept.departments[None], filters), kept.remote[None], kept.computed_at

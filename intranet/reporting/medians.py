@@ -25,7 +25,7 @@ from intranet.reporting.periods import NETWORK_TIMEZONE, Filters, Period, Period
 
 KINDS = (PeriodKind.MONTH, PeriodKind.YEAR, PeriodKind.QUARTER, PeriodKind.LAST_MONTH)  # the homes' default first
 TIMEZONE = NETWORK_TIMEZONE  # the periods' days, as the network's pages count them
-FIGURES_VERSION = 2  # of the network figures kept beside the medians (an older snapshot is computed again)
+FIGURES_VERSION = 3  # of the network figures kept beside the medians (an older snapshot is computed again)
 
 
 @dataclass(frozen=True)
@@ -41,14 +41,18 @@ def periods(today: date) -> list[Period]:
 
 def compute(period: Period) -> tuple[dict[str, float | None], int, dict]:
     """Each compared figure's median over the active associations, at the default minutes per e-mail; and the
-    network page's numbers for the period with no filter, computed on the way (`NetworkFigures`)."""
+    network page's numbers for the period with no filter and for each program alone, by association, computed
+    on the way (`NetworkFigures`)."""
     ids = [a.id for a in dashboard.associations()]
-    filters = Filters(period, extra={"minutes": figures.DEFAULT_MINUTES_PER_MAIL})
-    values = figures.compute(filters)
-    page = {"version": FIGURES_VERSION, "values": _keyed(values), "remote": _keyed(dashboard.remote_by_association(filters)),
-            "departments": _keyed(trends.people_by_department_and_association(filters)),
-            "trends": _keyed(trends.numbers_by_association(filters))}
-    return dashboard.network_medians(values, ids), len(ids), page
+    parts, values = {}, {}
+    for program in ["", *sorted({p.code for p in dashboard.programs()} | {dashboard.REMOTE_PROGRAM})]:
+        filters = Filters(period, program=program, extra={"minutes": figures.DEFAULT_MINUTES_PER_MAIL})
+        values[program] = figures.compute(filters)
+        parts[program] = {"values": _keyed(values[program]),
+                          "departments": _keyed(trends.people_by_department_and_association(filters)),
+                          "trends": _keyed(trends.numbers_by_association(filters))}
+    page = {"version": FIGURES_VERSION, "programs": parts}
+    return dashboard.network_medians(values[""], ids), len(ids), page
 
 
 def _keyed(by_association: dict) -> dict:
@@ -108,8 +112,8 @@ def read(period: Period) -> Medians | None:
 
 @dataclass(frozen=True)
 class NetworkFigures:
-    """The network page's numbers for a period with no filter, as the tick last computed them, each by association
-    and for the network (key None)."""
+    """The network page's numbers for a period, with no filter or one program, as the tick last computed them; each
+    by association and for the network (key None). `remote`: the remote program's (its headline)."""
 
     values: dict
     remote: dict
@@ -118,14 +122,16 @@ class NetworkFigures:
     computed_at: datetime
 
 
-def network_figures(period: Period) -> NetworkFigures | None:
-    """The period's network figures as last computed (None: not yet, or a snapshot written before they were kept)."""
+def network_figures(period: Period, program: str = "") -> NetworkFigures | None:
+    """The period's network figures as last computed, for every program or one (None: not yet, or a snapshot
+    written before they were kept so)."""
     row = db.session.execute(select(MedianSnapshot.figures, MedianSnapshot.computed_at)
                              .where(MedianSnapshot.period_start == period.start,
                                     MedianSnapshot.period_end == period.end,
                                     MedianSnapshot.period_kind == period.kind)).first()
     page = json.loads(row.figures) if row is not None else {}
-    if page.get("version") != FIGURES_VERSION:
+    if page.get("version") != FIGURES_VERSION or program not in page["programs"]:
         return None
-    return NetworkFigures(*(_read_keys(page[part]) for part in ("values", "remote", "departments", "trends")),
-                          row.computed_at)
+    chosen, remote = page["programs"][program], page["programs"][dashboard.REMOTE_PROGRAM]
+    return NetworkFigures(_read_keys(chosen["values"]), _read_keys(remote["values"]),
+                          _read_keys(chosen["departments"]), _read_keys(chosen["trends"]), row.computed_at)
