@@ -315,6 +315,17 @@ def login_as(client):
 
 
 @pytest.fixture
+def jobs_run_here(monkeypatch):
+    """Jobs asked for are not run in the background: the test runs them itself (`export_jobs.run(id)`), since a job
+    thread could not see its uncommitted rows."""
+    import intranet.jobs
+
+    queued = []
+    monkeypatch.setattr(intranet.jobs, "enqueue", lambda path, *args: queued.append((path, *args)) or True)
+    return queued
+
+
+@pytest.fixture
 def bordeaux():
     """The association most tests work in."""
     return factories.make_association("bordeaux", name="Tremplin Bordeaux")

@@ -30,6 +30,8 @@ from intranet.reporting.periods import Filters, Period
 from intranet.rules import RuleError
 from tests.factories import make_appointment, make_beneficiary, make_module, program
 
+pytestmark = pytest.mark.usefixtures("jobs_run_here")  # the tests run the export jobs themselves
+
 YEAR = Period("year", date(2026, 1, 1), date(2026, 12, 31))
 NO = dict(disability="no", third_country_national="no", foreign_background="no", minority="no", homeless="no")
 

@@ -14,6 +14,8 @@ from intranet.exports.models import ExportJob
 from intranet.extensions import db
 from tests.factories import make_appointment, make_beneficiary
 
+pytestmark = pytest.mark.usefixtures("jobs_run_here")  # the tests run the export jobs themselves
+
 
 def read_csv(response) -> list[list[str]]:
     text = response.get_data(as_text=True)

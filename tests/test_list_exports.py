@@ -26,6 +26,8 @@ from tests.factories import (
     profile_of,
 )
 
+pytestmark = pytest.mark.usefixtures("jobs_run_here")  # the tests run the export jobs themselves
+
 
 def export(client, source: str, query: str = "", fmt: str = "csv", **form):
     return client.post(f"/a/bordeaux/exports/{source}", data={"fmt": fmt, "query": query, **form})
