@@ -10,7 +10,7 @@ ESF+ rural answer), which apply to what concerns people; e-mails are counted by 
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, exists, func, literal, or_, select
+from sqlalchemy import and_, case, cast, exists, func, literal, null, or_, select, union_all
 
 from intranet.beneficiaries.models import Beneficiary
 from intranet.calendar.models import Appointment, AppointmentStatus, Seat, SeatStatus
@@ -233,24 +233,24 @@ def first_appointments(filters: Filters):
             .join(Beneficiary, Beneficiary.id == first.c.beneficiary_id))
 
 
-def median_of(rows, value: str, partition=None) -> dict:
-    """The median of `value` in `rows` (a subquery) per `partition` column, or for all rows (key None)."""
+def medians_of(rows, value: str, partition: str) -> dict:
+    """The median of `value` in `rows` per `partition` column, and for all rows (key None), in one statement: `rows`
+    is a CTE, read once."""
     column = rows.c[value]
-    key = rows.c[partition] if partition else literal(0)
-    ranked = select(key.label("k"), column.label("v"),
-                    func.row_number().over(partition_by=key, order_by=column).label("rn"),
-                    func.count().over(partition_by=key).label("n")).subquery()
-    statement = (select(ranked.c.k, func.avg(ranked.c.v))
-                 .where(ranked.c.rn.in_([(ranked.c.n + 1) // 2, (ranked.c.n + 2) // 2])).group_by(ranked.c.k))
-    return {(k if partition else None): float(v) for k, v in db.session.execute(statement)}
+
+    def ranked(shown, key):
+        return select(shown.label("k"), column.label("v"), func.row_number().over(partition_by=key, order_by=column)
+                      .label("rn"), func.count().over(partition_by=key).label("n"))
+
+    by_partition = ranked(rows.c[partition], rows.c[partition])
+    both = union_all(by_partition, ranked(cast(null(), rows.c[partition].type), literal(0))).subquery()
+    statement = (select(both.c.k, func.avg(both.c.v))
+                 .where(both.c.rn.in_([(both.c.n + 1) // 2, (both.c.n + 2) // 2])).group_by(both.c.k))
+    return {k: float(v) for k, v in db.session.execute(statement)}
 
 
 def first_appointment_medians(filters: Filters) -> dict:
-    rows = first_appointments(filters).subquery()
-    by_association = median_of(rows, "days", "association_id")
-    if len(filters.associations) == 1:  # the network's median is the association's
-        return {**by_association, None: by_association.get(filters.associations[0])}
-    return {**by_association, **median_of(rows, "days")}
+    return medians_of(first_appointments(filters).cte("first_appointments"), "days", "association_id")
 
 
 # --- outcomes ------------------------------------------------------------------------------------------------
