@@ -416,7 +416,7 @@ def test_the_page_polls_the_progress_of_the_running_step(client, admin, bordeaux
     services.save_mapping(batch, dict(batch.mapping["columns"]), {}, "accompaniment_esf")
     progress.report(services.PROGRESS, batch.id, 1000, 2500)
     part = client.get(f"/a/bordeaux/imports/{batch.id}/progress", headers={"HX-Request": "true"}).text
-    assert "Vérification de chaque ligne" in part and "1000 lignes sur 2500" in part
+    assert "Vérification de chaque ligne" in part and "1\u202f000 lignes sur 2\u202f500" in part  # French thousands
     assert 'value="1000" max="2500"' in part and "every 1s" in part
     progress.clear(services.PROGRESS, batch.id)
 
