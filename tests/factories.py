@@ -443,6 +443,16 @@ _log_factories()
 
 
 
+def free_slot(link, module=None, **options):
+    """A free self-booking slot an hour or more after the first one: the first sits at the edge of the booking
+    window, which moves with the clock between a test finding the slot and booking it (a test crossing a half hour
+    then saw it refused)."""
+    from intranet.selfbooking import services as selfbooking
+
+    slots = selfbooking.free_slots(link, module or selfbooking.next_step(link).module, **options)
+    return next((s for s in slots if s.starts_at >= slots[0].starts_at + timedelta(hours=1)), slots[-1])
+
+
 def make_booking_link(association: Association, beneficiary: Beneficiary | None = None, **fields):
     """A self-booking link; its clear token is kept on the object as `.token`, since only its hash is stored."""
     import secrets

@@ -25,6 +25,7 @@ from intranet.selfbooking import services as selfbooking
 from intranet.urls import external_url, mask_secret_links, unmask
 from tests.conftest import IsolatedClient
 from tests.factories import (
+    free_slot,
     make_association,
     make_beneficiary,
     make_booking_link,
@@ -97,7 +98,7 @@ def test_a_forged_host_does_not_reach_the_link_in_a_self_booking_confirmation(ap
     person = make_beneficiary(association, first_name="Yasmine", email="yasmine@exemple.test", status="in_progress")
     make_journey(association, person, modules=2)
     link = make_booking_link(association, person)
-    slot = selfbooking.free_slots(link, selfbooking.next_step(link).module)[0]
+    slot = free_slot(link)
     response = _client_of(app).post(f"/p/{link.token}/book", data={"at": selfbooking.slot_key(slot)},
                                     base_url=f"http://{FORGED}")
     assert response.status_code == 302

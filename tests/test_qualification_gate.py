@@ -15,6 +15,7 @@ from intranet.selfbooking import services as selfbooking
 from intranet.volunteers import gate, services, watch
 from intranet.volunteers.models import VolunteerStatus
 from tests.factories import (
+    free_slot,
     make_appointment,
     make_beneficiary,
     make_booking_link,
@@ -191,7 +192,7 @@ def test_self_booking_cannot_take_a_coach_who_lost_the_qualification_meanwhile(b
     journey.modules.append(JourneyModule(association_id=bordeaux.id, module_id=rh.id, position=1, name=rh.name))
     coach = make_volunteer(bordeaux, "Claire Habilitée")
     link = make_booking_link(bordeaux, beneficiary)
-    slot = selfbooking.free_slots(link, selfbooking.next_step(link).module)[0]
+    slot = free_slot(link)
     for row in _qualifications(coach):
         services.withdraw(row, "Erreur de saisie", date.today())
     with pytest.raises(selfbooking.SelfBookingError):

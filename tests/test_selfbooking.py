@@ -13,6 +13,7 @@ from intranet.notifications.models import OutboxMessage
 from intranet.selfbooking import services as selfbooking
 from intranet.selfbooking.models import BookingLink
 from tests.factories import (
+    free_slot,
     make_appointment,
     make_association,
     make_beneficiary,
@@ -39,8 +40,7 @@ def _url(link, path: str = "/") -> str:
 
 
 def _first_slot(world):
-    step = selfbooking.next_step(world.link)
-    return selfbooking.free_slots(world.link, step.module)[0]
+    return free_slot(world.link)
 
 
 def _key_at(world, day, at: time) -> str:

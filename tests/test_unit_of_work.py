@@ -24,7 +24,14 @@ from intranet.notifications import services as mail
 from intranet.notifications.models import OutboxMessage
 from intranet.rules import RuleError
 from intranet.selfbooking import services as selfbooking
-from tests.factories import make_association, make_beneficiary, make_booking_link, make_journey, make_volunteer
+from tests.factories import (
+    free_slot,
+    make_association,
+    make_beneficiary,
+    make_booking_link,
+    make_journey,
+    make_volunteer,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 INTRANET = ROOT / "intranet"
@@ -240,7 +247,7 @@ def moving(db, monkeypatch):
     journey = make_journey(association, beneficiary, modules=2)
     link = make_booking_link(association, beneficiary)
     step = selfbooking.next_step(link)
-    seat = selfbooking.book_next(link, selfbooking.slot_key(selfbooking.free_slots(link, step.module)[0]))
+    seat = selfbooking.book_next(link, selfbooking.slot_key(free_slot(link, step.module)))
     db.session.commit()  # booked by an earlier request
     later = selfbooking.free_slots(link, step.module, moving=seat)[-1]
     calls = []
