@@ -66,7 +66,8 @@ def _load(export_job_id: int) -> ExportJob:
 @bp.get("/exports/<int:export_job_id>")
 def show(export_job_id: int):
     job = _load(export_job_id)
-    return render("exports/show.html", "progress", job=job, title=SOURCES[job.source].title,
+    source = SOURCES.get(job.source)  # an export of a list that no longer exists keeps its row
+    return render("exports/show.html", "progress", job=job, title=source.title if source else job.source,
                   progress=services.progress_of(job), here=url_for("exports.show", export_job_id=job.id),
                   file_url=url_for("exports.download", export_job_id=job.id))
 
