@@ -283,3 +283,17 @@ def test_a_volunteer_sees_only_their_own_hours(client, bordeaux, coach):
                             note="Activité d’une autre personne")
     html = client.get("/me/activities").get_data(as_text=True)
     assert "Activité d’une autre personne" not in html and "10 h" not in html
+
+
+def test_the_demos_session_to_log_today_starts_on_a_quarter_hour(app):
+    from intranet.auth.models import User
+    from intranet.clock import local
+    from intranet.demo import load_demo
+    from intranet.volunteers.log_demo import TODAY_SESSION_OWNER
+
+    load_demo()
+    starts_at = db.session.scalar(  # begun, still planned: the session to log
+        db.select(Appointment.starts_at).join(User, User.id == Appointment.volunteer_id)
+        .where(User.email == TODAY_SESSION_OWNER, Appointment.status == "planned", Appointment.starts_at <= utcnow()))
+    at = local(starts_at, "Europe/Paris")
+    assert (at.minute % 15, at.second) == (0, 0) or (at.hour, at.minute) == (0, 1)  # 9:15, never 9:16

@@ -70,7 +70,8 @@ def _load_association(association: Association, rng: random.Random) -> None:
 
 
 def _session_to_log_today(association: Association, now) -> None:
-    """A session the Bordeaux demo volunteer began earlier today (or a minute after midnight), still planned."""
+    """A session the Bordeaux demo volunteer began earlier today, on a quarter hour (or a minute after midnight),
+    still planned."""
     user = db.session.scalar(select(User).join(Membership, Membership.user_id == User.id).where(
         User.email == TODAY_SESSION_OWNER, Membership.association_id == association.id))
     if user is None:
@@ -87,8 +88,9 @@ def _session_to_log_today(association: Association, now) -> None:
         return
     module = modules[item.module_id]
     midnight = to_utc(local(now, association.timezone).date(), time(0), association.timezone)
-    starts_at = max(now - timedelta(minutes=module.duration_minutes + 30), midnight + timedelta(minutes=1))
-    starts_at = starts_at.replace(second=0, microsecond=0)
+    earlier = now - timedelta(minutes=module.duration_minutes + 30)
+    earlier = earlier.replace(minute=earlier.minute - earlier.minute % 15, second=0, microsecond=0)  # 9:15, not 9:16
+    starts_at = max(earlier, midnight + timedelta(minutes=1))
     appointment = Appointment(association_id=association.id, module_id=module.id, name=module.name,
                               starts_at=starts_at, ends_at=starts_at + timedelta(minutes=module.duration_minutes),
                               volunteer_id=user.id, capacity=1, mode=module.mode, status="planned",
