@@ -261,8 +261,7 @@ def test_the_medians_are_those_of_every_association(network):
     assert associations == 2 and values["people"] == 2 and values["first_appointment_days"] == 15
 
 
-def test_the_tick_computes_the_missing_or_old_snapshots_and_forgets_other_periods(app, network, monkeypatch,
-                                                                                 jobs_run_here):
+def test_the_tick_computes_the_missing_or_old_snapshots_and_forgets_other_periods(app, network, monkeypatch):
     from intranet import jobs
     from intranet.clock import utcnow
 
@@ -271,14 +270,11 @@ def test_the_tick_computes_the_missing_or_old_snapshots_and_forgets_other_period
     medians.store(old, {"people": 1}, 2, utcnow())  # a period no home offers now
     now = utcnow()
     today = medians.local(now, medians.TIMEZONE).date()
-    assert medians.network_medians(now) is True  # the tick queues the work, a job of its own
-    assert jobs_run_here == [(medians.REFRESH, now.isoformat())]
-    assert medians.refresh_oldest(now.isoformat()) == 1  # one period a job, the homes' default first
+    assert medians.network_medians(now) == 1  # one period a tick, the homes' default first
     month = medians.read(Period.of(PeriodKind.MONTH, today))
     assert month.computed_at == now and month.associations == 2
     assert medians.read(Period.of(PeriodKind.YEAR, today)) is None and medians.read(old) is None
     assert medians.refresh(now) == 3 and medians.refresh(now) == 0
-    assert medians.network_medians(now) is False and len(jobs_run_here) == 1  # nothing due: nothing queued
     monkeypatch.setitem(app.config, "MEDIANS_REFRESH_SECONDS", 0)
     assert medians.refresh(now + timedelta(seconds=1)) == 4
 

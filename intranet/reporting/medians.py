@@ -3,13 +3,8 @@
 An association's home compares its figures with the median of the network's associations. Computing that median
 means computing every association's figures: the cost grows with the network. So a step of the minute tick keeps,
 for each period a home offers (this month, last month, this quarter, this year), a snapshot of the medians, and
-computes it again once it is older than MEDIANS_REFRESH_SECONDS (15 minutes by default): the tick queues a job
-that computes one period, so that the tick's other steps do not wait; a home reads it in one query and says when
-it was computed.
-
-The figures computed on the way are kept beside the medians (`NetworkFigures`): every association's, the network's,
-the charts' months and the map's departments, for all programs and for each program alone. The network page reads
-them when it shows the whole network, one association or one program (`dashboard.network_page`).
+computes it again once it is older than MEDIANS_REFRESH_SECONDS (15 minutes by default), one period a tick at
+most so that the tick's other steps do not wait; a home reads it in one query and says when it was computed.
 """
 
 import json
@@ -80,45 +75,30 @@ def store(period: Period, medians: dict, associations: int, now: datetime, page:
         set_={k: v for k, v in values.items() if k not in ("period_start", "period_end")}))
 
 
-def due(now: datetime, *, force: bool = False) -> list[Period]:
-    """The periods whose snapshot is missing or too old (all of them if `force`), the missing then the oldest first."""
-    wanted = periods(local(now, TIMEZONE).date())
+def refresh(now: datetime, *, force: bool = False, limit: int | None = None) -> int:
+    """Compute again the snapshots that are missing or too old (all of them if `force`), the missing then the oldest
+    first, `limit` of them at most; forget other periods. Returns how many were computed."""
+    today = local(now, TIMEZONE).date()
+    wanted = periods(today)
     max_age = timedelta(seconds=current_app.config["MEDIANS_REFRESH_SECONDS"])
     computed_at = {(start, end): at for start, end, at in db.session.execute(
         select(MedianSnapshot.period_start, MedianSnapshot.period_end, MedianSnapshot.computed_at))}
     ages = [(computed_at.get((p.start, p.end)), p) for p in wanted]
-    return [p for at, p in sorted(ages, key=lambda item: item[0] or datetime.min.replace(tzinfo=now.tzinfo))
-            if force or at is None or at <= now - max_age]
-
-
-def refresh(now: datetime, *, force: bool = False, limit: int | None = None) -> int:
-    """Compute again the snapshots that are due (`due`), `limit` of them at most; forget other periods. Returns how
-    many were computed."""
-    chosen = due(now, force=force)[:limit]
-    for period in chosen:
+    due = [p for at, p in sorted(ages, key=lambda item: item[0] or datetime.min.replace(tzinfo=now.tzinfo))
+           if force or at is None or at <= now - max_age]
+    for period in due[:limit]:
         medians, associations, page = compute(period)
         store(period, medians, associations, now, page)
-    wanted = periods(local(now, TIMEZONE).date())
     db.session.execute(delete(MedianSnapshot).where(
         tuple_(MedianSnapshot.period_start, MedianSnapshot.period_end).not_in([(p.start, p.end) for p in wanted]))
         .execution_options(synchronize_session=False))
     db.session.flush()
-    return len(chosen)
-
-
-REFRESH = "intranet.reporting.medians.refresh_oldest"
+    return len(due[:limit])
 
 
 @jobs.periodic()
-def network_medians(now: datetime) -> bool:
-    """Queue the computation of a snapshot when one is due: a job of its own, since on a large network it takes a
-    minute that the tick's other steps (reminders, mail) should not wait for. True when queued."""
-    return bool(due(now)) and jobs.enqueue(REFRESH, now.isoformat())
-
-
-def refresh_oldest(asked_at: str) -> int:
-    """The job: compute the oldest due snapshot, if it is still due (another job may have just done it)."""
-    return refresh(datetime.fromisoformat(asked_at), limit=1)
+def network_medians(now: datetime) -> int:
+    return refresh(now, limit=1)
 
 
 def read(period: Period) -> Medians | None:
