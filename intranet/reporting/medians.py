@@ -5,6 +5,10 @@ means computing every association's figures: the cost grows with the network. So
 for each period a home offers (this month, last month, this quarter, this year), a snapshot of the medians, and
 computes it again once it is older than MEDIANS_REFRESH_SECONDS (15 minutes by default), one period a tick at
 most so that the tick's other steps do not wait; a home reads it in one query and says when it was computed.
+
+The figures computed on the way are kept beside the medians (`NetworkFigures`): every association's, the network's,
+the charts' months and the map's departments, for all programs and for each program alone. The network page reads
+them when it shows the whole network, one association or one program (`dashboard.network_page`).
 """
 
 import json
