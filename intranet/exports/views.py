@@ -67,15 +67,22 @@ def _load(export_job_id: int) -> ExportJob:
 def show(export_job_id: int):
     job = _load(export_job_id)
     source = SOURCES.get(job.source)  # an export of a list that no longer exists keeps its row
-    return render("exports/show.html", "progress", job=job, title=source.title if source else job.source,
-                  progress=services.progress_of(job), here=url_for("exports.show", export_job_id=job.id),
-                  file_url=url_for("exports.download", export_job_id=job.id))
+    return _progress_page(job, source.title if source else job.source, "exports.show", "exports.download")
 
 
 @bp.get("/exports/<int:export_job_id>/file")
 def download(export_job_id: int):
-    job = _load(export_job_id)
-    if job.content is None:
+    return _kept_file(_load(export_job_id))
+
+
+def _progress_page(job: ExportJob, title: str, show: str, download: str, **extra):
+    """The page polling a job's progress, then offering its file (`show`, `download`: its endpoints)."""
+    return render("exports/show.html", "progress", job=job, title=title, progress=services.progress_of(job),
+                  here=url_for(show, export_job_id=job.id), file_url=url_for(download, export_job_id=job.id), **extra)
+
+
+def _kept_file(job: ExportJob) -> Response:
+    if job.content is None:  # not written yet, or deleted after 24 hours
         abort(404)
     return _file(job.content, job.fmt, job.filename)
 
@@ -95,15 +102,10 @@ def _load_report(export_job_id: int) -> ExportJob:
 def report_show(export_job_id: int):
     job = _load_report(export_job_id)
     report = REPORTS.get(job.source)
-    return render("exports/show.html", "progress", job=job, title=report.title if report else job.source,
-                  progress=services.progress_of(job), here=url_for("network_exports.report_show", export_job_id=job.id),
-                  file_url=url_for("network_exports.report_download", export_job_id=job.id),
-                  back=url_for("reporting.esf_report"))
+    return _progress_page(job, report.title if report else job.source, "network_exports.report_show",
+                          "network_exports.report_download", back=url_for("reporting.esf_report"))
 
 
 @network_bp.get("/exports/<int:export_job_id>/file")
 def report_download(export_job_id: int):
-    job = _load_report(export_job_id)
-    if job.content is None:
-        abort(404)
-    return _file(job.content, job.fmt, job.filename)
+    return _kept_file(_load_report(export_job_id))

@@ -42,19 +42,24 @@ def test_changing_the_period_updates_table_chart_and_map_in_place(new_page, live
     page.wait_for_function("document.querySelector('#f-period').value === 'month'")
 
 
-def test_a_large_export_shows_its_progress_then_downloads(new_page, live_server, demo, app, monkeypatch):
-    monkeypatch.setitem(app.config, "EXPORT_SYNC_ROWS", 5)
-    page = new_page(signed_in_as="admin.bordeaux@tremplin.test")
-    page.goto(live_server + "/a/bordeaux/beneficiaries")
-    page.get_by_role("button", name="Exporter ces fiches").click()
-    page.wait_for_url("**/a/bordeaux/exports/*")
+def download_when_ready(page, url: str):
+    """On an export's page (`url`): the progress bar, then the download button once the job is done; its file."""
+    page.wait_for_url(url)
     assert page.locator("progress").count() == 1
     link = page.get_by_role("button", name="Télécharger")
     link.wait_for(timeout=30_000)
     assert page.locator("progress").get_attribute("value") == "100"
     with page.expect_download() as download:
         link.click()
-    content = Path(download.value.path()).read_text(encoding="utf-8-sig")
+    return download.value
+
+
+def test_a_large_export_shows_its_progress_then_downloads(new_page, live_server, demo, app, monkeypatch):
+    monkeypatch.setitem(app.config, "EXPORT_SYNC_ROWS", 5)
+    page = new_page(signed_in_as="admin.bordeaux@tremplin.test")
+    page.goto(live_server + "/a/bordeaux/beneficiaries")
+    page.get_by_role("button", name="Exporter ces fiches").click()
+    content = Path(download_when_ready(page, "**/a/bordeaux/exports/*").path()).read_text(encoding="utf-8-sig")
     assert content.startswith("N° de fiche;Prénom;Nom") and content.count("\n") > 5
 
 
@@ -62,14 +67,9 @@ def test_the_esf_report_file_is_prepared_then_downloaded(new_page, live_server, 
     page = new_page(signed_in_as="reseau@tremplin.test")
     page.goto(live_server + "/network/esf?period=year")
     page.get_by_role("button", name="Participant·es (CSV)").click()
-    page.wait_for_url("**/network/exports/*")
-    assert page.locator("progress").count() == 1
-    link = page.get_by_role("button", name="Télécharger")
-    link.wait_for(timeout=30_000)
-    with page.expect_download() as download:
-        link.click()
-    assert download.value.suggested_filename.startswith("fse-participants-")
-    content = Path(download.value.path()).read_text(encoding="utf-8-sig")
+    download = download_when_ready(page, "**/network/exports/*")
+    assert download.suggested_filename.startswith("fse-participants-")
+    content = Path(download.path()).read_text(encoding="utf-8-sig")
     assert content.startswith("Association;Programme;N° de fiche") and "Participant·e : " in content
     page.get_by_role("link", name="Rapport FSE+").click()
     page.wait_for_url("**/network/esf")
