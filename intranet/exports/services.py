@@ -86,10 +86,15 @@ def start(source_name: str, fmt: str, association: Association, user, args: Mult
         return None, render(source, fmt, association, settings, chunked(rows, PROGRESS_EVERY))
     job = ExportJob(association_id=association.id, user_id=user.id, source=source.name, fmt=fmt,
                     args=json.dumps(settings), rows_total=total, filename=filename(source, association, fmt))
+    return _queued(job), None
+
+
+def _queued(job: ExportJob) -> ExportJob:
+    """The job written, to be queued once the request's transaction commits."""
     db.session.add(job)
     db.session.flush()
     db.session.info.setdefault("exports_new", []).append(job.id)
-    return job, None
+    return job
 
 
 @event.listens_for(Session, "after_commit")
@@ -107,12 +112,8 @@ def _forget_new_exports(session: Session) -> None:
 
 def start_report(report_name: str, fmt: str, user, settings: dict, filename: str) -> ExportJob:
     """A network office's file, always a job (its row is also the log of who exported what)."""
-    job = ExportJob(association_id=None, user_id=user.id, source=REPORTS[report_name].name, fmt=fmt,
-                    args=json.dumps(settings), filename=f"{filename}.{fmt}")
-    db.session.add(job)
-    db.session.flush()
-    db.session.info.setdefault("exports_new", []).append(job.id)
-    return job
+    return _queued(ExportJob(association_id=None, user_id=user.id, source=REPORTS[report_name].name, fmt=fmt,
+                             args=json.dumps(settings), filename=f"{filename}.{fmt}"))
 
 
 def log_network_export(user, source: str, fmt: str, rows: int, settings: dict) -> int:

@@ -120,5 +120,6 @@ def people_by_department_and_association(filters: Filters) -> dict[int | None, d
             .group_by(people.c.association_id, people.c.department)):
         if code:
             for each in (association_id, None):
-                counts.setdefault(each, {})[code] = counts.get(each, {}).get(code, 0) + n
+                place = counts.setdefault(each, {})
+                place[code] = place.get(code, 0) + n
     return counts
