@@ -175,6 +175,7 @@ def test_a_file_is_prepared_by_a_job_with_its_progress_for_its_author_only(clien
     assert (job.user_id, job.status, job.filename) == (office.id, "pending", f"fse-participants-{YEAR.start}-{YEAR.end}.csv")
     page = client.get(f"/network/exports/{job.id}").get_data(as_text=True)
     assert 'hx-trigger="every 1s"' in page and "Rapport FSE+" in page
+    assert "préparation du fichier…" in page and "0 lignes sur 0" not in page  # not counted yet
     monkeypatch.setattr(export_jobs, "PROGRESS_EVERY", 2)
     seen, real = [], progress.report
     monkeypatch.setattr(progress, "report", lambda kind, key, done, total=0: seen.append((done, total)) or real(
